@@ -1,0 +1,77 @@
+"""Application assembly: one lifespan builds the expensive parts, one place wires routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from litestar import Litestar
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from gateway.audit_guard import AuditGuard, guard_state_getter
+from gateway.controllers.bare import bare_customer, bare_customers
+from gateway.controllers.customers import CustomerController
+from gateway.controllers.ops import healthz, readyz
+from gateway.errors import GatewayError
+from gateway.logging import configure_logging
+from gateway.problems import gateway_error_handler, http_error_handler, unexpected_error_handler
+from gateway.settings import Settings, get_settings
+from gateway.state import open_gateway
+
+log = structlog.get_logger("wardgate")
+
+
+def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        state = await open_gateway(settings)
+        app.state.gateway = state
+        holder["state"] = state
+        log.info("gateway ready", policy_version=state.snapshot.version)
+        try:
+            yield
+        finally:
+            holder.pop("state", None)
+            await state.db.dispose()
+
+    handlers: list[Any] = [CustomerController, healthz, readyz]
+    if settings.bench_bare_endpoint:
+        handlers += [bare_customer, bare_customers]
+    return Litestar(
+        route_handlers=handlers,
+        lifespan=[lifespan],
+        exception_handlers={
+            GatewayError: gateway_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Wardgate",
+            version="1",
+            description="Privacy and data-governance gateway for customer data.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
+
+
+class WardgateApp(AuditGuard):
+    """The ASGI application to serve: the audit guard around the Litestar app."""
+
+    def __init__(self, settings: Settings) -> None:
+        holder: dict[str, Any] = {}
+        self.settings = settings
+        self.litestar = create_litestar(settings, holder)
+        super().__init__(self.litestar, guard_state_getter(holder))
+
+
+def create_app(settings: Settings | None = None) -> WardgateApp:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return WardgateApp(settings)

@@ -1,0 +1,76 @@
+"""Customer endpoints: parse the request, hand it to a pipeline, shape the response."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from litestar import Controller, Request, Response, get, patch, post
+
+from gateway.context import request_audit
+from gateway.pipeline import read, write
+from gateway.pipeline.call import GovernedCall, begin_call
+from gateway.state import GatewayState
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _call(request: AnyRequest, action: str, entity: str) -> GovernedCall:
+    state: GatewayState = request.app.state.gateway
+    return begin_call(
+        state, request.headers, request_audit(request.scope["state"]), action=action, entity=entity
+    )
+
+
+class CustomerController(Controller):
+    path = "/v1/customers"
+    tags: ClassVar[list[str]] = ["customers"]
+
+    @get("/{customer_id:str}", summary="One customer, governed")
+    async def get_customer(self, request: AnyRequest, customer_id: str) -> dict[str, object]:
+        call = _call(request, "customers.read", "customers")
+        return (await read.read_one(call, "customers", customer_id)).to_json()
+
+    @get("/", summary="A page of customers, governed")
+    async def list_customers(self, request: AnyRequest) -> dict[str, object]:
+        call = _call(request, "customers.list", "customers")
+        params = request.query_params
+        limit = read.parse_limit(params.get("limit"))
+        result = await read.read_page(call, "customers", limit=limit, cursor=params.get("cursor"))
+        return result.to_json()
+
+    @get("/{customer_id:str}/interactions", summary="A customer's interactions, governed")
+    async def list_interactions(self, request: AnyRequest, customer_id: str) -> dict[str, object]:
+        call = _call(request, "interactions.list", "interactions")
+        params = request.query_params
+        result = await read.read_page(
+            call,
+            "interactions",
+            limit=read.parse_limit(params.get("limit")),
+            cursor=params.get("cursor"),
+            customer_id=customer_id,
+        )
+        return result.to_json()
+
+    @get("/{customer_id:str}/orders", summary="A customer's orders, governed")
+    async def list_orders(self, request: AnyRequest, customer_id: str) -> dict[str, object]:
+        call = _call(request, "orders.list", "orders")
+        params = request.query_params
+        result = await read.read_page(
+            call,
+            "orders",
+            limit=read.parse_limit(params.get("limit")),
+            cursor=params.get("cursor"),
+            customer_id=customer_id,
+        )
+        return result.to_json()
+
+    @post("/", summary="Create a customer: validated, audited")
+    async def create_customer(self, request: AnyRequest) -> Response[dict[str, object]]:
+        call = _call(request, "customers.create", "customers")
+        result = await write.create_customer(call, await request.body())
+        return Response(result.to_json(), status_code=201)
+
+    @patch("/{customer_id:str}", summary="Update a customer: validated, audited")
+    async def update_customer(self, request: AnyRequest, customer_id: str) -> dict[str, object]:
+        call = _call(request, "customers.update", "customers")
+        return (await write.update_customer(call, customer_id, await request.body())).to_json()

@@ -1,0 +1,60 @@
+"""Database engines: a reader pool and a writer, tuned per backend.
+
+SQLite allows one writer at a time, and a read transaction that later writes can fail
+with SQLITE_BUSY under WAL. So on SQLite every write (including audit appends) goes
+through a single-connection writer engine, and reads use a separate pool. On
+PostgreSQL both are the same pooled engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gateway.settings import Settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run while the writer commits; NORMAL sync is durable across
+    # application crashes (fsync at checkpoints), the usual trade-off for WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    reader: AsyncEngine
+    writer: AsyncEngine
+    is_sqlite: bool
+
+    async def dispose(self) -> None:
+        await self.reader.dispose()
+        if self.writer is not self.reader:
+            await self.writer.dispose()
+
+
+def create_database(settings: Settings) -> Database:
+    url = settings.async_database_url
+    # hide_parameters: a failed statement's message must never carry a field value.
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        reader = create_async_engine(url, hide_parameters=True, pool_size=4, max_overflow=4)
+        writer = create_async_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
+        for engine in (reader, writer):
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return Database(reader=reader, writer=writer, is_sqlite=True)
+    engine = create_async_engine(
+        url,
+        hide_parameters=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=False,
+    )
+    return Database(reader=engine, writer=engine, is_sqlite=False)

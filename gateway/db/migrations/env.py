@@ -1,0 +1,14 @@
+"""Alembic environment: runs on the connection `gateway.db.migrate` hands it."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    msg = "run migrations through `wardgate db upgrade`, which provides the connection"
+    raise RuntimeError(msg)
+
+context.configure(connection=connection, target_metadata=None, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

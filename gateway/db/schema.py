@@ -1,0 +1,98 @@
+"""Tables of the customer store, derived from the data catalog, plus the gateway's own.
+
+The Alembic migrations are the history of record; `tests/gateway/test_schema.py`
+checks that the migrated database has a column for every catalog field.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from policies.catalog import Catalog, FieldSpec, default_catalog
+
+metadata = MetaData()
+
+# Formats stored as integers; everything else is text (ISO dates sort as text, and
+# encrypted fields will hold ciphertext).
+_INTEGER_FORMATS = frozenset({"rating"})
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("roles", JSON, nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("principal_id", String(64), ForeignKey("principals.id"), nullable=False),
+    # SHA-256 of the whole key: keys are 256-bit random, so a fast hash is enough and
+    # the plaintext is never stored.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("created_at", String(40), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("document", JSON, nullable=False),
+)
+
+
+def _column(spec: FieldSpec, parent: str | None) -> Column[object]:
+    if spec.name == "id":
+        return Column("id", String(40), primary_key=True)
+    if spec.name == "customer_id" and parent is not None:
+        return Column(
+            "customer_id", String(40), ForeignKey(f"{parent}.id"), nullable=False, index=True
+        )
+    column_type = Integer if spec.format in _INTEGER_FORMATS else Text
+    return Column(spec.name, column_type, nullable=not spec.required)
+
+
+@cache
+def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
+    """One table per catalog entity, columns in catalog order, plus bookkeeping times."""
+    catalog = catalog or default_catalog()
+    tables: dict[str, Table] = {}
+    for entity in catalog.entities.values():
+        columns = [_column(spec, entity.parent) for spec in entity.fields]
+        columns.append(Column("created_at", String(40), nullable=False))
+        columns.append(Column("updated_at", String(40), nullable=False))
+        tables[entity.name] = Table(entity.name, metadata, *columns)
+    return tables
+
+
+def customers_table() -> Table:
+    return store_tables()["customers"]
+
+
+__all__ = [
+    "api_keys",
+    "customers_table",
+    "metadata",
+    "policy_versions",
+    "principals",
+    "store_tables",
+]

@@ -1,0 +1,61 @@
+"""Gateway exceptions. Each carries its HTTP status and a stable reason word.
+
+Messages are written for the caller and never include a value from the store or from
+the request body; field problems name the field and the reason only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class GatewayError(Exception):
+    status: int = 400
+    title: str = "Bad request"
+    reason: str = "bad_request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        reason: str | None = None,
+        errors: tuple[FieldProblem, ...] = (),
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if reason is not None:
+            self.reason = reason
+        self.errors = errors
+
+
+class NotAuthenticated(GatewayError):
+    status, title, reason = 401, "Not authenticated", "unauthenticated"
+
+
+class BadRequest(GatewayError):
+    status, title, reason = 400, "Bad request", "bad_request"
+
+
+class Forbidden(GatewayError):
+    status, title, reason = 403, "Forbidden", "forbidden"
+
+
+class NotFound(GatewayError):
+    status, title, reason = 404, "Not found", "not_found"
+
+
+class Unprocessable(GatewayError):
+    status, title, reason = 422, "Invalid fields", "invalid_fields"
+
+
+class AuditUnavailable(GatewayError):
+    status, title, reason = 503, "Audit log unavailable", "audit_unavailable"

@@ -1,0 +1,153 @@
+"""The governed write pipeline: check rights, validate every field, store, audit — atomically.
+
+Nothing is stored unless every field passes; the change and its audit entry commit in
+one transaction, so there is never a write without its entry or an entry for a write
+that did not happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from ulid import ULID
+
+from gateway.audit_log import append_in_transaction
+from gateway.db.schema import store_tables
+from gateway.errors import (
+    AuditUnavailable,
+    BadRequest,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    Unprocessable,
+)
+from gateway.pipeline.call import GovernedCall
+from gateway.pipeline.read import GovernedResult
+from policies.catalog import Entity
+from policies.formats import FieldInvalid, check_consistency, validate
+
+ENTITY = "customers"
+
+
+def parse_body(body: bytes) -> dict[str, object]:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        msg = "the request body is not valid UTF-8 JSON"
+        raise BadRequest(msg, reason="invalid_json") from None
+    if not isinstance(document, dict):
+        msg = "the request body must be a JSON object of field names to values"
+        raise BadRequest(msg, reason="invalid_body")
+    return document
+
+
+def _reject(call: GovernedCall, problems: list[FieldProblem], error: type[Exception]) -> None:
+    call.audit.fields = {p.field: f"rejected:{p.reason}" for p in problems}
+    first = problems[0]
+    if error is Forbidden:
+        names = ", ".join(p.field for p in problems)
+        msg = f"your roles may not write: {names}"
+        raise Forbidden(msg, reason=first.reason, errors=tuple(problems))
+    names = ", ".join(p.field for p in problems)
+    msg = f"invalid fields: {names}"
+    raise Unprocessable(msg, reason=first.reason, errors=tuple(problems))
+
+
+def _checked_values(
+    call: GovernedCall, entity: Entity, body: Mapping[str, object], *, creating: bool
+) -> dict[str, object]:
+    """Validate a write body against the catalog and the caller's write rights."""
+    unknown = [name for name in body if name not in entity.field_names]
+    if unknown:
+        _reject(call, [FieldProblem(name, "unknown_field") for name in unknown], Unprocessable)
+    writable = call.view(entity.name).writable
+    refused = [name for name in body if name not in writable]
+    if refused:
+        _reject(call, [FieldProblem(name, "field_not_writable") for name in refused], Forbidden)
+    problems: list[FieldProblem] = []
+    values: dict[str, object] = {}
+    for name, raw in body.items():
+        spec = entity.field(name)
+        try:
+            values[name] = validate(spec.format, raw, required=spec.required)
+        except FieldInvalid as invalid:
+            problems.append(FieldProblem(name, invalid.reason))
+    if creating:
+        problems.extend(
+            FieldProblem(spec.name, "required")
+            for spec in entity.fields
+            if spec.required and spec.name not in body
+        )
+    if problems:
+        _reject(call, problems, Unprocessable)
+    if not values:
+        msg = "the body names no field to write"
+        raise Unprocessable(msg, reason="no_fields")
+    return values
+
+
+def _check_consistency(call: GovernedCall, merged: Mapping[str, object]) -> None:
+    problems = [FieldProblem(name, reason) for name, reason in check_consistency(merged)]
+    if problems:
+        _reject(call, problems, Unprocessable)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _result(call: GovernedCall, row: Mapping[str, object], seq: int) -> GovernedResult:
+    view = call.view(ENTITY)
+    governance = call.governance(ENTITY)
+    governance["audit_id"] = seq
+    return GovernedResult(data=view.render(row), governance=governance)
+
+
+async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
+    entity = call.state.catalog.entity(ENTITY)
+    values = _checked_values(call, entity, parse_body(body), creating=True)
+    _check_consistency(call, values)
+    table = store_tables()[ENTITY]
+    now = _now()
+    record = {name: None for name in entity.field_names} | values
+    record |= {"id": f"cus_{ULID()}", "created_at": now, "updated_at": now}
+    customer_id = str(record["id"])
+    call.audit.record_ids = call.audit.subject_ids = (customer_id,)
+    call.audit.fields = dict.fromkeys(values, "written")
+    try:
+        async with call.state.db.writer.begin() as conn:
+            await conn.execute(insert(table).values(record))
+            seq = await append_in_transaction(conn, call.audit, 201)
+    except SQLAlchemyError as exc:
+        call.audit.seq = None
+        msg = "the change could not be committed with its audit entry; nothing was stored"
+        raise AuditUnavailable(msg) from exc
+    return _result(call, record, seq)
+
+
+async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
+    entity = call.state.catalog.entity(ENTITY)
+    values = _checked_values(call, entity, parse_body(body), creating=False)
+    table = store_tables()[ENTITY]
+    call.audit.record_ids = call.audit.subject_ids = (customer_id,)
+    try:
+        async with call.state.db.writer.begin() as conn:
+            current = (await conn.execute(select(table).where(table.c.id == customer_id))).first()
+            if current is None:
+                msg = "no customers record with that id"
+                raise NotFound(msg)
+            merged = dict(current._mapping) | values
+            _check_consistency(call, merged)
+            values["updated_at"] = _now()
+            await conn.execute(update(table).where(table.c.id == customer_id).values(values))
+            call.audit.fields = {name: "written" for name in values if name != "updated_at"}
+            seq = await append_in_transaction(conn, call.audit, 200)
+    except SQLAlchemyError as exc:
+        call.audit.seq = None
+        msg = "the change could not be committed with its audit entry; nothing was stored"
+        raise AuditUnavailable(msg) from exc
+    return _result(call, merged | values, seq)

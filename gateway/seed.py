@@ -1,0 +1,160 @@
+"""`wardgate init`: create the store, the master key, the default policy and demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.auth import create_principal, issue_api_key
+from gateway.db.engine import Database, create_database
+from gateway.db.migrate import upgrade_to_head
+from gateway.db.schema import policy_versions, principals, store_tables
+from gateway.demo import iter_generate
+from gateway.policy_store import save_policy_version
+from gateway.settings import Settings
+from keys import LocalKeyProvider
+from policies.document import default_policy_document
+
+DEMO_KEYS_FILE = "demo-keys.json"
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPrincipal:
+    id: str
+    roles: tuple[str, ...]
+    purposes: tuple[str, ...]
+    description: str
+
+
+DEMO_PRINCIPALS = (
+    DemoPrincipal("support-desk", ("customer_service",), ("customer_service",), "Service desk"),
+    DemoPrincipal("marketing-app", ("marketing",), ("marketing",), "Marketing platform"),
+    DemoPrincipal("analytics-job", ("analyst",), ("analytics",), "Nightly analytics job"),
+    DemoPrincipal("compliance-officer", ("compliance",), ("compliance_audit",), "DPO office"),
+    DemoPrincipal("security-admin", ("security_admin",), ("policy_admin",), "Security team"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InitReport:
+    policy_version_created: bool
+    principals_created: int
+    customers_created: int
+    interactions_created: int
+    orders_created: int
+    demo_keys_path: Path | None
+
+
+def write_secret_json(path: Path, content: dict[str, str]) -> None:
+    """Write a file readable by its owner only (created 0600, never world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(content, handle, indent=2)
+        handle.write("\n")
+    path.chmod(0o600)
+
+
+async def _count(conn: AsyncConnection, table_name: str) -> int:
+    table = store_tables().get(table_name)
+    target = table if table is not None else {"principals": principals}[table_name]
+    return int((await conn.execute(select(func.count()).select_from(target))).scalar_one())
+
+
+async def _seed_principals(db: Database) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    async with db.writer.begin() as conn:
+        for demo in DEMO_PRINCIPALS:
+            await create_principal(conn, demo.id, demo.roles, demo.purposes, demo.description)
+            keys[demo.id] = await issue_api_key(conn, demo.id)
+    return keys
+
+
+async def _insert_batches(
+    db: Database,
+    n_customers: int,
+    seed: int,
+    progress: Callable[[int], None],
+) -> tuple[int, int, int]:
+    tables = store_tables()
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    stamp = {"created_at": now, "updated_at": now}
+    counts = [0, 0, 0]
+    batch: dict[str, list[dict[str, object]]] = {"customers": [], "interactions": [], "orders": []}
+
+    async def flush() -> None:
+        async with db.writer.begin() as conn:
+            for name in ("customers", "interactions", "orders"):
+                if batch[name]:
+                    await conn.execute(insert(tables[name]), batch[name])
+        progress(len(batch["customers"]))
+        for rows in batch.values():
+            rows.clear()
+
+    for bundle in iter_generate(n_customers, seed=seed):
+        batch["customers"].append(bundle.customer | stamp)
+        batch["interactions"].extend(row | stamp for row in bundle.interactions)
+        batch["orders"].extend(row | stamp for row in bundle.orders)
+        counts[0] += 1
+        counts[1] += len(bundle.interactions)
+        counts[2] += len(bundle.orders)
+        if len(batch["customers"]) >= BATCH:
+            await flush()
+    if batch["customers"]:
+        await flush()
+    return counts[0], counts[1], counts[2]
+
+
+async def init_store(
+    settings: Settings,
+    *,
+    demo: bool,
+    customers: int = 2000,
+    seed: int = 20261122,
+    progress: Callable[[int], None] = lambda _: None,
+) -> InitReport:
+    """Idempotent: an existing key, schema, policy, principal or dataset is kept."""
+    LocalKeyProvider(settings.data_dir).create()
+    db = create_database(settings)
+    try:
+        await upgrade_to_head(db.writer)
+        async with db.writer.begin() as conn:
+            has_policy = (
+                await conn.execute(select(func.count()).select_from(policy_versions))
+            ).scalar_one() > 0
+            if not has_policy:
+                await save_policy_version(
+                    conn,
+                    default_policy_document(),
+                    author="wardgate init",
+                    comment="default policy",
+                )
+        if not demo:
+            return InitReport(not has_policy, 0, 0, 0, 0, None)
+        async with db.reader.connect() as conn:
+            existing_principals = await _count(conn, "principals")
+            existing_customers = await _count(conn, "customers")
+        keys_path = settings.data_dir / DEMO_KEYS_FILE
+        created_principals = 0
+        if existing_principals == 0:
+            keys = await _seed_principals(db)
+            write_secret_json(keys_path, keys)
+            created_principals = len(keys)
+        counts = (0, 0, 0)
+        if existing_customers == 0 and customers > 0:
+            counts = await _insert_batches(db, customers, seed, progress)
+        return InitReport(not has_policy, created_principals, *counts, keys_path)
+    finally:
+        await db.dispose()
+
+
+def demo_principal_ids() -> Iterable[str]:
+    return (p.id for p in DEMO_PRINCIPALS)

@@ -1,0 +1,88 @@
+"""Typed settings from the environment, read once behind `get_settings()`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("wardgate-data")
+    """WARDGATE_DATA_DIR: the embedded store, master key and demo keys live here."""
+
+    database_url: str | None = None
+    """WARDGATE_DATABASE_URL: PostgreSQL URL; unset means the embedded SQLite store."""
+
+    host: str = "127.0.0.1"
+    """WARDGATE_HOST: address `wardgate serve` binds."""
+
+    port: int = 8080
+    """WARDGATE_PORT: port `wardgate serve` binds."""
+
+    max_body_bytes: int = 1_048_576
+    """WARDGATE_MAX_BODY_BYTES: larger request bodies get 413."""
+
+    log_level: str = "info"
+    """WARDGATE_LOG_LEVEL: debug, info, warning or error."""
+
+    log_json: bool = True
+    """WARDGATE_LOG_JSON: JSON log lines (default) or human-readable console lines."""
+
+    db_pool_size: int = 10
+    """WARDGATE_DB_POOL_SIZE: connections per process for reads (PostgreSQL)."""
+
+    bench_bare_endpoint: bool = False
+    """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
+    Never enable it in production: it bypasses policy, masking and audit."""
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "wardgate.db"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def async_database_url(self) -> str:
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{self.sqlite_path}"
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url.removeprefix(prefix)
+        return url
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    return Settings(
+        data_dir=Path(env.get("WARDGATE_DATA_DIR") or defaults.data_dir),
+        database_url=env.get("WARDGATE_DATABASE_URL") or None,
+        host=env.get("WARDGATE_HOST") or defaults.host,
+        port=int(env.get("WARDGATE_PORT") or defaults.port),
+        max_body_bytes=int(env.get("WARDGATE_MAX_BODY_BYTES") or defaults.max_body_bytes),
+        log_level=(env.get("WARDGATE_LOG_LEVEL") or defaults.log_level).lower(),
+        log_json=_bool(env.get("WARDGATE_LOG_JSON"), defaults.log_json),
+        db_pool_size=int(env.get("WARDGATE_DB_POOL_SIZE") or defaults.db_pool_size),
+        bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return settings_from_env()

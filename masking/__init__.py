@@ -1,0 +1,34 @@
+"""Masking and pseudonymization of personal data.
+
+`default_registry().bind("mobile")` gives the callable the read pipeline applies per
+value; `default_mask_for(category)` names the operator a category gets by default;
+`build_anonymizer_engine()` makes the same operators available to presidio for free text.
+"""
+
+from masking.defaults import DEFAULT_MASK_BY_CATEGORY, FALLBACK_MASK, default_mask_for
+from masking.engine import build_anonymizer_engine
+from masking.errors import (
+    DuplicateOperatorError,
+    InvalidOperatorConfigError,
+    MaskingError,
+    UnknownOperatorError,
+)
+from masking.operators import BUILTIN_OPERATORS, MaskConfig, MaskingOperator
+from masking.registry import BoundMask, OperatorRegistry, default_registry
+
+__all__ = [
+    "BUILTIN_OPERATORS",
+    "DEFAULT_MASK_BY_CATEGORY",
+    "FALLBACK_MASK",
+    "BoundMask",
+    "DuplicateOperatorError",
+    "InvalidOperatorConfigError",
+    "MaskConfig",
+    "MaskingError",
+    "MaskingOperator",
+    "OperatorRegistry",
+    "UnknownOperatorError",
+    "build_anonymizer_engine",
+    "default_mask_for",
+    "default_registry",
+]

@@ -1,0 +1,183 @@
+"""The data catalog: entities, fields, data categories and PIPL sensitivity.
+
+Policies and masking target *categories*, so the catalog is what turns a column into
+something a rule can talk about. It is loaded once and is immutable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policies.errors import PolicyFileError, UnknownEntityError
+
+
+class Sensitivity(StrEnum):
+    """PIPL Art. 28 distinguishes sensitive personal information from the rest."""
+
+    GENERAL = "general"
+    SENSITIVE = "sensitive"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One column of an entity, as the catalog declares it."""
+
+    entity: str
+    name: str
+    category: str
+    sensitivity: Sensitivity
+    format: str
+    encrypted: bool = False
+    blind_index: bool = False
+    scan_pii: bool = False
+    writable: bool = True
+    required: bool = False
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.entity}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A table of the customer store and its fields, in declaration order."""
+
+    name: str
+    fields: tuple[FieldSpec, ...]
+    parent: str | None = None
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        msg = f"entity {self.name!r} has no field {name!r}"
+        raise KeyError(msg)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A data category: the unit that rules and masks are written against."""
+
+    name: str
+    description: str
+    personal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    categories: Mapping[str, Category]
+    entities: Mapping[str, Entity]
+
+    def entity(self, name: str) -> Entity:
+        try:
+            return self.entities[name]
+        except KeyError:
+            msg = f"unknown entity {name!r}"
+            raise UnknownEntityError(msg) from None
+
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(spec for entity in self.entities.values() for spec in entity.fields)
+
+
+_FIELD_KEYS = {
+    "category",
+    "sensitivity",
+    "format",
+    "encrypted",
+    "blind_index",
+    "scan_pii",
+    "writable",
+    "required",
+}
+
+
+def _parse_field(entity: str, name: str, raw: Any, categories: Mapping[str, Category]) -> FieldSpec:
+    where = f"entities.{entity}.fields.{name}"
+    if not isinstance(raw, dict):
+        msg = f"{where}: expected a mapping"
+        raise PolicyFileError(msg)
+    unknown = set(raw) - _FIELD_KEYS
+    if unknown:
+        msg = f"{where}: unknown keys {sorted(unknown)}"
+        raise PolicyFileError(msg)
+    category = raw.get("category")
+    if category not in categories:
+        msg = f"{where}: unknown category {category!r}"
+        raise PolicyFileError(msg)
+    try:
+        sensitivity = Sensitivity(raw.get("sensitivity", "general"))
+    except ValueError:
+        msg = f"{where}: sensitivity must be 'general' or 'sensitive'"
+        raise PolicyFileError(msg) from None
+    if not isinstance(raw.get("format"), str):
+        msg = f"{where}: a format is required"
+        raise PolicyFileError(msg)
+    return FieldSpec(
+        entity=entity,
+        name=name,
+        category=category,
+        sensitivity=sensitivity,
+        format=raw["format"],
+        encrypted=bool(raw.get("encrypted", False)),
+        blind_index=bool(raw.get("blind_index", False)),
+        scan_pii=bool(raw.get("scan_pii", False)),
+        writable=bool(raw.get("writable", True)),
+        required=bool(raw.get("required", False)),
+    )
+
+
+def parse_catalog(document: Any) -> Catalog:
+    """Build a catalog from the parsed YAML document, refusing anything malformed."""
+    if not isinstance(document, dict):
+        msg = "catalog: expected a mapping with 'categories' and 'entities'"
+        raise PolicyFileError(msg)
+    categories = {
+        name: Category(
+            name=name,
+            description=str(spec.get("description", "")),
+            personal=bool(spec.get("personal", True)),
+        )
+        for name, spec in (document.get("categories") or {}).items()
+    }
+    entities: dict[str, Entity] = {}
+    for entity_name, entity_raw in (document.get("entities") or {}).items():
+        fields_raw = (entity_raw or {}).get("fields") or {}
+        if "id" not in fields_raw:
+            msg = f"entities.{entity_name}: every entity needs an 'id' field"
+            raise PolicyFileError(msg)
+        fields = tuple(
+            _parse_field(entity_name, name, raw, categories) for name, raw in fields_raw.items()
+        )
+        entities[entity_name] = Entity(
+            name=entity_name, fields=fields, parent=entity_raw.get("parent")
+        )
+    for entity in entities.values():
+        if entity.parent is not None and entity.parent not in entities:
+            msg = f"entities.{entity.name}: unknown parent {entity.parent!r}"
+            raise PolicyFileError(msg)
+    return Catalog(categories=categories, entities=entities)
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Load a catalog file; without a path, the default catalog shipped in this package."""
+    if path is None:
+        return default_catalog()
+    return parse_catalog(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@cache
+def default_catalog() -> Catalog:
+    text = resources.files("policies").joinpath("catalog.yaml").read_text(encoding="utf-8")
+    return parse_catalog(yaml.safe_load(text))
