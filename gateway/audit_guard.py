@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.audit_log import append_now
@@ -43,7 +44,7 @@ class AuditGuard:
         self._state = state_getter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -83,7 +84,9 @@ class AuditGuard:
             access_log.info(
                 "request",
                 method=scope["method"],
-                path=path,  # no query string: lookups carry personal data there
+                # The route template, never the raw path or query: a caller may put a
+                # phone number in either, and lookups carry personal data by design.
+                route=scope.get("path_template") or "<unmatched>",
                 status=503 if suppress_body else status_seen,
                 ms=round((time.perf_counter() - started) * 1000, 2),
                 audit_seq=audit.seq if audited else None,

@@ -113,7 +113,7 @@ def _parse_field(entity: str, name: str, raw: Any, categories: Mapping[str, Cate
         msg = f"{where}: unknown keys {sorted(unknown)}"
         raise PolicyFileError(msg)
     category = raw.get("category")
-    if category not in categories:
+    if not isinstance(category, str) or category not in categories:
         msg = f"{where}: unknown category {category!r}"
         raise PolicyFileError(msg)
     try:

@@ -47,7 +47,7 @@ def parse_purposes(raw: Any) -> dict[str, Purpose]:
             msg = f"{where}: expected a mapping"
             raise PolicyFileError(msg)
         try:
-            basis = LegalBasis(spec.get("legal_basis"))
+            basis = LegalBasis(str(spec.get("legal_basis")))
         except ValueError:
             allowed = ", ".join(b.value for b in LegalBasis)
             msg = f"{where}: legal_basis must be one of {allowed}"

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from sqlalchemy import bindparam, select
 
 from gateway.db.schema import customers_table
@@ -28,7 +29,9 @@ _PAGE = (
 
 
 @get("/bench/bare/customers/{customer_id:str}", include_in_schema=False)
-async def bare_customer(request: Request[Any, Any, Any], customer_id: str) -> dict[str, object]:
+async def bare_customer(
+    request: Request[Any, Any, Any], customer_id: FromPath[str]
+) -> dict[str, object]:
     state: GatewayState = request.app.state.gateway
     async with state.db.reader.connect() as conn:
         row = (await conn.execute(_ONE, {"record_id": customer_id})).first()

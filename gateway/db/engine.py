@@ -8,6 +8,7 @@ PostgreSQL both are the same pooled engine.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,17 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gateway.settings import Settings
+
+# Drivers that log statement parameters (field values) at DEBUG: never let them.
+_VALUE_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
+
+
+def silence_value_loggers() -> None:
+    """Cap loggers that would print statement parameters, whatever the root level is."""
+    for name in _VALUE_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,6 +53,7 @@ class Database:
 
 
 def create_database(settings: Settings) -> Database:
+    silence_value_loggers()
     url = settings.async_database_url
     # hide_parameters: a failed statement's message must never carry a field value.
     if settings.is_sqlite:

@@ -13,9 +13,10 @@ starts with. Only the pinned Faker version's name tables are an outside input.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from faker import Faker
 
@@ -69,12 +70,14 @@ class CustomerBundle:
     """One customer with the records that point at it, as :func:`iter_generate` yields."""
 
     customer: Record
-    interactions: list[Record] = field(default_factory=list)
-    orders: list[Record] = field(default_factory=list)
+    interactions: list[Record]
+    orders: list[Record]
 
 
 @dataclass(frozen=True)
 class DemoDataset:
+    """Customers and their related records, as stored (normalized) field values."""
+
     customers: list[Record]
     interactions: list[Record]
     orders: list[Record]
@@ -142,6 +145,9 @@ class _Generator:
         msg = f"could not draw a unique {kind}"
         raise GenerationError(msg)
 
+    def _record_id(self, prefix: str, at: dt.datetime) -> str:
+        return self._unique("id", functools.partial(record_id, prefix, at, self._rng))
+
     def _instant(self, first: dt.datetime, last: dt.datetime) -> dt.datetime:
         """A whole second in ``[first, last)``."""
         second = self._rng.randrange(int(first.timestamp()), int(last.timestamp()))
@@ -176,7 +182,7 @@ class _Generator:
             dt.datetime.combine(born + dt.timedelta(days=1), dt.time(), dt.UTC),
         )
         joined = self._instant(joined_earliest, self._end - dt.timedelta(days=2))
-        customer_id = self._unique("id", lambda: record_id("cus", joined, rng))
+        customer_id = self._record_id("cus", joined)
 
         guardian_name = guardian_phone = None
         if minor:
@@ -226,7 +232,7 @@ class _Generator:
         for occurred in self._event_times(joined, _INTERACTIONS_PER_CUSTOMER_WEIGHTS):
             records.append(
                 {
-                    "id": self._unique("id", lambda at=occurred: record_id("int", at, rng)),
+                    "id": self._record_id("int", occurred),
                     "customer_id": customer_id,
                     "channel": rng.choices(CHANNELS, weights=_INTERACTION_CHANNEL_WEIGHTS)[0],
                     "occurred_at": _iso(occurred),
@@ -244,7 +250,7 @@ class _Generator:
         for ordered in self._event_times(joined, _ORDERS_PER_CUSTOMER_WEIGHTS):
             records.append(
                 {
-                    "id": self._unique("id", lambda at=ordered: record_id("ord", at, rng)),
+                    "id": self._record_id("ord", ordered),
                     "customer_id": customer_id,
                     "ordered_at": _iso(ordered),
                     "amount": self._amount(tier),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from masking import default_mask_for, default_registry
 from masking.registry import OperatorRegistry
@@ -35,7 +36,7 @@ class EntityView:
     def any_visible(self) -> bool:
         return bool(self.shown)
 
-    def render(self, row: Mapping[str, object]) -> dict[str, object]:
+    def render(self, row: Mapping[Any, Any]) -> dict[str, object]:
         rendered: dict[str, object] = {}
         for name, transform in self.shown:
             value = row[name]

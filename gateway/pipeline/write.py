@@ -133,13 +133,14 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
     entity = call.state.catalog.entity(ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=False)
     table = store_tables()[ENTITY]
-    call.audit.record_ids = call.audit.subject_ids = (customer_id,)
     try:
         async with call.state.db.writer.begin() as conn:
             current = (await conn.execute(select(table).where(table.c.id == customer_id))).first()
             if current is None:
                 msg = "no customers record with that id"
                 raise NotFound(msg)
+            # Only an id that exists is recorded: a caller may send anything as the id.
+            call.audit.record_ids = call.audit.subject_ids = (customer_id,)
             merged = dict(current._mapping) | values
             _check_consistency(call, merged)
             values["updated_at"] = _now()

@@ -12,7 +12,8 @@ from masking.operators._config import MaskConfig
 __all__ = ["DateYearConfig", "DateYearMask"]
 
 _COMPACT = re.compile(r"[0-9]{8}")
-_YEAR = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
+# Years 1000-2999: "0517" is a month and day, not a year.
+_YEAR = re.compile(r"(?<![0-9])[12][0-9]{3}(?![0-9])")
 # Every run of letters or digits other than the year: month names ("May") would
 # give the month away as surely as "05". Chinese date units stay for readability.
 _PART = re.compile(r"[^\W_年月日时分秒]+")
@@ -32,7 +33,7 @@ class DateYearConfig(MaskConfig):
 
 
 class DateYearMask(MaskingOperator[DateYearConfig]):
-    """Keep the first standalone four-digit group as the year."""
+    """Keep the first standalone four-digit year as the year."""
 
     name = "date_year"
     config_model = DateYearConfig

@@ -102,7 +102,7 @@ def test_given_class_without_config_model_then_registration_fails() -> None:
 
 def test_given_unknown_name_then_config_for_and_bind_raise_unknown_operator() -> None:
     registry = default_registry()
-    with pytest.raises(UnknownOperatorError, match="'hash'.*known: address"):
+    with pytest.raises(UnknownOperatorError, match=r"'hash'.*known: address"):
         registry.config_for("hash")
     with pytest.raises(UnknownOperatorError):
         registry.bind("hash")

@@ -1,0 +1,39 @@
+# Wardgate — the two front-door commands are `make demo` and `make test`.
+# Both bootstrap .venv from pyproject.toml on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO_DIR ?= .wardgate
+DEMO_PORT ?= 8080
+
+.PHONY: venv demo test check lint typecheck bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(VENV)/bin/wardgate init --demo --data-dir $(DEMO_DIR)
+	@$(PY) -m gateway.demo.howto --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
+	$(VENV)/bin/wardgate serve --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
+
+test: venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

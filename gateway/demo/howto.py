@@ -1,0 +1,58 @@
+"""Print how to call the demo gateway: keys, a customer id, and curl lines to paste."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from gateway.db.engine import create_database
+from gateway.db.schema import customers_table
+from gateway.settings import get_settings
+
+_CALLERS = (
+    ("support-desk", "customer_service"),
+    ("marketing-app", "marketing"),
+    ("analytics-job", "analytics"),
+)
+
+
+async def _first_customer(data_dir: Path) -> str:
+    db = create_database(get_settings().with_overrides(data_dir=data_dir))
+    try:
+        async with db.reader.connect() as conn:
+            table = customers_table()
+            row = (await conn.execute(select(table.c.id).order_by(table.c.id).limit(1))).first()
+    finally:
+        await db.dispose()
+    return str(row.id) if row else "<customer id>"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    keys_file = args.data_dir / "demo-keys.json"
+    keys = json.loads(keys_file.read_text(encoding="utf-8"))
+    customer = asyncio.run(_first_customer(args.data_dir))
+    base = f"http://127.0.0.1:{args.port}"
+    print(f"\nWardgate demo: API keys are in {keys_file} (mode 0600).")
+    print("The same customer through three callers (run in another terminal):\n")
+    # Keys are read from the file by the shell, so they never appear in this output.
+    for principal, purpose in _CALLERS:
+        if principal not in keys:
+            continue
+        key = f'$(python3 -c \'import json;print(json.load(open("{keys_file}"))["{principal}"])\')'
+        print(
+            f'  curl -s -H "Authorization: Bearer {key}" '
+            f"-H 'X-Purpose: {purpose}' {base}/v1/customers/{customer}\n"
+        )
+    print(f"OpenAPI: {base}/schema   health: {base}/healthz\n")
+
+
+if __name__ == "__main__":
+    main()

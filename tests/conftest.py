@@ -1,0 +1,140 @@
+"""Shared fixtures: a seeded store on SQLite and on the real PostgreSQL, and an API client.
+
+PostgreSQL tests create their own database per run and drop it afterwards. With
+CI=true a PostgreSQL that cannot be reached fails the run; elsewhere those tests skip
+with a message saying why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from gateway.app import WardgateApp
+from gateway.db.engine import create_database
+from gateway.seed import init_store
+from gateway.settings import Settings
+
+PG_ADMIN_URL = os.environ.get(
+    "WARDGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+DEMO_CUSTOMERS = 40
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+async def _admin(statement: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test run."""
+    name = f"wardgate_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__})"
+        if in_ci():
+            pytest.fail(f"{message}: PostgreSQL tests must run in CI")
+        pytest.skip(f"{message}: PostgreSQL tests skipped (they run in CI)")
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    yield f"{base}/{name}"
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass(frozen=True)
+class Store:
+    backend: str
+    settings: Settings
+
+    @property
+    def keys(self) -> dict[str, str]:
+        return json.loads((self.settings.data_dir / "demo-keys.json").read_text())
+
+    def sql(self, statement: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Run one statement on a connection of its own and return the rows (if any)."""
+
+        async def run() -> list[Any]:
+            db = create_database(self.settings)
+            try:
+                async with db.writer.begin() as conn:
+                    result = await conn.execute(text(statement), params or {})
+                    return list(result.all()) if result.returns_rows else []
+            finally:
+                await db.dispose()
+
+        return asyncio.run(run())
+
+    def count(self, table: str) -> int:
+        return int(self.sql(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - test-only, fixed names
+
+
+def _seed(settings: Settings) -> None:
+    asyncio.run(init_store(settings, demo=True, customers=DEMO_CUSTOMERS))
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A seeded demo store (40 customers) shared by the tests of one backend."""
+    data_dir: Path = tmp_path_factory.mktemp(f"store-{request.param}")
+    settings = Settings(data_dir=data_dir, log_json=True)
+    if request.param == "postgres":
+        settings = settings.with_overrides(database_url=request.getfixturevalue("postgres_url"))
+    _seed(settings)
+    return Store(backend=request.param, settings=settings)
+
+
+class Api:
+    """A test client that knows the demo principals' keys."""
+
+    def __init__(self, client: TestClient[Any], store: Store) -> None:
+        self.client = client
+        self.store = store
+        self._keys = store.keys
+
+    def headers(self, principal: str | None, purpose: str | None = None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if principal is not None:
+            headers["Authorization"] = f"Bearer {self._keys[principal]}"
+        if purpose is not None:
+            headers["X-Purpose"] = purpose
+        return headers
+
+    def get(self, path: str, principal: str | None, purpose: str | None = None, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers(principal, purpose), **kw)
+
+    def post(self, path: str, principal: str | None, purpose: str | None, **kw: Any) -> Any:
+        return self.client.post(path, headers=self.headers(principal, purpose), **kw)
+
+    def patch(self, path: str, principal: str | None, purpose: str | None, **kw: Any) -> Any:
+        return self.client.patch(path, headers=self.headers(principal, purpose), **kw)
+
+    def customer_ids(self) -> list[str]:
+        return [row[0] for row in self.store.sql("SELECT id FROM customers ORDER BY id")]
+
+
+@pytest.fixture(scope="session")
+def api(store: Store) -> Iterator[Api]:
+    with TestClient(app=WardgateApp(store.settings)) as client:  # type: ignore[arg-type]
+        yield Api(client, store)
