@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from gateway.logging import configure_logging
 from gateway.settings import Settings, get_settings
 from keys import MasterKeyError
 
@@ -28,6 +29,12 @@ DataDir = Annotated[
         "--data-dir", help="Data directory (default: $WARDGATE_DATA_DIR or ./wardgate-data)."
     ),
 ]
+
+
+@app.callback()
+def _configure() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
 
 
 def _settings(data_dir: Path | None, **overrides: object) -> Settings:

@@ -2,6 +2,9 @@
 
 Only identifiers, reasons, statuses and timings are logged. Query strings are not
 logged (lookups put personal data there), and exceptions are logged by type only.
+Third-party libraries log through the same renderer, at WARNING and above, so a
+library that chats at INFO (casbin prints its model, Alembic each migration step)
+does not flood the gateway's output.
 """
 
 from __future__ import annotations
@@ -25,14 +28,31 @@ def configure_logging(level: str = "info", *, json_lines: bool = True) -> None:
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            timestamper,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=False,
     )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                timestamper,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.WARNING)
+    for chatty in ("casbin", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
