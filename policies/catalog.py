@@ -138,22 +138,34 @@ def _parse_field(entity: str, name: str, raw: Any, categories: Mapping[str, Cate
     )
 
 
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        msg = f"{where}: expected a mapping"
+        raise PolicyFileError(msg)
+    return value
+
+
 def parse_catalog(document: Any) -> Catalog:
     """Build a catalog from the parsed YAML document, refusing anything malformed."""
     if not isinstance(document, dict):
         msg = "catalog: expected a mapping with 'categories' and 'entities'"
         raise PolicyFileError(msg)
+    categories_raw = _mapping(document.get("categories") or {}, "categories")
     categories = {
         name: Category(
             name=name,
             description=str(spec.get("description", "")),
             personal=bool(spec.get("personal", True)),
         )
-        for name, spec in (document.get("categories") or {}).items()
+        for name, spec in (
+            (name, _mapping(spec or {}, f"categories.{name}"))
+            for name, spec in categories_raw.items()
+        )
     }
     entities: dict[str, Entity] = {}
-    for entity_name, entity_raw in (document.get("entities") or {}).items():
-        fields_raw = (entity_raw or {}).get("fields") or {}
+    for entity_name, entity_raw in _mapping(document.get("entities") or {}, "entities").items():
+        entity_spec = _mapping(entity_raw or {}, f"entities.{entity_name}")
+        fields_raw = _mapping(entity_spec.get("fields") or {}, f"entities.{entity_name}.fields")
         if "id" not in fields_raw:
             msg = f"entities.{entity_name}: every entity needs an 'id' field"
             raise PolicyFileError(msg)
@@ -161,7 +173,7 @@ def parse_catalog(document: Any) -> Catalog:
             _parse_field(entity_name, name, raw, categories) for name, raw in fields_raw.items()
         )
         entities[entity_name] = Entity(
-            name=entity_name, fields=fields, parent=entity_raw.get("parent")
+            name=entity_name, fields=fields, parent=entity_spec.get("parent")
         )
     for entity in entities.values():
         if entity.parent is not None and entity.parent not in entities:

@@ -89,9 +89,12 @@ def parse_policy_document(raw: Any) -> PolicyDocument:
     if not isinstance(roles_raw, dict):
         msg = "roles: expected a mapping"
         raise PolicyFileError(msg)
-    roles = {
-        str(name): str((spec or {}).get("description", "")) for name, spec in roles_raw.items()
-    }
+    roles: dict[str, str] = {}
+    for name, spec in roles_raw.items():
+        if spec is not None and not isinstance(spec, dict):
+            msg = f"roles.{name}: expected a mapping such as {{description: ...}}"
+            raise PolicyFileError(msg)
+        roles[str(name)] = str((spec or {}).get("description", ""))
     rules = tuple(_parse_rule(i, item) for i, item in enumerate(raw.get("rules") or []))
     parents = tuple(
         (str(pair[0]), str(pair[1]))

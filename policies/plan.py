@@ -76,6 +76,32 @@ def _model_text() -> str:
     return resources.files("policies").joinpath("model.conf").read_text(encoding="utf-8")
 
 
+# The same model asking the other question: does any *deny* rule match? A principal's
+# roles are asked one by one, so without it one role's allow would hide another
+# role's explicit deny. (casbin supports only a few effect expressions; this one is
+# true when no deny matches.)
+_NO_DENY_EFFECT = "e = !some(where (p.eft == deny))"
+
+
+def _enforcer(model_text: str, document: PolicyDocument) -> casbin.Enforcer:
+    model = casbin.model.Model()
+    model.load_model_from_text(model_text)
+    enforcer = casbin.Enforcer(model)
+    rules = [rule.as_casbin() for rule in document.rules]
+    if rules:
+        enforcer.add_policies(rules)
+    for child, parent in document.role_parents:
+        enforcer.add_grouping_policy(child, parent)
+    return enforcer
+
+
+def _deny_model_text() -> str:
+    lines = _model_text().splitlines()
+    effect = next(i for i, line in enumerate(lines) if line.startswith("e = "))
+    lines[effect] = _NO_DENY_EFFECT
+    return "\n".join(lines)
+
+
 def _read_candidates(document: PolicyDocument) -> tuple[tuple[str, EffectKind, str | None], ...]:
     """Read actions to ask casbin about, most permissive first.
 
@@ -104,14 +130,8 @@ class PolicyEngine:
         self.document = document
         self.catalog = catalog
         self.version = version
-        model = casbin.model.Model()
-        model.load_model_from_text(_model_text())
-        self._enforcer = casbin.Enforcer(model)
-        rules = [rule.as_casbin() for rule in document.rules]
-        if rules:
-            self._enforcer.add_policies(rules)
-        for child, parent in document.role_parents:
-            self._enforcer.add_grouping_policy(child, parent)
+        self._enforcer = _enforcer(_model_text(), document)
+        self._deny_enforcer = _enforcer(_deny_model_text(), document)
         self._candidates = _read_candidates(document)
         self._plans: dict[tuple[frozenset[str], str], PolicyPlan] = {}
         # Plans may be compiled from a worker thread (CLI, warm-up) while requests read.
@@ -119,6 +139,18 @@ class PolicyEngine:
 
     def allows(self, role: str, purpose: str, obj: str, category: str, action: str) -> bool:
         return bool(self._enforcer.enforce(role, purpose, obj, category, action))
+
+    def denies(self, role: str, purpose: str, obj: str, category: str, action: str) -> bool:
+        """Whether an explicit deny rule matches (not merely: nothing allows)."""
+        return not self._deny_enforcer.enforce(role, purpose, obj, category, action)
+
+    def granted(
+        self, roles: frozenset[str], purpose: str, obj: str, category: str, action: str
+    ) -> bool:
+        """Some role allows it and no role explicitly denies it."""
+        return any(self.allows(r, purpose, obj, category, action) for r in roles) and not any(
+            self.denies(r, purpose, obj, category, action) for r in roles
+        )
 
     def explain(
         self, role: str, purpose: str, obj: str, category: str, action: str
@@ -139,10 +171,7 @@ class PolicyEngine:
 
     def _decide_read(self, roles: frozenset[str], purpose: str, spec: FieldSpec) -> FieldDecision:
         for action, kind, operator in self._candidates:
-            if any(
-                self.allows(role, purpose, spec.qualified_name, spec.category, action)
-                for role in roles
-            ):
+            if self.granted(roles, purpose, spec.qualified_name, spec.category, action):
                 return FieldDecision(field=spec, kind=kind, operator=operator)
         return FieldDecision(field=spec, kind=EffectKind.DENY)
 
@@ -161,22 +190,17 @@ class PolicyEngine:
                 spec.name
                 for spec in entity.fields
                 if spec.writable
-                and any(
-                    self.allows(role, purpose, spec.qualified_name, spec.category, "write")
-                    for role in known
-                )
+                and self.granted(known, purpose, spec.qualified_name, spec.category, "write")
             )
             entities[entity.name] = EntityPolicy(
                 entity=entity.name, decisions=decisions, writable=writable
             )
+        # An API is asked about as both object and category, so `api:*` rules match it
+        # through keyMatch and a deny on either the pattern or the API itself wins.
         api_rights = frozenset(
             action
             for action in API_ACTIONS
-            if any(
-                self.allows(role, purpose, f"api:{action.split(':')[0]}", "api", action)
-                or self.allows(role, purpose, "api:*", "api", action)
-                for role in known
-            )
+            if self.granted(known, purpose, _api_object(action), _api_object(action), action)
         )
         return PolicyPlan(
             version=self.version,
@@ -185,6 +209,10 @@ class PolicyEngine:
             entities=entities,
             api_rights=api_rights,
         )
+
+
+def _api_object(action: str) -> str:
+    return f"api:{action.split(':')[0]}"
 
 
 def has_explicit_deny(document: PolicyDocument) -> bool:
