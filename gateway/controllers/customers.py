@@ -22,6 +22,19 @@ def _call(request: AnyRequest, action: str, entity: str) -> GovernedCall:
     )
 
 
+async def _related_page(request: AnyRequest, entity: str, customer_id: str) -> dict[str, object]:
+    call = _call(request, f"{entity}.list", entity)
+    params = request.query_params
+    result = await read.read_page(
+        call,
+        entity,
+        limit=read.parse_limit(params.get("limit")),
+        cursor=params.get("cursor"),
+        customer_id=customer_id,
+    )
+    return result.to_json()
+
+
 class CustomerController(Controller):
     path = "/v1/customers"
     tags = ["customers"]  # noqa: RUF012 - Litestar declares it as a plain attribute
@@ -45,31 +58,13 @@ class CustomerController(Controller):
     async def list_interactions(
         self, request: AnyRequest, customer_id: FromPath[str]
     ) -> dict[str, object]:
-        call = _call(request, "interactions.list", "interactions")
-        params = request.query_params
-        result = await read.read_page(
-            call,
-            "interactions",
-            limit=read.parse_limit(params.get("limit")),
-            cursor=params.get("cursor"),
-            customer_id=customer_id,
-        )
-        return result.to_json()
+        return await _related_page(request, "interactions", customer_id)
 
     @get("/{customer_id:str}/orders", summary="A customer's orders, governed")
     async def list_orders(
         self, request: AnyRequest, customer_id: FromPath[str]
     ) -> dict[str, object]:
-        call = _call(request, "orders.list", "orders")
-        params = request.query_params
-        result = await read.read_page(
-            call,
-            "orders",
-            limit=read.parse_limit(params.get("limit")),
-            cursor=params.get("cursor"),
-            customer_id=customer_id,
-        )
-        return result.to_json()
+        return await _related_page(request, "orders", customer_id)
 
     @post("/", summary="Create a customer: validated, audited")
     async def create_customer(self, request: AnyRequest) -> Response[dict[str, object]]:
