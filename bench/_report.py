@@ -68,6 +68,19 @@ def ratios(summaries: list[Summary]) -> dict[Shape, float]:
     return {shape: rps[shape, True] / rps[shape, False] for shape in shapes if rps[shape, False]}
 
 
+def round_ratios(summaries: list[Summary]) -> dict[Shape, list[float]]:
+    """The same ratio within each round, where bare and governed ran back to back."""
+    by_key = {(s.shape, s.governed): s.rounds for s in summaries}
+    shapes: tuple[Shape, ...] = ("single", "page")
+    return {
+        shape: [
+            g.load.rps / b.load.rps if b.load.rps else 0.0
+            for b, g in zip(by_key[shape, False], by_key[shape, True], strict=True)
+        ]
+        for shape in shapes
+    }
+
+
 def print_table(console: Console, summaries: list[Summary], title: str) -> None:
     table = Table(title=title)
     for column in ("scenario", "req/s", "p50 ms", "p99 ms", "server CPU", "requests", "errors"):
@@ -83,15 +96,22 @@ def print_table(console: Console, summaries: list[Summary], title: str) -> None:
             f"[red]{s.errors}[/]" if s.errors else "0",
         )
     console.print(table)
+    console.print("server CPU: its CPU time over wall time, 100% = one core busy", style="dim")
     labels: dict[Shape, str] = {"single": "single record", "page": "100-record page"}
+    per_round = round_ratios(summaries)
     for shape, ratio in ratios(summaries).items():
-        console.print(f"governed/bare req/s, {labels[shape]}: [bold]{ratio:.2f}[/]")
+        rounds = " ".join(f"{r:.2f}" for r in per_round[shape])
+        console.print(
+            f"governed/bare req/s, {labels[shape]}: [bold]{ratio:.2f}[/] (by round: {rounds})",
+            highlight=False,
+        )
 
 
 def write_json(path: Path, summaries: list[Summary], settings: dict[str, object]) -> None:
     document = {
         "settings": settings,
         "ratios_governed_over_bare_rps": ratios(summaries),
+        "ratios_by_round": round_ratios(summaries),
         "scenarios": [
             asdict(s) | {"rounds": [asdict(m) | {"rps": m.load.rps} for m in s.rounds]}
             for s in summaries

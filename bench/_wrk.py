@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,8 @@ from bench._scenarios import Scenario
 _MARK = "BENCH_RESULT "
 
 # wrk counts statuses > 399 as errors by itself; the `response` hook makes that "not 2xx".
-# `done` runs once with every thread's counters merged into `summary`, hence setup/get.
+# Each wrk thread has its own Lua state and `done` runs in the main one: it reads the
+# threads' counters through the handles `setup` kept.
 _SCRIPT = """\
 local paths = { %(paths)s }
 local headers = { %(headers)s }
@@ -74,6 +76,12 @@ def write_script(scenario: Scenario, path: Path) -> None:
     path.write_text(_SCRIPT % {"paths": paths, "headers": headers, "mark": _MARK})
 
 
+def version(executable: str) -> str:
+    banner = subprocess.run([executable, "-v"], capture_output=True, text=True, check=False)
+    found = re.search(r"\d+\.\d+(\.\d+)?", banner.stdout + banner.stderr)
+    return found[0] if found else "(unknown version)"
+
+
 @dataclass(frozen=True, slots=True)
 class Wrk:
     executable: str
@@ -81,13 +89,11 @@ class Wrk:
     threads: int
     scripts: Path
     """A directory for the generated Lua scripts."""
+    version: str
 
     @property
     def name(self) -> str:
-        version = subprocess.run(
-            [self.executable, "-v"], capture_output=True, text=True, check=False
-        ).stdout.split()
-        return f"wrk {version[1] if len(version) > 1 else ''} ({self.threads} thread(s))".strip()
+        return f"wrk {self.version}, {self.threads} thread(s)"
 
     def run(self, port: int, scenario: Scenario, seconds: float) -> LoadResult:
         script = self.scripts / f"{scenario.name.replace(' ', '_')}.lua"

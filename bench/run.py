@@ -39,6 +39,7 @@ if __package__ in (None, ""):  # run as a file: `python bench/run.py`
 from rich.console import Console
 
 from bench import _pyload, _report, _scenarios, _server, _wrk
+from bench._load import LoadGenerator
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".bench"
@@ -46,7 +47,9 @@ WORK = ROOT / ".bench"
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per run (whole seconds with wrk)"
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per scenario, once")
     parser.add_argument("--rounds", type=int, default=3, help="runs per scenario")
     parser.add_argument("--connections", type=int, default=16)
@@ -59,19 +62,19 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _load_generator(args: argparse.Namespace, scripts: Path) -> _wrk.Wrk | _pyload.PythonLoad:
+def _load_generator(args: argparse.Namespace, scripts: Path) -> LoadGenerator:
     wrk = shutil.which("wrk")
     if args.loadgen == "wrk" and wrk is None:
         sys.exit("wrk is not on PATH")
     if wrk is not None and args.loadgen != "python":
-        return _wrk.Wrk(wrk, args.connections, args.threads, scripts)
+        return _wrk.Wrk(wrk, args.connections, args.threads, scripts, _wrk.version(wrk))
     return _pyload.PythonLoad(args.connections)
 
 
 def _measure(
     server: _server.Server,
     data_dir: Path,
-    load: _wrk.Wrk | _pyload.PythonLoad,
+    load: LoadGenerator,
     scenario: _scenarios.Scenario,
     seconds: float,
 ) -> _report.Measurement:
@@ -134,4 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the server has been stopped on the way out
+        sys.exit(130)

@@ -29,12 +29,14 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         state = await open_gateway(settings)
+        state.appender.start()
         app.state.gateway = state
         holder["state"] = state
         log.info("gateway ready", policy_version=state.snapshot.version)
         try:
             yield
         finally:
+            await state.appender.close()
             holder.pop("state", None)
             await state.db.dispose()
 

@@ -98,7 +98,7 @@ class AuditGuard:
         if state is None:
             msg = "the gateway is not ready"
             raise AuditUnavailable(msg)
-        await append_now(state.db, audit, status)
+        await append_now(state.appender, audit, status)
 
     async def _send_unavailable(self, send: Send, request_id: str, exc: AuditUnavailable) -> None:
         access_log.error("audit append failed; response withheld", reason=exc.reason)

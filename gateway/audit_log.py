@@ -7,9 +7,8 @@ import datetime as dt
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audit import AuditEntry, Outcome, append_entry
+from audit import AuditEntry, AuditWriteError, GroupCommitAppender, Outcome, append_entry
 from gateway.context import RequestAudit
-from gateway.db.engine import Database
 from gateway.errors import AuditUnavailable
 
 
@@ -50,12 +49,11 @@ async def append_in_transaction(conn: AsyncConnection, audit: RequestAudit, stat
     return seq
 
 
-async def append_now(db: Database, audit: RequestAudit, status: int) -> int:
-    """Append and commit on its own; raise AuditUnavailable if the log cannot take it."""
+async def append_now(appender: GroupCommitAppender, audit: RequestAudit, status: int) -> int:
+    """Append through group commit; raise AuditUnavailable if the log cannot take it."""
     try:
-        async with db.writer.begin() as conn:
-            seq = await append_entry(conn, build_entry(audit, status))
-    except (SQLAlchemyError, OSError) as exc:
+        seq = await appender.append(build_entry(audit, status))
+    except (AuditWriteError, SQLAlchemyError, OSError) as exc:
         msg = "the audit log could not record this request, so no data is returned"
         raise AuditUnavailable(msg) from exc
     audit.seq = seq

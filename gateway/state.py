@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit import GroupCommitAppender
 from gateway.auth import PrincipalDirectory, load_directory
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import current_revision, head_revision
@@ -44,6 +45,7 @@ class GatewayState:
         self.catalog = catalog
         self.snapshot = snapshot
         self.binder = PlanBinder(master_key.derive("wardgate/pseudonym/v1"))
+        self.appender = GroupCommitAppender(db.writer)
         self.cursors = Sealer(master_key.derive("wardgate/cursor/v1"))
 
     def __repr__(self) -> str:

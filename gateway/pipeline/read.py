@@ -113,7 +113,7 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     call.audit.fields = dict(view.governance)
     governance = call.governance(entity)
     data = view.render(mapping)
-    governance["audit_id"] = await append_now(call.state.db, call.audit, 200)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance)
 
 
@@ -161,5 +161,5 @@ async def read_page(
     governance = call.governance(entity)
     governance["withheld_records"] = 0
     data = [view.render(row._mapping) for row in rows]
-    governance["audit_id"] = await append_now(call.state.db, call.audit, 200)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance, next_cursor=next_cursor)

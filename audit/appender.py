@@ -1,0 +1,89 @@
+"""Group commit: many requests' audit entries in one transaction, each answered after it.
+
+Every governed request must wait until its entry is committed (no audit, no data), but
+one commit per request makes the audit log the bottleneck. The appender queues
+entries from concurrent requests and writes whatever has gathered in one INSERT and one
+COMMIT; each waiting request gets its own sequence number, or the error, only after
+that commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audit.entry import AuditEntry
+from audit.schema import audit_events
+from audit.store import AuditWriteError, entry_row
+
+_INSERT_MANY = insert(audit_events).returning(audit_events.c.seq, sort_by_parameter_order=True)
+
+_Pending = tuple[AuditEntry, "asyncio.Future[int]"]
+
+
+class GroupCommitAppender:
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 256) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.entries = 0
+
+    def __repr__(self) -> str:
+        return f"GroupCommitAppender(batches={self.batches}, entries={self.entries})"
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="audit-appender")
+
+    async def close(self) -> None:
+        """Write what is queued, then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Queue one entry and return its sequence number once it is committed."""
+        if self._task is None or self._task.done():
+            msg = "the audit appender is not running"
+            raise AuditWriteError(msg)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((entry, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(_INSERT_MANY, [entry_row(e) for e, _ in batch])
+                seqs = [int(row[0]) for row in result.all()]
+        except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
+            error = AuditWriteError("the audit log could not commit this batch")
+            error.__cause__ = exc
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        self.batches += 1
+        self.entries += len(batch)
+        for (_, future), seq in zip(batch, seqs, strict=True):
+            if not future.done():
+                future.set_result(seq)
