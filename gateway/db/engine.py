@@ -60,11 +60,14 @@ def create_database(settings: Settings) -> Database:
     # hide_parameters: a failed statement's message must never carry a field value.
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Every aiosqlite connection is a thread; overflow connections would be opened
+        # and closed per burst (a new thread each time), so the pool is fixed and
+        # requests beyond it wait their turn.
         reader = create_async_engine(
             url,
             hide_parameters=True,
-            pool_size=4,
-            max_overflow=4,
+            pool_size=settings.db_pool_size,
+            max_overflow=0,
             isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None,
         )
