@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from gateway.cli_import import import_command
 from gateway.logging import configure_logging
 from gateway.settings import Settings, get_settings
 from keys import MasterKeyError
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("import")(import_command)
 console = Console(stderr=True)
 
 DataDir = Annotated[

@@ -53,6 +53,10 @@ class NotFound(GatewayError):
     status, title, reason = 404, "Not found", "not_found"
 
 
+class Gone(GatewayError):
+    status, title, reason = 410, "Gone", "gone"
+
+
 class Unprocessable(GatewayError):
     status, title, reason = 422, "Invalid fields", "invalid_fields"
 

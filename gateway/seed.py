@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.auth import create_principal, issue_api_key
 from gateway.db.engine import Database, create_database
-from gateway.db.migrate import upgrade_to_head
+from gateway.db.migrate import Schema, upgrade_to_head
 from gateway.db.schema import policy_versions, principals, store_tables
 from gateway.demo import iter_generate
 from gateway.policy_store import save_policy_version
+from gateway.protection import Protector
 from gateway.settings import Settings
-from keys import LocalKeyProvider
+from gateway.state import open_keystore
+from keys import BlindIndexer, FieldCipher, KeyStore, LocalKeyProvider, suite_named
+from policies.catalog import default_catalog
 from policies.document import default_policy_document
 
 DEMO_KEYS_FILE = "demo-keys.json"
@@ -38,7 +41,9 @@ DEMO_PRINCIPALS = (
     DemoPrincipal("support-desk", ("customer_service",), ("customer_service",), "Service desk"),
     DemoPrincipal("marketing-app", ("marketing",), ("marketing",), "Marketing platform"),
     DemoPrincipal("analytics-job", ("analyst",), ("analytics",), "Nightly analytics job"),
-    DemoPrincipal("compliance-officer", ("compliance",), ("compliance_audit",), "DPO office"),
+    DemoPrincipal(
+        "compliance-officer", ("compliance",), ("compliance_audit", "erasure"), "DPO office"
+    ),
     DemoPrincipal("security-admin", ("security_admin",), ("policy_admin",), "Security team"),
 )
 
@@ -80,6 +85,7 @@ async def _seed_principals(db: Database) -> dict[str, str]:
 
 async def _insert_batches(
     db: Database,
+    protector: Protector,
     n_customers: int,
     seed: int,
     progress: Callable[[int], None],
@@ -91,6 +97,15 @@ async def _insert_batches(
     batch: dict[str, list[dict[str, object]]] = {"customers": [], "interactions": [], "orders": []}
 
     async def flush() -> None:
+        # Keys first, in their own store: a crash in between leaves unused keys, never
+        # records without keys.
+        owners = [str(row["id"]) for row in batch["customers"]]
+        keys = await protector.keystore.create_data_keys(owners)
+        for name, rows in batch.items():
+            batch[name] = [
+                protector.protect(name, row, str(row["id"]), keys[owner_of_row(name, row)])
+                for row in rows
+            ]
         async with db.writer.begin() as conn:
             for name in ("customers", "interactions", "orders"):
                 if batch[name]:
@@ -113,6 +128,10 @@ async def _insert_batches(
     return counts[0], counts[1], counts[2]
 
 
+def owner_of_row(entity: str, row: dict[str, object]) -> str:
+    return str(row["id"] if entity == "customers" else row["customer_id"])
+
+
 async def init_store(
     settings: Settings,
     *,
@@ -122,10 +141,21 @@ async def init_store(
     progress: Callable[[int], None] = lambda _: None,
 ) -> InitReport:
     """Idempotent: an existing key, schema, policy, principal or dataset is kept."""
-    LocalKeyProvider(settings.data_dir).create()
+    suite = suite_named(settings.crypto_suite)
+    provider = LocalKeyProvider(settings.data_dir)
+    keyring = provider.create()
     db = create_database(settings)
     try:
         await upgrade_to_head(db.writer)
+        await upgrade_to_head(db.keys, Schema.KEYSTORE)
+        await KeyStore(db.keys, provider, keyring).ensure_system_keys(suite)
+        keystore, system_keys = await open_keystore(settings, db, provider)
+        protector = Protector(
+            default_catalog(),
+            FieldCipher(),
+            BlindIndexer(system_keys.blind_index, system_keys.suite),
+            keystore,
+        )
         async with db.writer.begin() as conn:
             has_policy = (
                 await conn.execute(select(func.count()).select_from(policy_versions))
@@ -150,7 +180,7 @@ async def init_store(
             created_principals = len(keys)
         counts = (0, 0, 0)
         if existing_customers == 0 and customers > 0:
-            counts = await _insert_batches(db, customers, seed, progress)
+            counts = await _insert_batches(db, protector, customers, seed, progress)
         return InitReport(not has_policy, created_principals, *counts, keys_path)
     finally:
         await db.dispose()

@@ -23,6 +23,14 @@ class Settings:
     database_url: str | None = None
     """WARDGATE_DATABASE_URL: PostgreSQL URL; unset means the embedded SQLite store."""
 
+    keystore_url: str | None = None
+    """WARDGATE_KEYSTORE_URL: database of the key store (wrapped data keys). Unset means
+    `<data dir>/keys.db`. Keep it out of the customer store's backups: erasure reaches
+    backups only because their data keys live elsewhere."""
+
+    crypto_suite: str = "aes256gcm"
+    """WARDGATE_CRYPTO_SUITE: aes256gcm, or sm4gcm (SM4-GCM with HMAC-SM3), fixed at init."""
+
     host: str = "127.0.0.1"
     """WARDGATE_HOST: address `wardgate serve` binds."""
 
@@ -50,6 +58,16 @@ class Settings:
         return self.data_dir / "wardgate.db"
 
     @property
+    def keystore_path(self) -> Path:
+        return self.data_dir / "keys.db"
+
+    @property
+    def async_keystore_url(self) -> str:
+        if self.keystore_url is None:
+            return f"sqlite+aiosqlite:///{self.keystore_path}"
+        return _async_url(self.keystore_url)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url is None
 
@@ -57,14 +75,17 @@ class Settings:
     def async_database_url(self) -> str:
         if self.database_url is None:
             return f"sqlite+aiosqlite:///{self.sqlite_path}"
-        url = self.database_url
-        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url.removeprefix(prefix)
-        return url
+        return _async_url(self.database_url)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _async_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +94,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         data_dir=Path(env.get("WARDGATE_DATA_DIR") or defaults.data_dir),
         database_url=env.get("WARDGATE_DATABASE_URL") or None,
+        keystore_url=env.get("WARDGATE_KEYSTORE_URL") or None,
+        crypto_suite=(env.get("WARDGATE_CRYPTO_SUITE") or defaults.crypto_suite).lower(),
         host=env.get("WARDGATE_HOST") or defaults.host,
         port=int(env.get("WARDGATE_PORT") or defaults.port),
         max_body_bytes=int(env.get("WARDGATE_MAX_BODY_BYTES") or defaults.max_body_bytes),

@@ -7,11 +7,20 @@ from dataclasses import dataclass
 from audit import GroupCommitAppender
 from gateway.auth import PrincipalDirectory, load_directory
 from gateway.db.engine import Database, create_database
-from gateway.db.migrate import current_revision, head_revision
+from gateway.db.migrate import Schema, current_revision, head_revision
 from gateway.pipeline.plans import PlanBinder
 from gateway.policy_store import load_latest_policy
+from gateway.protection import Protector
 from gateway.settings import Settings
-from keys import LocalKeyProvider, MasterKey, Sealer
+from keys import (
+    BlindIndexer,
+    FieldCipher,
+    KeyProvider,
+    KeyStore,
+    LocalKeyProvider,
+    Sealer,
+    SystemKeys,
+)
 from policies.catalog import Catalog, default_catalog
 from policies.document import PolicyDocument
 from policies.plan import PolicyEngine
@@ -37,16 +46,24 @@ class GatewayState:
         settings: Settings,
         db: Database,
         catalog: Catalog,
-        master_key: MasterKey,
+        keystore: KeyStore,
+        system_keys: SystemKeys,
         snapshot: PolicySnapshot,
     ) -> None:
         self.settings = settings
         self.db = db
         self.catalog = catalog
         self.snapshot = snapshot
-        self.binder = PlanBinder(master_key.derive("wardgate/pseudonym/v1"))
+        self.keystore = keystore
+        self.binder = PlanBinder(system_keys.pseudonym)
         self.appender = GroupCommitAppender(db.writer)
-        self.cursors = Sealer(master_key.derive("wardgate/cursor/v1"))
+        self.cursors = Sealer(system_keys.cursor)
+        self.protector = Protector(
+            catalog,
+            FieldCipher(),
+            BlindIndexer(system_keys.blind_index, system_keys.suite),
+            keystore,
+        )
 
     def __repr__(self) -> str:
         return f"GatewayState(policy_version={self.snapshot.version})"
@@ -80,24 +97,43 @@ async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     )
 
 
-async def open_gateway(settings: Settings) -> GatewayState:
-    """Load keys, check the schema, load policy; raise with a clear message on any gap."""
-    master_key = LocalKeyProvider(settings.data_dir).load()
-    db = create_database(settings)
-    try:
-        current = await current_revision(db.reader)
-        head = head_revision()
+async def check_schemas(db: Database) -> None:
+    for schema, engine, what in (
+        (Schema.STORE, db.reader, "store"),
+        (Schema.KEYSTORE, db.keys, "key store"),
+    ):
+        current = await current_revision(engine, schema)
+        head = head_revision(schema)
         if current != head:
             msg = (
-                f"store schema is at {current or 'nothing'}, expected {head}: "
+                f"{what} schema is at {current or 'nothing'}, expected {head}: "
                 "run `wardgate init` (new store) or `wardgate db upgrade`"
             )
             raise StoreNotReadyError(msg)
+
+
+async def open_keystore(
+    settings: Settings, db: Database, provider: KeyProvider | None = None
+) -> tuple[KeyStore, SystemKeys]:
+    """The key store with its system keys open: proof that the master key is the right one."""
+    provider = provider or LocalKeyProvider(settings.data_dir)
+    keystore = KeyStore(db.keys, provider, provider.load())
+    return keystore, await keystore.load_system_keys()
+
+
+async def open_gateway(settings: Settings) -> GatewayState:
+    """Load keys, check the schemas, load policy; raise with a clear message on any gap."""
+    provider = LocalKeyProvider(settings.data_dir)
+    provider.load()  # a missing or malformed key stops us before touching any database
+    db = create_database(settings)
+    try:
+        await check_schemas(db)
+        keystore, system_keys = await open_keystore(settings, db, provider)
         catalog = default_catalog()
         snapshot = await load_snapshot(db, catalog)
     except BaseException:
         await db.dispose()
         raise
-    state = GatewayState(settings, db, catalog, master_key, snapshot)
+    state = GatewayState(settings, db, catalog, keystore, system_keys, snapshot)
     state.warm_plans()
     return state

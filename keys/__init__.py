@@ -1,15 +1,49 @@
-"""Key management. Only this package imports `cryptography.hazmat`."""
+"""Key management and field encryption. Only this package imports `cryptography.hazmat`.
 
-from keys.errors import InvalidToken, MasterKeyError
-from keys.master import MASTER_KEY_ENV, KeyProvider, LocalKeyProvider, MasterKey
+Hierarchy: the master key ring (KEK versions, outside the database) wraps per-customer
+data keys (DEKs) and the system keys (blind index, pseudonym, cursor), which live in the
+key store — a database separate from the customer store.
+"""
+
+from keys.blind_index import BlindIndexer
+from keys.data_keys import DataKey
+from keys.errors import (
+    DataKeyMissingError,
+    IntegrityError,
+    InvalidToken,
+    MasterKeyError,
+    UnknownSuiteError,
+)
+from keys.field_cipher import FieldCipher, FieldContext, token_key_version
+from keys.keyring import MASTER_KEY_ENV, KeyProvider, Keyring, LocalKeyProvider, MasterKey
+from keys.keystore import KeyStatus, KeyStore, SystemKeys, kek_versions_in_use
 from keys.sealing import Sealer
+from keys.suites import AES256GCM, SM4GCM, SUITES, CipherSuite, suite_named
 
 __all__ = [
+    "AES256GCM",
     "MASTER_KEY_ENV",
+    "SM4GCM",
+    "SUITES",
+    "BlindIndexer",
+    "CipherSuite",
+    "DataKey",
+    "DataKeyMissingError",
+    "FieldCipher",
+    "FieldContext",
+    "IntegrityError",
     "InvalidToken",
     "KeyProvider",
+    "KeyStatus",
+    "KeyStore",
+    "Keyring",
     "LocalKeyProvider",
     "MasterKey",
     "MasterKeyError",
     "Sealer",
+    "SystemKeys",
+    "UnknownSuiteError",
+    "kek_versions_in_use",
+    "suite_named",
+    "token_key_version",
 ]

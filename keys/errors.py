@@ -1,4 +1,4 @@
-"""Domain exceptions of the key layer. Messages never carry key material."""
+"""Domain exceptions of the key layer. Messages never carry key material or plaintext."""
 
 from __future__ import annotations
 
@@ -8,8 +8,24 @@ class KeyError_(Exception):
 
 
 class MasterKeyError(KeyError_):
-    """The master key is missing, unreadable or malformed: the gateway must not start."""
+    """The master key is missing, unreadable, malformed or does not open this store."""
 
 
 class InvalidToken(KeyError_):
     """A sealed token failed to open: tampered, truncated or sealed under another key."""
+
+
+class IntegrityError(KeyError_):
+    """A ciphertext failed to decrypt: tampered, moved to another row or field, or its
+    key is gone. One opaque error for every cause, as Fernet's InvalidToken."""
+
+    def __init__(self, msg: str = "ciphertext failed its integrity check") -> None:
+        super().__init__(msg)
+
+
+class UnknownSuiteError(KeyError_):
+    """A cipher suite name that Wardgate does not implement."""
+
+
+class DataKeyMissingError(KeyError_):
+    """The data key a ciphertext needs does not exist (erased, or never created)."""

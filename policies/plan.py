@@ -55,6 +55,7 @@ class EntityPolicy:
     entity: str
     decisions: Mapping[str, FieldDecision]
     writable: frozenset[str]
+    lookupable: frozenset[str] = frozenset()
 
     @property
     def visible(self) -> tuple[FieldDecision, ...]:
@@ -192,8 +193,15 @@ class PolicyEngine:
                 if spec.writable
                 and self.granted(known, purpose, spec.qualified_name, spec.category, "write")
             )
+            # Searching by a field reveals whether a value is there: a right of its own.
+            lookupable = frozenset(
+                spec.name
+                for spec in entity.fields
+                if spec.blind_index
+                and self.granted(known, purpose, spec.qualified_name, spec.category, "lookup")
+            )
             entities[entity.name] = EntityPolicy(
-                entity=entity.name, decisions=decisions, writable=writable
+                entity=entity.name, decisions=decisions, writable=writable, lookupable=lookupable
             )
         # An API is asked about as both object and category, so `api:*` rules match it
         # through keyMatch and a deny on either the pattern or the API itself wins.

@@ -24,7 +24,11 @@ from sqlalchemy import text
 from gateway.app import WardgateApp
 from gateway.db.engine import create_database
 from gateway.seed import init_store
+from gateway.protection import Protector
 from gateway.settings import Settings
+from gateway.state import open_keystore
+from keys import BlindIndexer, FieldCipher
+from policies.catalog import default_catalog
 
 PG_ADMIN_URL = os.environ.get(
     "WARDGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -82,6 +86,40 @@ class Store:
                 await db.dispose()
 
         return asyncio.run(run())
+
+    def decrypted(
+        self, entity: str, statement: str, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows of `entity` selected by `statement`, decrypted with the store's real keys."""
+
+        async def run() -> list[dict[str, Any]]:
+            db = create_database(self.settings)
+            try:
+                keystore, system_keys = await open_keystore(self.settings, db)
+                protector = Protector(
+                    default_catalog(),
+                    FieldCipher(),
+                    BlindIndexer(system_keys.blind_index, system_keys.suite),
+                    keystore,
+                )
+                async with db.reader.connect() as conn:
+                    rows = (await conn.execute(text(statement), params or {})).all()
+                fields = default_catalog().entity(entity).field_names
+                revealed = await protector.reveal(entity, [r._mapping for r in rows], fields)
+                return revealed.rows
+            finally:
+                await db.dispose()
+
+        return asyncio.run(run())
+
+    def customers(
+        self, where: str = "1=1", params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return self.decrypted(
+            "customers",
+            f"SELECT * FROM customers WHERE {where} ORDER BY id",
+            params,  # noqa: S608
+        )
 
     def count(self, table: str) -> int:
         return int(self.sql(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - test-only, fixed names

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath
 
 from gateway.context import request_audit
-from gateway.pipeline import read, write
+from gateway.pipeline import erase, lookup, read, write
 from gateway.pipeline.call import GovernedCall, begin_call
 from gateway.state import GatewayState
 
@@ -46,10 +46,19 @@ class CustomerController(Controller):
         call = _call(request, "customers.read", "customers")
         return (await read.read_one(call, "customers", customer_id)).to_json()
 
-    @get("/", summary="A page of customers, governed")
+    @get("/", summary="A page of customers, or an exact lookup by phone, email or id_number")
     async def list_customers(self, request: AnyRequest) -> dict[str, object]:
-        call = _call(request, "customers.list", "customers")
         params = request.query_params
+        if lookup.lookup_requested(params):
+            call = _call(request, "customers.lookup", "customers")
+            result = await lookup.lookup_customers(
+                call,
+                params,
+                limit=read.parse_limit(params.get("limit")),
+                cursor=params.get("cursor"),
+            )
+            return result.to_json()
+        call = _call(request, "customers.list", "customers")
         limit = read.parse_limit(params.get("limit"))
         result = await read.read_page(call, "customers", limit=limit, cursor=params.get("cursor"))
         return result.to_json()
@@ -78,3 +87,10 @@ class CustomerController(Controller):
     ) -> dict[str, object]:
         call = _call(request, "customers.update", "customers")
         return (await write.update_customer(call, customer_id, await request.body())).to_json()
+
+    @delete("/{customer_id:str}", summary="Erase a customer by crypto-shredding", status_code=200)
+    async def erase_customer(
+        self, request: AnyRequest, customer_id: FromPath[str]
+    ) -> dict[str, object]:
+        call = _call(request, "customers.erase", "customers")
+        return (await erase.erase_customer(call, customer_id)).to_json()

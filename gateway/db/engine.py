@@ -46,12 +46,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     reader: AsyncEngine
     writer: AsyncEngine
+    keys: AsyncEngine
     is_sqlite: bool
 
     async def dispose(self) -> None:
-        await self.reader.dispose()
-        if self.writer is not self.reader:
-            await self.writer.dispose()
+        for engine in {id(e): e for e in (self.reader, self.writer, self.keys)}.values():
+            await engine.dispose()
+
+
+def _keystore_engine(settings: Settings) -> AsyncEngine:
+    url = settings.async_keystore_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, hide_parameters=True, pool_size=2, max_overflow=0)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, hide_parameters=True, pool_size=4, max_overflow=4)
 
 
 def create_database(settings: Settings) -> Database:
@@ -74,7 +84,9 @@ def create_database(settings: Settings) -> Database:
         writer = create_async_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
         for engine in (reader, writer):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return Database(reader=reader, writer=writer, is_sqlite=True)
+        return Database(
+            reader=reader, writer=writer, keys=_keystore_engine(settings), is_sqlite=True
+        )
     reader = create_async_engine(
         url,
         hide_parameters=True,
@@ -86,4 +98,4 @@ def create_database(settings: Settings) -> Database:
     writer = create_async_engine(
         url, hide_parameters=True, pool_size=max(2, settings.db_pool_size // 2), max_overflow=4
     )
-    return Database(reader=reader, writer=writer, is_sqlite=False)
+    return Database(reader=reader, writer=writer, keys=_keystore_engine(settings), is_sqlite=False)

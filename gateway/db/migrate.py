@@ -1,7 +1,12 @@
-"""Run Alembic migrations from code, on the gateway's own async engine."""
+"""Run Alembic migrations from code, on the gateway's own async engines.
+
+The customer store and the key store have separate histories (and version tables), so
+the key store can live in a database of its own.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from importlib import resources
 
 from alembic import command
@@ -12,19 +17,27 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-def alembic_config() -> Config:
+class Schema(StrEnum):
+    STORE = "migrations"
+    KEYSTORE = "keystore_migrations"
+
+
+_VERSION_TABLES = {Schema.STORE: "alembic_version", Schema.KEYSTORE: "wardgate_keystore_version"}
+
+
+def alembic_config(schema: Schema = Schema.STORE) -> Config:
     config = Config()
-    location = resources.files("gateway.db").joinpath("migrations")
+    location = resources.files("gateway.db").joinpath(schema.value)
     config.set_main_option("script_location", str(location))
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision(schema: Schema = Schema.STORE) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(schema)).get_current_head()
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
-    config = alembic_config()
+async def upgrade_to_head(engine: AsyncEngine, schema: Schema = Schema.STORE) -> None:
+    config = alembic_config(schema)
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
@@ -34,9 +47,12 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         await conn.run_sync(run)
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+async def current_revision(engine: AsyncEngine, schema: Schema = Schema.STORE) -> str | None:
     def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        context = MigrationContext.configure(
+            connection, opts={"version_table": _VERSION_TABLES[schema]}
+        )
+        return context.get_current_revision()
 
     async with engine.connect() as conn:
         return await conn.run_sync(read)

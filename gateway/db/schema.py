@@ -71,6 +71,10 @@ def _column(spec: FieldSpec, parent: str | None) -> Column[object]:
     return Column(spec.name, column_type, nullable=not spec.required)
 
 
+def blind_index_column(field: str) -> str:
+    return f"{field}_bidx"
+
+
 @cache
 def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
     """One table per catalog entity, columns in catalog order, plus bookkeeping times."""
@@ -78,6 +82,14 @@ def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for entity in catalog.entities.values():
         columns = [_column(spec, entity.parent) for spec in entity.fields]
+        columns.extend(
+            Column(blind_index_column(spec.name), String(64), index=True)
+            for spec in entity.fields
+            if spec.blind_index
+        )
+        if entity.parent is None:
+            # Erased subjects keep their (undecryptable) ciphertext; this marks them.
+            columns.append(Column("erased_at", String(40)))
         columns.append(Column("created_at", String(40), nullable=False))
         columns.append(Column("updated_at", String(40), nullable=False))
         tables[entity.name] = Table(entity.name, metadata, *columns)

@@ -27,6 +27,7 @@ class EntityView:
     shown: tuple[tuple[str, Transform | None], ...]
     governance: Mapping[str, str]
     writable: frozenset[str]
+    lookupable: frozenset[str] = frozenset()
 
     @property
     def shown_columns(self) -> tuple[str, ...]:
@@ -39,6 +40,8 @@ class EntityView:
     def render(self, row: Mapping[Any, Any]) -> dict[str, object]:
         rendered: dict[str, object] = {}
         for name, transform in self.shown:
+            if name not in row:
+                continue  # withheld for a reason the governance block names
             value = row[name]
             if transform is not None and value is not None:
                 value = transform(value if isinstance(value, str) else str(value))
@@ -101,7 +104,11 @@ class PlanBinder:
         )
         governance = {name: decision.label for name, decision in policy.decisions.items()}
         return EntityView(
-            entity=policy.entity, shown=shown, governance=governance, writable=policy.writable
+            entity=policy.entity,
+            shown=shown,
+            governance=governance,
+            writable=policy.writable,
+            lookupable=policy.lookupable,
         )
 
     def _bind(self, policy: PolicyPlan) -> ExecutablePlan:

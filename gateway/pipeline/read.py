@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.audit_log import append_now
-from gateway.db.schema import store_tables
-from gateway.errors import BadRequest, Forbidden, NotFound
+from gateway.db.schema import blind_index_column, store_tables
+from gateway.errors import BadRequest, Forbidden, Gone, NotFound
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.plans import EntityView
 from keys import InvalidToken
@@ -41,9 +42,14 @@ def _table(entity: str) -> Table:
     return store_tables()[entity]
 
 
-def _selected(view: EntityView, *always: str) -> tuple[str, ...]:
-    extra = tuple(name for name in always if name not in view.shown_columns)
-    return view.shown_columns + extra
+def _selected(view: EntityView, entity: str) -> tuple[str, ...]:
+    """Shown columns plus what the pipeline needs: id, owner, erasure mark."""
+    needed = ["id"]
+    if entity == "customers":
+        needed.append("erased_at")
+    else:
+        needed.append("customer_id")
+    return view.shown_columns + tuple(name for name in needed if name not in view.shown_columns)
 
 
 @lru_cache(maxsize=512)
@@ -54,12 +60,16 @@ def _by_id_statement(entity: str, columns: tuple[str, ...]) -> Select[tuple[obje
 
 @lru_cache(maxsize=512)
 def _page_statement(
-    entity: str, columns: tuple[str, ...], *, after: bool, scoped: bool
+    entity: str, columns: tuple[str, ...], *, after: bool, scoped: bool, lookup: str | None = None
 ) -> Select[tuple[object, ...]]:
     table = _table(entity)
     query = select(*(table.c[name] for name in columns))
+    if entity == "customers":
+        query = query.where(table.c.erased_at.is_(None))
     if scoped:
         query = query.where(table.c.customer_id == bindparam("customer_id"))
+    if lookup is not None:
+        query = query.where(table.c[blind_index_column(lookup)] == bindparam("lookup"))
     if after:
         query = query.where(table.c.id > bindparam("after_id"))
     return query.order_by(table.c.id).limit(bindparam("limit"))
@@ -97,9 +107,26 @@ def _open_cursor(call: GovernedCall, cursor: str | None, entity: str, scope: str
         raise BadRequest(msg, reason="invalid_cursor") from None
 
 
+def _governance_with_failures(
+    call: GovernedCall, entity: str, failures: list[tuple[str, str]], *, single: bool
+) -> dict[str, object]:
+    governance = call.governance(entity)
+    if failures:
+        fields = governance["fields"]
+        assert isinstance(fields, dict)  # noqa: S101 - built just above
+        if single:
+            for _, name in failures:
+                fields[name] = "withheld:integrity_error"
+        else:
+            governance["integrity_errors"] = [
+                {"id": record_id, "field": name} for record_id, name in failures
+            ]
+    return governance
+
+
 async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedResult:
     view = _require_view(call, entity)
-    columns = _selected(view, "id")
+    columns = _selected(view, entity)
     async with call.state.db.reader.connect() as conn:
         row = (
             await conn.execute(_by_id_statement(entity, columns), {"record_id": record_id})
@@ -107,14 +134,30 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     if row is None:
         msg = f"no {entity} record with that id"
         raise NotFound(msg)
-    mapping = row._mapping
     call.audit.record_ids = (record_id,)
     call.audit.subject_ids = (record_id,) if entity == "customers" else ()
-    call.audit.fields = dict(view.governance)
-    governance = call.governance(entity)
-    data = view.render(mapping)
+    if entity == "customers" and row.erased_at is not None:
+        msg = "this customer's personal information was erased"
+        raise Gone(msg, reason="erased")
+    revealed = await call.state.protector.reveal(entity, [row._mapping], view.shown_columns)
+    governance = _governance_with_failures(call, entity, revealed.failures, single=True)
+    call.audit.fields = dict(governance["fields"])  # type: ignore[call-overload]
+    data = view.render(revealed.rows[0])
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance)
+
+
+async def _require_live_customer(conn: AsyncConnection, customer_id: str) -> None:
+    found = await conn.execute(
+        _by_id_statement("customers", ("id", "erased_at")), {"record_id": customer_id}
+    )
+    row = found.first()
+    if row is None:
+        msg = "no customers record with that id"
+        raise NotFound(msg)
+    if row.erased_at is not None:
+        msg = "this customer's personal information was erased"
+        raise Gone(msg, reason="erased")
 
 
 async def read_page(
@@ -124,28 +167,31 @@ async def read_page(
     limit: int,
     cursor: str | None,
     customer_id: str | None = None,
+    lookup: tuple[str, str] | None = None,
 ) -> GovernedResult:
-    """A page of `entity`, optionally the records of one customer (the 360° view)."""
+    """A page of `entity`: all, one customer's related records, or a blind-index lookup."""
     view = _require_view(call, entity)
-    scope = customer_id or "*"
+    scope = customer_id or (f"lookup:{lookup[0]}:{lookup[1]}" if lookup else "*")
     after_id = _open_cursor(call, cursor, entity, scope)
-    columns = _selected(view, "id")
+    columns = _selected(view, entity)
     params: dict[str, object] = {"limit": limit + 1}
     if after_id is not None:
         params["after_id"] = after_id
     if customer_id is not None:
         params["customer_id"] = customer_id
+    if lookup is not None:
+        params["lookup"] = lookup[1]
     statement = _page_statement(
-        entity, columns, after=after_id is not None, scoped=customer_id is not None
+        entity,
+        columns,
+        after=after_id is not None,
+        scoped=customer_id is not None,
+        lookup=lookup[0] if lookup else None,
     )
     async with call.state.db.reader.connect() as conn:
         if customer_id is not None:
-            exists = await conn.execute(
-                _by_id_statement("customers", ("id",)), {"record_id": customer_id}
-            )
-            if exists.first() is None:
-                msg = "no customers record with that id"
-                raise NotFound(msg)
+            call.audit.subject_ids = (customer_id,)
+            await _require_live_customer(conn, customer_id)
         rows = (await conn.execute(statement, params)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -157,9 +203,12 @@ async def read_page(
         )
     call.audit.record_ids = ids
     call.audit.subject_ids = (customer_id,) if customer_id else ids if entity == "customers" else ()
-    call.audit.fields = dict(view.governance)
-    governance = call.governance(entity)
+    revealed = await call.state.protector.reveal(
+        entity, [row._mapping for row in rows], view.shown_columns
+    )
+    governance = _governance_with_failures(call, entity, revealed.failures, single=False)
     governance["withheld_records"] = 0
-    data = [view.render(row._mapping) for row in rows]
+    call.audit.fields = dict(view.governance)
+    data = [view.render(row) for row in revealed.rows]
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance, next_cursor=next_cursor)

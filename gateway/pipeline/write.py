@@ -22,11 +22,13 @@ from gateway.errors import (
     BadRequest,
     FieldProblem,
     Forbidden,
+    Gone,
     NotFound,
     Unprocessable,
 )
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.read import GovernedResult
+from keys import DataKeyMissingError
 from policies.catalog import Entity
 from policies.formats import FieldInvalid, check_consistency, validate
 
@@ -113,14 +115,19 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
     _check_consistency(call, values)
     table = store_tables()[ENTITY]
     now = _now()
-    record = {name: None for name in entity.field_names} | values
-    record |= {"id": f"cus_{ULID()}", "created_at": now, "updated_at": now}
-    customer_id = str(record["id"])
+    customer_id = f"cus_{ULID()}"
+    record = {name: None for name in entity.field_names} | values | {"id": customer_id}
     call.audit.record_ids = call.audit.subject_ids = (customer_id,)
     call.audit.fields = dict.fromkeys(values, "written")
+    protector = call.state.protector
     try:
+        # The key is committed first, in the key store: a failure after it leaves an
+        # unused key, never a record that cannot be decrypted.
+        key = (await protector.keystore.create_data_keys([customer_id]))[customer_id]
+        stored = protector.protect(ENTITY, record, customer_id, key)
+        stored |= {"created_at": now, "updated_at": now}
         async with call.state.db.writer.begin() as conn:
-            await conn.execute(insert(table).values(record))
+            await conn.execute(insert(table).values(stored))
             seq = await append_in_transaction(conn, call.audit, 201)
     except SQLAlchemyError as exc:
         call.audit.seq = None
@@ -129,10 +136,18 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
     return _result(call, record, seq)
 
 
+_CONSISTENCY_FIELDS = frozenset({"id_number", "birth_date"})
+
+
 async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
     entity = call.state.catalog.entity(ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=False)
     table = store_tables()[ENTITY]
+    protector = call.state.protector
+    # Decrypt only what the consistency check and the response need.
+    needed = set(call.view(ENTITY).shown_columns)
+    if _CONSISTENCY_FIELDS & values.keys():
+        needed |= _CONSISTENCY_FIELDS
     try:
         async with call.state.db.writer.begin() as conn:
             current = (await conn.execute(select(table).where(table.c.id == customer_id))).first()
@@ -141,14 +156,20 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
                 raise NotFound(msg)
             # Only an id that exists is recorded: a caller may send anything as the id.
             call.audit.record_ids = call.audit.subject_ids = (customer_id,)
-            merged = dict(current._mapping) | values
+            if current.erased_at is not None:
+                msg = "this customer's personal information was erased"
+                raise Gone(msg, reason="erased")
+            revealed = await protector.reveal(ENTITY, [current._mapping], needed)
+            merged = revealed.rows[0] | values
             _check_consistency(call, merged)
-            values["updated_at"] = _now()
-            await conn.execute(update(table).where(table.c.id == customer_id).values(values))
-            call.audit.fields = {name: "written" for name in values if name != "updated_at"}
+            key = await protector.keystore.current_key(customer_id)
+            stored = protector.protect(ENTITY, values, customer_id, key)
+            stored["updated_at"] = _now()
+            await conn.execute(update(table).where(table.c.id == customer_id).values(stored))
+            call.audit.fields = dict.fromkeys(values, "written")
             seq = await append_in_transaction(conn, call.audit, 200)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, DataKeyMissingError) as exc:
         call.audit.seq = None
         msg = "the change could not be committed with its audit entry; nothing was stored"
         raise AuditUnavailable(msg) from exc
-    return _result(call, merged | values, seq)
+    return _result(call, merged, seq)

@@ -12,8 +12,7 @@ from tests.conftest import Api
 @pytest.fixture
 def customer(api: Api) -> dict[str, object]:
     """The stored (clear) values of one seeded customer, read around the gateway."""
-    rows = api.store.sql("SELECT * FROM customers ORDER BY id LIMIT 1")
-    return dict(rows[0]._mapping)
+    return api.store.customers()[0]
 
 
 def test_given_support_desk_then_contact_data_is_masked(

@@ -41,14 +41,12 @@ def test_given_valid_customer_then_created_normalized_and_shown_governed(api: Ap
     assert created["data"]["phone"] == "139****5678"
     assert created["data"]["name"] == "欧阳**"
     assert created["governance"]["fields"]["phone"] == "masked"
-    stored = api.store.sql(
-        "SELECT phone, email, bank_card FROM customers WHERE id = :id", {"id": customer_id}
-    )[0]
-    assert stored.phone == "13912345678"
-    assert stored.email == "Test.User@example.com"
-    assert stored.bank_card == body["bank_card"]
+    (stored,) = api.store.customers("id = :id", {"id": customer_id})
+    assert stored["phone"] == "13912345678"
+    assert stored["email"] == "Test.User@example.com"
+    assert stored["bank_card"] == body["bank_card"]
     assert ric.is_valid(body["id_number"])
-    assert luhn.is_valid(stored.bank_card)
+    assert luhn.is_valid(stored["bank_card"])
     read_back = api.get(f"/v1/customers/{customer_id}", *SUPPORT).json()
     assert read_back["data"] == created["data"]
 
@@ -159,10 +157,8 @@ def test_given_patch_then_only_named_fields_change(api: Api) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["data"]["phone"] == "137****1111"
-    row = api.store.sql(
-        "SELECT phone, tier, name FROM customers WHERE id = :id", {"id": customer_id}
-    )[0]
-    assert (row.phone, row.tier, row.name) == ("13700001111", "silver", "欧阳测试")
+    (row,) = api.store.customers("id = :id", {"id": customer_id})
+    assert (row["phone"], row["tier"], row["name"]) == ("13700001111", "silver", "欧阳测试")
 
 
 def test_given_patch_with_one_bad_field_then_nothing_changes(api: Api) -> None:

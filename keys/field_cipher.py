@@ -1,0 +1,84 @@
+"""Field encryption: one value of one field of one record, under its owner's data key.
+
+A ciphertext is `format (1) ‖ suite id (1) ‖ DEK version (4) ‖ nonce (12) ‖ sealed`,
+URL-safe base64. The associated data binds entity, field, record id, owner and key
+version, so a ciphertext copied to another row or field does not decrypt. Every
+failure is the same IntegrityError; the caller withholds the field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import struct
+from dataclasses import dataclass
+
+from keys.data_keys import DataKey
+from keys.errors import IntegrityError
+from keys.suites import NONCE_BYTES, suite_by_id
+
+FORMAT_VERSION = 1
+_HEADER = struct.Struct(">BBI")  # format, suite id, DEK version
+
+
+@dataclass(frozen=True, slots=True)
+class FieldContext:
+    """Where a value lives; bound into its ciphertext as associated data."""
+
+    entity: str
+    field: str
+    record_id: str
+
+    def aad(self, key: DataKey) -> bytes:
+        return (
+            f"{self.entity}.{self.field}|{self.record_id}|{key.owner_id}|"
+            f"v{key.version}|s{key.suite.id}"
+        ).encode()
+
+
+def token_key_version(token: str) -> int:
+    """The DEK version a ciphertext was made with, without decrypting it."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        fmt, _suite, version = _HEADER.unpack_from(raw)
+    except (binascii.Error, ValueError, struct.error):
+        raise IntegrityError from None
+    if fmt != FORMAT_VERSION:
+        raise IntegrityError
+    return int(version)
+
+
+class FieldCipher:
+    """Encrypts and decrypts field values; counts decryptions (least-decryption tests)."""
+
+    __slots__ = ("decryptions", "encryptions")
+
+    def __init__(self) -> None:
+        self.decryptions = 0
+        self.encryptions = 0
+
+    def encrypt(self, key: DataKey, context: FieldContext, plaintext: str) -> str:
+        self.encryptions += 1
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = key.suite.seal(key.material, nonce, plaintext.encode("utf-8"), context.aad(key))
+        raw = _HEADER.pack(FORMAT_VERSION, key.suite.id, key.version) + nonce + sealed
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    def decrypt(self, key: DataKey, context: FieldContext, token: str) -> str:
+        self.decryptions += 1
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            fmt, suite_id, version = _HEADER.unpack_from(raw)
+        except (binascii.Error, ValueError, struct.error):
+            raise IntegrityError from None
+        if fmt != FORMAT_VERSION or version != key.version or suite_by_id(suite_id) != key.suite:
+            raise IntegrityError
+        body = raw[_HEADER.size :]
+        plaintext = key.suite.open(
+            key.material, body[:NONCE_BYTES], body[NONCE_BYTES:], context.aad(key)
+        )
+        try:
+            return plaintext.decode("utf-8")
+        except UnicodeDecodeError:
+            raise IntegrityError from None
