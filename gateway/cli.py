@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from gateway.cli_import import import_command
+from gateway.cli_keys import keys_app
 from gateway.logging import configure_logging
 from gateway.settings import Settings, get_settings
 from keys import MasterKeyError
@@ -23,6 +24,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("import")(import_command)
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 DataDir = Annotated[

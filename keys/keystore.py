@@ -189,10 +189,15 @@ class KeyStore:
             raise DataKeyMissingError(msg)
         return keys[owner]
 
-    async def add_versions(self, current: Iterable[DataKey]) -> dict[str, DataKey]:
-        """A next-version data key for each owner (DEK rotation); the old ones stay usable."""
+    async def add_versions(
+        self, current: Iterable[DataKey], version: int | None = None
+    ) -> dict[str, DataKey]:
+        """A newer data key for each owner (DEK rotation: `version`, else the next one);
+        the old ones stay usable until retired and purged."""
         suite = self._require_suite()
-        keys = {k.owner_id: new_data_key(k.owner_id, k.version + 1, suite) for k in current}
+        keys = {
+            k.owner_id: new_data_key(k.owner_id, version or k.version + 1, suite) for k in current
+        }
         if keys:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(data_keys), [self._row(k) for k in keys.values()])
@@ -210,6 +215,29 @@ class KeyStore:
                 .where(tuple_(data_keys.c.owner_id, data_keys.c.version).in_(pairs))
                 .values(retired_at=_now())
             )
+
+    async def retired_keys(self, older_than: dt.timedelta) -> list[tuple[str, int]]:
+        """Retired (owner, version) pairs older than the grace period."""
+        cutoff = (dt.datetime.now(dt.UTC) - older_than).isoformat(timespec="microseconds")
+        query = select(data_keys.c.owner_id, data_keys.c.version).where(
+            data_keys.c.retired_at.is_not(None), data_keys.c.retired_at < cutoff
+        )
+        async with self._engine.connect() as conn:
+            return [(row.owner_id, int(row.version)) for row in (await conn.execute(query)).all()]
+
+    async def delete_keys(self, pairs: Iterable[tuple[str, int]]) -> int:
+        pairs = sorted(set(pairs))
+        if not pairs:
+            return 0
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(data_keys).where(
+                    tuple_(data_keys.c.owner_id, data_keys.c.version).in_(pairs)
+                )
+            )
+        for pair in pairs:
+            self._cache.pop(pair, None)
+        return len(pairs)
 
     async def purge_retired(self, older_than: dt.timedelta) -> int:
         """Delete retired keys once no in-flight read can still need them."""

@@ -1,0 +1,189 @@
+"""`wardgate keys …`: status, KEK rotation and retirement, data-key rotation, purge."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from gateway.db.engine import Database, create_database
+from gateway.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
+from gateway.protection import Protector
+from gateway.settings import Settings, get_settings
+from gateway.state import check_schemas, open_keystore
+from keys import BlindIndexer, FieldCipher, LocalKeyProvider, MasterKeyError, kek_versions_in_use
+from policies.catalog import default_catalog
+
+keys_app = typer.Typer(help="Master key and data key operations.", no_args_is_help=True)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return get_settings().with_overrides(data_dir=data_dir)
+
+
+def _run(settings: Settings, work: Callable[[Database, Protector], Awaitable[T]]) -> T:
+    async def main() -> T:
+        db = create_database(settings)
+        try:
+            await check_schemas(db)
+            keystore, system_keys = await open_keystore(settings, db)
+            protector = Protector(
+                default_catalog(),
+                FieldCipher(),
+                BlindIndexer(system_keys.blind_index, system_keys.suite),
+                keystore,
+            )
+            return await work(db, protector)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except MasterKeyError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@keys_app.command("status")
+def status(data_dir: DataDir = None) -> None:
+    """Keys per master key version and stored values per data key version."""
+    settings = _settings(data_dir)
+    ring = LocalKeyProvider(settings.data_dir).load()
+
+    async def work(db: Database, protector: Protector) -> None:
+        key_status = await protector.keystore.status()
+        by_version = await ciphertexts_by_version(db, protector)
+        table = Table(title=f"Wardgate keys (suite {key_status.suite})")
+        table.add_column("what")
+        table.add_column("version", justify="right")
+        table.add_column("count", justify="right")
+        for version in ring.versions:
+            state = "active" if version == ring.active_version else "in ring"
+            table.add_row(f"master key ({state})", str(version), "")
+        for version, count in sorted(key_status.data_keys_by_kek_version.items()):
+            table.add_row("data keys wrapped by master key", str(version), str(count))
+        for version, count in sorted(key_status.system_keys_by_kek_version.items()):
+            table.add_row("system keys wrapped by master key", str(version), str(count))
+        for version, count in sorted(key_status.data_keys_by_version.items()):
+            table.add_row("current data keys", str(version), str(count))
+        table.add_row("retired data keys (awaiting purge)", "", str(key_status.retired_data_keys))
+        for version, count in sorted(by_version.items()):
+            label = "stored values encrypted by data key"
+            table.add_row(
+                label if version >= 0 else "unreadable stored values", str(version), str(count)
+            )
+        Console().print(table)
+        unused = set(ring.versions) - kek_versions_in_use(key_status) - {ring.active_version}
+        if unused:
+            console.print(f"master key versions no longer used: {sorted(unused)} (retire-kek)")
+
+    _run(settings, work)
+
+
+@keys_app.command("rotate-kek")
+def rotate_kek(data_dir: DataDir = None) -> None:
+    """Add a new master key version and re-wrap every key under it (data untouched)."""
+    settings = _settings(data_dir)
+    provider = LocalKeyProvider(settings.data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        ring = provider.load().with_new_version()
+        provider.save(ring)
+        total = sum((await protector.keystore.status()).data_keys_by_kek_version.values())
+        with _progress() as bar:
+            task = bar.add_task("re-wrapping data keys", total=total)
+            count = await protector.keystore.rewrap_all(
+                ring, progress=lambda n: bar.advance(task, n)
+            )
+        console.print(
+            f"master key version {ring.active_version} active; {count} data keys re-wrapped. "
+            "Retire older versions with `wardgate keys retire-kek --version N`."
+        )
+
+    _run(settings, work)
+
+
+@keys_app.command("retire-kek")
+def retire_kek(
+    version: Annotated[int, typer.Option("--version", help="Master key version to remove.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Remove a master key version from the ring, only if no key is wrapped under it."""
+    settings = _settings(data_dir)
+    provider = LocalKeyProvider(settings.data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        in_use = kek_versions_in_use(await protector.keystore.status())
+        if version in in_use:
+            console.print(f"[red]master key version {version} still wraps keys; not retired[/]")
+            raise typer.Exit(1)
+        ring = provider.load()
+        provider.save(ring.without_version(version))
+        console.print(f"master key version {version} retired")
+
+    _run(settings, work)
+
+
+@keys_app.command("rotate-dek")
+def rotate_dek(
+    batch: Annotated[int, typer.Option(min=1, help="Customers per transaction.")] = 200,
+    data_dir: DataDir = None,
+) -> None:
+    """Give every customer a new data key and re-encrypt their fields, in resumable batches."""
+    settings = _settings(data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        total = sum((await protector.keystore.status()).data_keys_by_version.values())
+        with _progress() as bar:
+            task = bar.add_task("re-encrypting", total=total)
+            report = await rotate_data_keys(
+                db, protector, batch=batch, progress=lambda n: bar.advance(task, n)
+            )
+        rate = report.customers_rotated / report.seconds if report.seconds else 0.0
+        console.print(
+            f"data key version {report.target_version}: {report.customers_rotated} customers, "
+            f"{report.fields_reencrypted} values re-encrypted in {report.seconds:.1f} s "
+            f"({rate:,.0f} customers/s); {report.undecryptable_fields} unreadable values left "
+            "as they were. Purge the retired keys with `wardgate keys purge`."
+        )
+
+    _run(settings, work)
+
+
+@keys_app.command("purge")
+def purge(
+    grace: Annotated[
+        float, typer.Option(help="Seconds a retired key is kept for reads in flight.")
+    ] = 10.0,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete retired data keys, first re-encrypting anything that still uses one."""
+    settings = _settings(data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        purged, healed = await purge_retired_keys(db, protector, grace=dt.timedelta(seconds=grace))
+        console.print(f"{purged} retired data keys purged; {healed} values re-encrypted first")
+
+    _run(settings, work)
