@@ -147,3 +147,7 @@ def db_upgrade(data_dir: DataDir = None) -> None:
 
     asyncio.run(run())
     console.print("store schema is current")
+
+
+if __name__ == "__main__":
+    app()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +26,10 @@ from keys.suites import CipherSuite, suite_named
 SYSTEM_KEY_NAMES = ("blind_index", "pseudonym", "cursor")
 _SYSTEM_KEY_BYTES = 32
 _CACHE_LIMIT = 100_000
+
+
+def _pairs(rows: Sequence[Any]) -> dict[int, int]:
+    return {int(row[0]): int(row[1]) for row in rows}
 
 
 def _now() -> str:
@@ -317,41 +322,35 @@ class KeyStore:
 
     async def status(self) -> KeyStatus:
         async with self._engine.connect() as conn:
-            by_kek: dict[int, int] = dict(
+            by_kek: dict[int, int] = _pairs(
                 (
                     await conn.execute(
                         select(data_keys.c.kek_version, func.count()).group_by(
                             data_keys.c.kek_version
                         )
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
-            by_version: dict[int, int] = dict(
+            by_version: dict[int, int] = _pairs(
                 (
                     await conn.execute(
                         select(data_keys.c.version, func.count())
                         .where(data_keys.c.retired_at.is_(None))
                         .group_by(data_keys.c.version)
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             retired = (
                 await conn.execute(select(func.count()).where(data_keys.c.retired_at.is_not(None)))
             ).scalar_one()
-            system: dict[int, int] = dict(
+            system: dict[int, int] = _pairs(
                 (
                     await conn.execute(
                         select(system_keys.c.kek_version, func.count()).group_by(
                             system_keys.c.kek_version
                         )
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             suite = (await conn.execute(select(system_keys.c.suite).limit(1))).scalar()
         return KeyStatus(

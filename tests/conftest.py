@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,10 @@ from sqlalchemy import text
 
 from gateway.app import WardgateApp
 from gateway.db.engine import create_database
-from gateway.seed import init_store
 from gateway.protection import Protector
+from gateway.seed import init_store
 from gateway.settings import Settings
-from gateway.state import open_keystore
+from gateway.state import GatewayState, open_keystore
 from keys import BlindIndexer, FieldCipher
 from policies.catalog import default_catalog
 
@@ -49,25 +49,39 @@ async def _admin(statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test run."""
-    name = f"wardgate_test_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__})"
-        if in_ci():
-            pytest.fail(f"{message}: PostgreSQL tests must run in CI")
-        pytest.skip(f"{message}: PostgreSQL tests skipped (they run in CI)")
+def postgres_url_factory() -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty PostgreSQL databases for this run; drops them all at the end."""
+    created: list[str] = []
     base, _, _ = PG_ADMIN_URL.rpartition("/")
-    yield f"{base}/{name}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def make() -> str:
+        name = f"wardgate_test_{uuid.uuid4().hex[:12]}"
+        try:
+            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__})"
+            if in_ci():
+                pytest.fail(f"{message}: PostgreSQL tests must run in CI")
+            pytest.skip(f"{message}: PostgreSQL tests skipped (they run in CI)")
+        created.append(name)
+        return f"{base}/{name}"
+
+    yield make
+    for name in created:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_url_factory: Callable[[], str]) -> str:
+    """A fresh, empty PostgreSQL database for this test run."""
+    return postgres_url_factory()
 
 
 @dataclass(frozen=True)
 class Store:
     backend: str
     settings: Settings
+    suite: str = "aes256gcm"
 
     @property
     def keys(self) -> dict[str, str]:
@@ -117,8 +131,8 @@ class Store:
     ) -> list[dict[str, Any]]:
         return self.decrypted(
             "customers",
-            f"SELECT * FROM customers WHERE {where} ORDER BY id",
-            params,  # noqa: S608
+            f"SELECT * FROM customers WHERE {where} ORDER BY id",  # noqa: S608 - test-only
+            params,
         )
 
     def count(self, table: str) -> int:
@@ -131,23 +145,37 @@ def _seed(settings: Settings) -> None:
 
 @pytest.fixture(
     scope="session",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    params=[
+        pytest.param(("sqlite", "aes256gcm"), id="sqlite-aes"),
+        pytest.param(("postgres", "aes256gcm"), id="postgres-aes", marks=pytest.mark.postgres),
+        pytest.param(("sqlite", "sm4gcm"), id="sqlite-sm4"),
+        pytest.param(("postgres", "sm4gcm"), id="postgres-sm4", marks=pytest.mark.postgres),
+    ],
 )
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """A seeded demo store (40 customers) shared by the tests of one backend."""
-    data_dir: Path = tmp_path_factory.mktemp(f"store-{request.param}")
-    settings = Settings(data_dir=data_dir, log_json=True)
-    if request.param == "postgres":
-        settings = settings.with_overrides(database_url=request.getfixturevalue("postgres_url"))
+    """A seeded demo store (40 customers) per backend and cipher suite.
+
+    Every API test runs on SQLite and PostgreSQL, under AES-256-GCM and under the SM4
+    suite. On PostgreSQL the key store is a database of its own, as in production.
+    """
+    backend, suite = request.param
+    data_dir: Path = tmp_path_factory.mktemp(f"store-{backend}-{suite}")
+    settings = Settings(data_dir=data_dir, log_json=True, crypto_suite=suite)
+    if backend == "postgres":
+        make_database = request.getfixturevalue("postgres_url_factory")
+        settings = settings.with_overrides(
+            database_url=make_database(), keystore_url=make_database()
+        )
     _seed(settings)
-    return Store(backend=request.param, settings=settings)
+    return Store(backend=backend, settings=settings, suite=suite)
 
 
 class Api:
     """A test client that knows the demo principals' keys."""
 
-    def __init__(self, client: TestClient[Any], store: Store) -> None:
+    def __init__(self, client: TestClient[Any], store: Store, app: WardgateApp) -> None:
         self.client = client
+        self.app = app
         self.store = store
         self._keys = store.keys
 
@@ -168,11 +196,17 @@ class Api:
     def patch(self, path: str, principal: str | None, purpose: str | None, **kw: Any) -> Any:
         return self.client.patch(path, headers=self.headers(principal, purpose), **kw)
 
+    @property
+    def state(self) -> GatewayState:
+        state: GatewayState = self.app.litestar.state.gateway
+        return state
+
     def customer_ids(self) -> list[str]:
         return [row[0] for row in self.store.sql("SELECT id FROM customers ORDER BY id")]
 
 
 @pytest.fixture(scope="session")
 def api(store: Store) -> Iterator[Api]:
-    with TestClient(app=WardgateApp(store.settings)) as client:  # type: ignore[arg-type]
-        yield Api(client, store)
+    app = WardgateApp(store.settings)
+    with TestClient(app=app) as client:  # type: ignore[arg-type]
+        yield Api(client, store, app)

@@ -132,7 +132,9 @@ def test_given_init_demo_then_store_key_and_demo_keys_are_created_privately(
     assert database.is_file()
     assert mode_of(master_key) == 0o600
     assert mode_of(demo_keys) == 0o600
-    assert len(base64.b64decode(master_key.read_text(encoding="ascii").strip())) == 32
+    ring = json.loads(master_key.read_text(encoding="ascii"))
+    assert ring["active"] == 1
+    assert len(base64.b64decode(ring["keys"]["1"])) == 32
 
     keys: dict[str, str] = json.loads(demo_keys.read_text(encoding="utf-8"))
     assert set(keys) == set(demo_principal_ids())
@@ -230,7 +232,7 @@ def test_given_empty_data_dir_then_serve_refuses_to_start_and_creates_nothing(
     ("corrupt", "problem"),
     [
         (lambda key: "not-a-key!\n", "not valid base64"),
-        (lambda key: key[:24] + "\n", "must decode to 32 bytes"),
+        (lambda key: key[:24] + "\n", "malformed"),
         (lambda key: "", "must decode to 32 bytes"),
     ],
     ids=["garbage", "truncated", "emptied"],

@@ -1,0 +1,156 @@
+"""Key rotation while a real gateway on loopback serves reads: no read may fail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.db.engine import create_database
+from gateway.key_ops import ciphertexts_by_version
+from gateway.protection import Protector
+from gateway.seed import init_store
+from gateway.settings import Settings
+from gateway.state import open_keystore
+from keys import BlindIndexer, FieldCipher
+from policies.catalog import default_catalog
+
+CUSTOMERS = 150
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wardgate(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=os.environ | {"WARDGATE_LOG_LEVEL": "warning"},
+    )
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
+    settings = Settings(data_dir=tmp_path / "data")
+    asyncio.run(init_store(settings, demo=True, customers=CUSTOMERS))
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(settings.data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | {"WARDGATE_LOG_LEVEL": "warning"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the gateway did not become ready")
+        yield base, settings
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def test_given_rotations_under_load_then_zero_failed_reads(served: tuple[str, Settings]) -> None:
+    base, settings = served
+    key = json.loads((settings.data_dir / "demo-keys.json").read_text())["support-desk"]
+    headers = {"Authorization": f"Bearer {key}", "X-Purpose": "customer_service"}
+    with httpx.Client(base_url=base, headers=headers) as client:
+        ids = [c["id"] for c in client.get("/v1/customers", params={"limit": "500"}).json()["data"]]
+    assert len(ids) == CUSTOMERS
+    stop = threading.Event()
+    reads: list[int] = []
+    failures: list[str] = []
+
+    def reader(seed: int) -> None:
+        rng = random.Random(seed)
+        count = 0
+        with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
+            while not stop.is_set() and count < 20_000:
+                customer_id = rng.choice(ids)
+                response = client.get(f"/v1/customers/{customer_id}")
+                count += 1
+                if response.status_code != 200 or "integrity_error" in response.text:
+                    failures.append(f"{response.status_code} {response.text[:120]}")
+                elif "phone" not in response.json()["data"]:
+                    failures.append("phone missing")
+        reads.append(count)
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        steps = [
+            wardgate("keys", "rotate-kek", data_dir=settings.data_dir),
+            wardgate("keys", "rotate-dek", "--batch", "25", data_dir=settings.data_dir),
+            wardgate("keys", "retire-kek", "--version", "1", data_dir=settings.data_dir),
+        ]
+        time.sleep(1.5)
+        steps.append(wardgate("keys", "purge", "--grace", "1", data_dir=settings.data_dir))
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    for step in steps:
+        assert step.returncode == 0, step.stderr
+    assert sum(reads) > 100
+    assert failures == []
+
+    async def check() -> tuple[dict[int, int], object, int]:
+        db = create_database(settings)
+        try:
+            keystore, system = await open_keystore(settings, db)
+            protector = Protector(
+                default_catalog(),
+                FieldCipher(),
+                BlindIndexer(system.blind_index, system.suite),
+                keystore,
+            )
+            status = await keystore.status()
+            by_version = dict(await ciphertexts_by_version(db, protector))
+            return by_version, status, keystore.keyring.active_version
+        finally:
+            await db.dispose()
+
+    by_version, status, active = asyncio.run(check())
+    assert set(by_version) == {2}, "every stored value is under the new data key version"
+    assert status.data_keys_by_version == {2: CUSTOMERS}  # type: ignore[attr-defined]
+    assert status.retired_data_keys == 0  # type: ignore[attr-defined]
+    assert set(status.data_keys_by_kek_version) == {2}  # type: ignore[attr-defined]
+    assert active == 2
+    status_output = wardgate("keys", "status", data_dir=settings.data_dir)
+    assert status_output.returncode == 0
