@@ -35,7 +35,7 @@ EXIT_ABORTED = 3
 # Progress and errors on stderr; the summary and problems (the command's result) on stdout.
 # Nothing printed here comes from the file's values, and markup is off so a field label
 # is printed as it is.
-errors = Console(stderr=True, highlight=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 

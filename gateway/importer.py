@@ -309,10 +309,10 @@ def source_format(path: Path) -> str:
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         known = ", ".join(SUFFIXES)
-        msg = f"cannot import {path.name}: the file name must end in one of {known}"
+        msg = f"{path.name}: the file name must end in one of {known}"
         raise ImportSourceError(msg)
     if not path.is_file():
-        msg = f"cannot import {path}: no such file"
+        msg = f"{path}: no such file"
         raise ImportSourceError(msg)
     return kind
 
@@ -322,7 +322,7 @@ def open_source(path: Path, entity: Entity) -> _Source:
     try:
         return _CsvSource(path, entity) if kind == "csv" else _JsonlSource(path, entity)
     except OSError as exc:
-        msg = f"cannot read {path}: {exc.strerror or type(exc).__name__}"
+        msg = f"{path}: {exc.strerror or type(exc).__name__}"
         raise ImportSourceError(msg) from None
 
 

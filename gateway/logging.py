@@ -22,6 +22,18 @@ _LEVELS = {
 }
 
 
+class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler bound to the current sys.stdout rather than the one at set-up."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(level: str = "info", *, json_lines: bool = True) -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -37,10 +49,12 @@ def configure_logging(level: str = "info", *, json_lines: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        # No fixed file: each logger writes to whatever sys.stdout is when it is made,
+        # so a caller that swaps stdout (a test runner, a CLI harness) is followed.
+        logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _CurrentStdoutHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -24,7 +24,8 @@ from keys import (
     FieldContext,
     IntegrityError,
     KeyStore,
-    token_key_version,
+    ParsedToken,
+    parse_token,
 )
 from policies.catalog import Catalog, Entity
 
@@ -104,39 +105,38 @@ class Protector:
         plain = [dict(row) for row in rows]
         if not wanted or not plain:
             return Revealed(plain)
+        # Parse every token once; then one key store round trip for the whole page.
+        parsed: list[tuple[dict[str, object], str, str, ParsedToken | None]] = []
         needed: set[tuple[str, int]] = set()
         for row in plain:
             owner = owner_of(entity, row)
             for name in wanted:
                 token = row.get(name)
-                if isinstance(token, str):
-                    try:
-                        needed.add((owner, token_key_version(token)))
-                    except IntegrityError:
-                        continue
-        keys = await self.keystore.keys_for(needed)
-        revealed = Revealed(plain)
-        for row in plain:
-            owner = owner_of(entity, row)
-            record_id = str(row["id"])
-            for name in wanted:
-                token = row.get(name)
                 if not isinstance(token, str):
                     continue
                 try:
-                    key = keys.get((owner, token_key_version(token)))
-                    if key is None:
-                        raise IntegrityError
-                    row[name] = self.cipher.decrypt(
-                        key, FieldContext(entity_name, name, record_id), token
-                    )
+                    item = parse_token(token)
+                    needed.add((owner, item.key_version))
                 except IntegrityError:
-                    del row[name]
-                    revealed.failures.append((record_id, name))
-                    alert_log.error(
-                        "ciphertext failed its integrity check; field withheld",
-                        entity=entity_name,
-                        field=name,
-                        record_id=record_id,
-                    )
+                    item = None
+                parsed.append((row, owner, name, item))
+        keys = await self.keystore.keys_for(needed)
+        revealed = Revealed(plain)
+        decrypt = self.cipher.decrypt_parsed
+        for row, owner, name, item in parsed:
+            record_id = str(row["id"])
+            try:
+                key = keys.get((owner, item.key_version)) if item is not None else None
+                if key is None or item is None:
+                    raise IntegrityError
+                row[name] = decrypt(key, FieldContext(entity_name, name, record_id), item)
+            except IntegrityError:
+                del row[name]
+                revealed.failures.append((record_id, name))
+                alert_log.error(
+                    "ciphertext failed its integrity check; field withheld",
+                    entity=entity_name,
+                    field=name,
+                    record_id=record_id,
+                )
         return revealed

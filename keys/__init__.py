@@ -14,7 +14,13 @@ from keys.errors import (
     MasterKeyError,
     UnknownSuiteError,
 )
-from keys.field_cipher import FieldCipher, FieldContext, token_key_version
+from keys.field_cipher import (
+    FieldCipher,
+    FieldContext,
+    ParsedToken,
+    parse_token,
+    token_key_version,
+)
 from keys.keyring import MASTER_KEY_ENV, KeyProvider, Keyring, LocalKeyProvider, MasterKey
 from keys.keystore import KeyStatus, KeyStore, SystemKeys, kek_versions_in_use
 from keys.sealing import Sealer
@@ -40,10 +46,12 @@ __all__ = [
     "LocalKeyProvider",
     "MasterKey",
     "MasterKeyError",
+    "ParsedToken",
     "Sealer",
     "SystemKeys",
     "UnknownSuiteError",
     "kek_versions_in_use",
+    "parse_token",
     "suite_named",
     "token_key_version",
 ]

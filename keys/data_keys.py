@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from keys.errors import IntegrityError, MasterKeyError
 from keys.keyring import Keyring, MasterKey
-from keys.suites import NONCE_BYTES, CipherSuite, suite_by_id
+from keys.suites import NONCE_BYTES, TAG_BYTES, CipherSuite, KeyedAead, suite_by_id
 
 _HEADER = struct.Struct(">BI")  # suite id, KEK version
 
@@ -29,6 +29,11 @@ class DataKey:
     version: int
     suite: CipherSuite
     material: bytes = field(repr=False)
+    aead: KeyedAead = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The key schedule once per key, not once per field.
+        object.__setattr__(self, "aead", self.suite.keyed(self.material))
 
     def __repr__(self) -> str:
         return (
@@ -80,6 +85,8 @@ def unwrap(wrapped: str, owner_id: str, version: int, keyring: Keyring) -> DataK
     except (binascii.Error, ValueError, struct.error):
         raise IntegrityError from None
     suite = suite_by_id(suite_id)
+    if len(raw) < _HEADER.size + NONCE_BYTES + TAG_BYTES:
+        raise IntegrityError
     kek = keyring.get(kek_version)
     if kek is None:
         msg = f"a key is wrapped under master key version {kek_version}, which is not loaded"

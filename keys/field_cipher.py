@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from keys.data_keys import DataKey
 from keys.errors import IntegrityError
-from keys.suites import NONCE_BYTES, suite_by_id
+from keys.suites import NONCE_BYTES, TAG_BYTES
 
 FORMAT_VERSION = 1
 _HEADER = struct.Struct(">BBI")  # format, suite id, DEK version
@@ -37,16 +37,32 @@ class FieldContext:
         ).encode()
 
 
-def token_key_version(token: str) -> int:
-    """The DEK version a ciphertext was made with, without decrypting it."""
+@dataclass(frozen=True, slots=True)
+class ParsedToken:
+    """A ciphertext split into its parts, decoded once."""
+
+    suite_id: int
+    key_version: int
+    nonce: bytes
+    sealed: bytes
+
+
+def parse_token(token: str) -> ParsedToken:
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        fmt, _suite, version = _HEADER.unpack_from(raw)
+        # validate=True: one ciphertext has one spelling; stray characters are tampering.
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+        fmt, suite_id, version = _HEADER.unpack_from(raw)
     except (binascii.Error, ValueError, struct.error):
         raise IntegrityError from None
-    if fmt != FORMAT_VERSION:
+    body = raw[_HEADER.size :]
+    if fmt != FORMAT_VERSION or len(body) < NONCE_BYTES + TAG_BYTES:
         raise IntegrityError
-    return int(version)
+    return ParsedToken(int(suite_id), int(version), body[:NONCE_BYTES], body[NONCE_BYTES:])
+
+
+def token_key_version(token: str) -> int:
+    """The DEK version a ciphertext was made with, without decrypting it."""
+    return parse_token(token).key_version
 
 
 class FieldCipher:
@@ -61,23 +77,18 @@ class FieldCipher:
     def encrypt(self, key: DataKey, context: FieldContext, plaintext: str) -> str:
         self.encryptions += 1
         nonce = os.urandom(NONCE_BYTES)
-        sealed = key.suite.seal(key.material, nonce, plaintext.encode("utf-8"), context.aad(key))
+        sealed = key.aead.seal(nonce, plaintext.encode("utf-8"), context.aad(key))
         raw = _HEADER.pack(FORMAT_VERSION, key.suite.id, key.version) + nonce + sealed
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
     def decrypt(self, key: DataKey, context: FieldContext, token: str) -> str:
+        return self.decrypt_parsed(key, context, parse_token(token))
+
+    def decrypt_parsed(self, key: DataKey, context: FieldContext, token: ParsedToken) -> str:
         self.decryptions += 1
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            fmt, suite_id, version = _HEADER.unpack_from(raw)
-        except (binascii.Error, ValueError, struct.error):
-            raise IntegrityError from None
-        if fmt != FORMAT_VERSION or version != key.version or suite_by_id(suite_id) != key.suite:
+        if token.key_version != key.version or token.suite_id != key.suite.id:
             raise IntegrityError
-        body = raw[_HEADER.size :]
-        plaintext = key.suite.open(
-            key.material, body[:NONCE_BYTES], body[NONCE_BYTES:], context.aad(key)
-        )
+        plaintext = key.aead.open(token.nonce, token.sealed, context.aad(key))
         try:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError:

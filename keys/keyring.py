@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -166,13 +167,19 @@ class LocalKeyProvider:
         if self.from_environment:
             msg = f"the key ring comes from ${MASTER_KEY_ENV}; update it there"
             raise MasterKeyError(msg)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(keyring.to_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(self.path)
+        # mkstemp creates a fresh 0600 file: a leftover temporary with looser mode
+        # can never become the key file.
+        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=".master.", suffix=".tmp")
+        temporary = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(keyring.to_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(self.path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
     def load(self) -> Keyring:
         encoded = self._environ.get(MASTER_KEY_ENV)

@@ -21,7 +21,17 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 
 
+class KeyedAead(Protocol):
+    """A suite's AEAD with its key schedule done once (reused for every field of a key)."""
+
+    def seal(self, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes: ...
+
+    def open(self, nonce: bytes, sealed: bytes, aad: bytes) -> bytes: ...
+
+
 class CipherSuite(Protocol):
+    def keyed(self, key: bytes) -> KeyedAead: ...
+
     @property
     def id(self) -> int: ...
 
@@ -38,11 +48,46 @@ class CipherSuite(Protocol):
     def mac(self, key: bytes, data: bytes) -> bytes: ...
 
 
+class _AesGcmKeyed:
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def seal(self, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+        return self._aead.encrypt(nonce, plaintext, aad)
+
+    def open(self, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
+        try:
+            return self._aead.decrypt(nonce, sealed, aad)
+        except (InvalidTag, ValueError):  # ValueError: a nonce cut short
+            raise IntegrityError from None
+
+
+class _SuiteKeyed:
+    """For suites without a reusable cipher object: binds the key, calls the suite."""
+
+    __slots__ = ("_key", "_suite")
+
+    def __init__(self, suite: CipherSuite, key: bytes) -> None:
+        self._suite = suite
+        self._key = key
+
+    def seal(self, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+        return self._suite.seal(self._key, nonce, plaintext, aad)
+
+    def open(self, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
+        return self._suite.open(self._key, nonce, sealed, aad)
+
+
 @dataclass(frozen=True, slots=True)
 class Aes256Gcm:
     id: int = 1
     name: str = "aes256gcm"
     key_bytes: int = 32
+
+    def keyed(self, key: bytes) -> KeyedAead:
+        return _AesGcmKeyed(key)
 
     def seal(self, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         return AESGCM(key).encrypt(nonce, plaintext, aad)
@@ -50,7 +95,7 @@ class Aes256Gcm:
     def open(self, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
         try:
             return AESGCM(key).decrypt(nonce, sealed, aad)
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # ValueError: a nonce cut short
             raise IntegrityError from None
 
     def mac(self, key: bytes, data: bytes) -> bytes:
@@ -64,6 +109,9 @@ class Sm4Gcm:
     id: int = 2
     name: str = "sm4gcm"
     key_bytes: int = 16
+
+    def keyed(self, key: bytes) -> KeyedAead:
+        return _SuiteKeyed(self, key)
 
     def seal(self, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()

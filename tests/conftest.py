@@ -202,7 +202,10 @@ class Api:
         return state
 
     def customer_ids(self) -> list[str]:
-        return [row[0] for row in self.store.sql("SELECT id FROM customers ORDER BY id")]
+        return [
+            row[0]
+            for row in self.store.sql("SELECT id FROM customers WHERE erased_at IS NULL ORDER BY id")
+        ]
 
 
 @pytest.fixture(scope="session")

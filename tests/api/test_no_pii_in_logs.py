@@ -14,7 +14,8 @@ from tests.conftest import Api
 
 def seeded_values(api: Api) -> set[str]:
     fields = ("name", "id_number", "phone", "email", "bank_card", "address")
-    return {str(row[f]) for row in api.store.customers() for f in fields if row[f]}
+    # Erased or tampered customers (other tests) have fields that no longer decrypt.
+    return {str(row[f]) for row in api.store.customers() for f in fields if row.get(f)}
 
 
 def run_demo_session(api: Api) -> None:
@@ -30,7 +31,7 @@ def run_demo_session(api: Api) -> None:
             api.get(f"/v1/customers/{customer_id}", principal, purpose)
             api.get(f"/v1/customers/{customer_id}/interactions", principal, purpose)
             api.get(f"/v1/customers/{customer_id}/orders", principal, purpose)
-    stored = api.store.customers()[0]
+    stored = next(row for row in api.store.customers() if "phone" in row and "id_number" in row)
     # Bad input carrying real values must not echo them either.
     api.post("/v1/customers", *SUPPORT, json=valid_body(phone=stored["phone"] + "9"))
     api.post("/v1/customers", *SUPPORT, json=valid_body(id_number=stored["id_number"][:-1] + "0"))

@@ -159,18 +159,7 @@ def test_given_wrapping_truncated_after_the_nonce_then_unwrap_raises_integrity_e
 @pytest.mark.parametrize(
     "suite",
     [
-        pytest.param(
-            AES256GCM,
-            id="aes256gcm",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "Aes256Gcm.open hands a nonce shorter than 8 bytes to AESGCM.decrypt, "
-                    "whose ValueError escapes unwrap (and KeyStore.keys_for, which catches "
-                    "only IntegrityError) instead of IntegrityError"
-                ),
-            ),
-        ),
+        pytest.param(AES256GCM, id="aes256gcm"),
         pytest.param(SM4GCM, id="sm4gcm"),
     ],
 )

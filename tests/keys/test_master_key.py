@@ -452,14 +452,6 @@ def test_given_key_file_loosened_to_0644_then_save_writes_it_back_as_0600(
     assert mode_of(provider.path) == 0o600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LocalKeyProvider.save opens master.tmp with O_CREAT|O_TRUNC and mode 0600, but the "
-        "mode applies only when the file is created: a master.tmp already there with 0644 "
-        "keeps 0644 and is renamed over master.key, leaving the key ring world-readable"
-    ),
-)
 def test_given_stale_world_readable_temporary_then_save_still_writes_a_0600_key_file(
     tmp_path: Path,
 ) -> None:

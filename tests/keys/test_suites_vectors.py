@@ -111,15 +111,30 @@ def _ids(vector: AeadVector) -> str:
 @pytest.mark.parametrize("vector", AEAD_VECTORS, ids=_ids)
 def test_given_published_vector_then_seal_returns_ciphertext_then_tag(vector: AeadVector) -> None:
     sealed = vector.suite.seal(vector.key, vector.nonce, vector.plaintext, vector.aad)
+    keyed = vector.suite.keyed(vector.key).seal(vector.nonce, vector.plaintext, vector.aad)
 
     assert sealed == vector.ciphertext + vector.tag
+    assert keyed == vector.ciphertext + vector.tag
 
 
 @pytest.mark.parametrize("vector", AEAD_VECTORS, ids=_ids)
 def test_given_published_vector_then_open_returns_the_plaintext(vector: AeadVector) -> None:
-    opened = vector.suite.open(vector.key, vector.nonce, vector.ciphertext + vector.tag, vector.aad)
+    sealed = vector.ciphertext + vector.tag
 
-    assert opened == vector.plaintext
+    assert vector.suite.open(vector.key, vector.nonce, sealed, vector.aad) == vector.plaintext
+    assert vector.suite.keyed(vector.key).open(vector.nonce, sealed, vector.aad) == vector.plaintext
+
+
+VIAS = ["suite", "keyed"]
+
+
+def _open(
+    via: str, vector: AeadVector, key: bytes, nonce: bytes, sealed: bytes, aad: bytes
+) -> bytes:
+    """Open through the suite's one-shot call or through its keyed AEAD (what fields use)."""
+    if via == "suite":
+        return vector.suite.open(key, nonce, sealed, aad)
+    return vector.suite.keyed(key).open(nonce, sealed, aad)
 
 
 def _flipped(data: bytes, position: int) -> bytes:
@@ -128,65 +143,73 @@ def _flipped(data: bytes, position: int) -> bytes:
     return bytes(changed)
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("vector", TAMPER_VECTORS, ids=_ids)
 def test_given_any_flipped_byte_of_ciphertext_or_tag_then_open_raises_integrity_error(
-    vector: AeadVector,
+    vector: AeadVector, via: str
 ) -> None:
     sealed = vector.ciphertext + vector.tag
 
     for position in range(len(sealed)):
         with pytest.raises(IntegrityError):
-            vector.suite.open(vector.key, vector.nonce, _flipped(sealed, position), vector.aad)
+            _open(via, vector, vector.key, vector.nonce, _flipped(sealed, position), vector.aad)
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("vector", TAMPER_VECTORS, ids=_ids)
 def test_given_any_flipped_byte_of_nonce_then_open_raises_integrity_error(
-    vector: AeadVector,
+    vector: AeadVector, via: str
 ) -> None:
     sealed = vector.ciphertext + vector.tag
 
     for position in range(len(vector.nonce)):
         with pytest.raises(IntegrityError):
-            vector.suite.open(vector.key, _flipped(vector.nonce, position), sealed, vector.aad)
+            _open(via, vector, vector.key, _flipped(vector.nonce, position), sealed, vector.aad)
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("vector", TAMPER_VECTORS, ids=_ids)
 def test_given_any_flipped_byte_of_aad_then_open_raises_integrity_error(
-    vector: AeadVector,
+    vector: AeadVector, via: str
 ) -> None:
     sealed = vector.ciphertext + vector.tag
 
     for position in range(len(vector.aad)):
         with pytest.raises(IntegrityError):
-            vector.suite.open(vector.key, vector.nonce, sealed, _flipped(vector.aad, position))
+            _open(via, vector, vector.key, vector.nonce, sealed, _flipped(vector.aad, position))
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("vector", TAMPER_VECTORS, ids=_ids)
 def test_given_aad_dropped_or_extended_then_open_raises_integrity_error(
-    vector: AeadVector,
+    vector: AeadVector, via: str
 ) -> None:
     sealed = vector.ciphertext + vector.tag
 
     for aad in (b"", vector.aad[:-1], vector.aad + b"\x00"):
         with pytest.raises(IntegrityError):
-            vector.suite.open(vector.key, vector.nonce, sealed, aad)
+            _open(via, vector, vector.key, vector.nonce, sealed, aad)
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("vector", TAMPER_VECTORS, ids=_ids)
-def test_given_another_key_then_open_raises_integrity_error(vector: AeadVector) -> None:
+def test_given_another_key_then_open_raises_integrity_error(vector: AeadVector, via: str) -> None:
     sealed = vector.ciphertext + vector.tag
 
     with pytest.raises(IntegrityError):
-        vector.suite.open(_flipped(vector.key, 0), vector.nonce, sealed, vector.aad)
+        _open(via, vector, _flipped(vector.key, 0), vector.nonce, sealed, vector.aad)
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("vector", TAMPER_VECTORS, ids=_ids)
-def test_given_truncated_sealed_text_then_open_raises_integrity_error(vector: AeadVector) -> None:
+def test_given_truncated_sealed_text_then_open_raises_integrity_error(
+    vector: AeadVector, via: str
+) -> None:
     sealed = vector.ciphertext + vector.tag
 
     for keep in (0, 1, 15, 16, len(vector.ciphertext), len(sealed) - 1):
         with pytest.raises(IntegrityError):
-            vector.suite.open(vector.key, vector.nonce, sealed[:keep], vector.aad)
+            _open(via, vector, vector.key, vector.nonce, sealed[:keep], vector.aad)
 
 
 # --- the primitives the SM suite builds on --------------------------------------------
