@@ -202,10 +202,8 @@ class Api:
         return state
 
     def customer_ids(self) -> list[str]:
-        return [
-            row[0]
-            for row in self.store.sql("SELECT id FROM customers WHERE erased_at IS NULL ORDER BY id")
-        ]
+        live = "SELECT id FROM customers WHERE erased_at IS NULL ORDER BY id"
+        return [row[0] for row in self.store.sql(live)]
 
 
 @pytest.fixture(scope="session")
