@@ -12,19 +12,22 @@ import base64
 import binascii
 import os
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from keys.data_keys import DataKey
 from keys.errors import IntegrityError
 from keys.suites import NONCE_BYTES, TAG_BYTES
 
 FORMAT_VERSION = 1
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 _HEADER = struct.Struct(">BBI")  # format, suite id, DEK version
 
 
-@dataclass(frozen=True, slots=True)
-class FieldContext:
-    """Where a value lives; bound into its ciphertext as associated data."""
+class FieldContext(NamedTuple):
+    """Where a value lives; bound into its ciphertext as associated data.
+
+    A NamedTuple, not a frozen dataclass: one is built per decrypted field, and a
+    frozen dataclass's __init__ costs several times more on that hot path."""
 
     entity: str
     field: str
@@ -37,8 +40,7 @@ class FieldContext:
         ).encode()
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedToken:
+class ParsedToken(NamedTuple):
     """A ciphertext split into its parts, decoded once."""
 
     suite_id: int
@@ -49,15 +51,16 @@ class ParsedToken:
 
 def parse_token(token: str) -> ParsedToken:
     try:
-        # validate=True: one ciphertext has one spelling; stray characters are tampering.
-        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+        # strict_mode: one ciphertext has one spelling; stray characters are tampering.
+        padded = token.encode("ascii").translate(_FROM_URLSAFE) + b"=" * (-len(token) % 4)
+        raw = binascii.a2b_base64(padded, strict_mode=True)
         fmt, suite_id, version = _HEADER.unpack_from(raw)
-    except (binascii.Error, ValueError, struct.error):
+    except (binascii.Error, ValueError, struct.error, UnicodeEncodeError):
         raise IntegrityError from None
     body = raw[_HEADER.size :]
     if fmt != FORMAT_VERSION or len(body) < NONCE_BYTES + TAG_BYTES:
         raise IntegrityError
-    return ParsedToken(int(suite_id), int(version), body[:NONCE_BYTES], body[NONCE_BYTES:])
+    return ParsedToken(suite_id, version, body[:NONCE_BYTES], body[NONCE_BYTES:])
 
 
 def token_key_version(token: str) -> int:
