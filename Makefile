@@ -38,6 +38,7 @@ check: lint typecheck test
 # Governed vs bare read throughput on loopback; e.g. BENCH_ARGS="--duration 5 --rounds 1".
 bench: venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.crypto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

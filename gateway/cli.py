@@ -132,9 +132,9 @@ def serve(
 
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None) -> None:
-    """Migrate the store schema to the current version."""
+    """Migrate the customer store and key store schemas to the current version."""
     from gateway.db.engine import create_database
-    from gateway.db.migrate import upgrade_to_head
+    from gateway.db.migrate import Schema, upgrade_to_head
 
     settings = _settings(data_dir)
 
@@ -142,6 +142,7 @@ def db_upgrade(data_dir: DataDir = None) -> None:
         db = create_database(settings)
         try:
             await upgrade_to_head(db.writer)
+            await upgrade_to_head(db.keys, Schema.KEYSTORE)
         finally:
             await db.dispose()
 
