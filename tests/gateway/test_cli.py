@@ -88,7 +88,7 @@ def sqlite_rows(path: Path, statement: str) -> list[tuple[Any, ...]]:
         ),
         (("serve",), ["--host", "--port", "--data-dir", "Address to bind.", "Port to bind."]),
         (("db",), ["upgrade", "Store schema migrations."]),
-        (("db", "upgrade"), ["--data-dir", "Migrate the store schema to the current version."]),
+        (("db", "upgrade"), ["--data-dir", "Migrate the customer store and key store schemas"]),
     ],
 )
 def test_given_help_flag_then_each_command_describes_itself_and_its_options(
