@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.entry import AuditEntry
-from audit.schema import audit_events
-from audit.store import AuditWriteError, entry_row
-
-_INSERT_MANY = insert(audit_events).returning(audit_events.c.seq, sort_by_parameter_order=True)
+from audit.store import AuditWriteError, append_entries
 
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
 
 
 class GroupCommitAppender:
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = 256,
+        on_commit: Callable[[int], None] | None = None,
+    ) -> None:
         self._engine = engine
+        self._on_commit = on_commit
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -73,8 +77,7 @@ class GroupCommitAppender:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             async with self._engine.begin() as conn:
-                result = await conn.execute(_INSERT_MANY, [entry_row(e) for e, _ in batch])
-                seqs = [int(row[0]) for row in result.all()]
+                seqs = await append_entries(conn, [entry for entry, _ in batch])
         except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
             error = AuditWriteError("the audit log could not commit this batch")
             error.__cause__ = exc
@@ -87,3 +90,5 @@ class GroupCommitAppender:
         for (_, future), seq in zip(batch, seqs, strict=True):
             if not future.done():
                 future.set_result(seq)
+        if self._on_commit is not None:
+            self._on_commit(seqs[-1] + 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from gateway.audit_guard import AuditGuard, guard_state_getter
+from gateway.controllers.audit import AuditController, access_report
 from gateway.controllers.bare import bare_customer, bare_customers
 from gateway.controllers.customers import CustomerController
 from gateway.controllers.ops import healthz, readyz
@@ -30,6 +32,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         state = await open_gateway(settings)
         state.appender.start()
+        state.checkpoints.start()
         app.state.gateway = state
         holder["state"] = state
         log.info("gateway ready", policy_version=state.snapshot.version)
@@ -37,10 +40,14 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             yield
         finally:
             await state.appender.close()
+            await state.checkpoints.stop()
+            with contextlib.suppress(Exception):
+                # Cover the tail of the log with a signed head before going away.
+                await state.checkpoints.issue()
             holder.pop("state", None)
             await state.db.dispose()
 
-    handlers: list[Any] = [CustomerController, healthz, readyz]
+    handlers: list[Any] = [CustomerController, AuditController, access_report, healthz, readyz]
     if settings.bench_bare_endpoint:
         handlers += [bare_customer, bare_customers]
     return Litestar(

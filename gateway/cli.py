@@ -135,6 +135,7 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     """Migrate the customer store and key store schemas to the current version."""
     from gateway.db.engine import create_database
     from gateway.db.migrate import Schema, upgrade_to_head
+    from keys import KeyStore, LocalKeyProvider, suite_named
 
     settings = _settings(data_dir)
 
@@ -143,6 +144,14 @@ def db_upgrade(data_dir: DataDir = None) -> None:
         try:
             await upgrade_to_head(db.writer)
             await upgrade_to_head(db.keys, Schema.KEYSTORE)
+            provider = LocalKeyProvider(settings.data_dir)
+            try:
+                keyring = provider.load()
+            except MasterKeyError:
+                return  # no keys yet: `wardgate init` creates them
+            keystore = KeyStore(db.keys, provider, keyring)
+            # A new release may bring a new system key (e.g. the audit signer).
+            await keystore.ensure_system_keys(suite_named(settings.crypto_suite))
         finally:
             await db.dispose()
 

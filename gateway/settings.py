@@ -46,6 +46,12 @@ class Settings:
     log_json: bool = True
     """WARDGATE_LOG_JSON: JSON log lines (default) or human-readable console lines."""
 
+    checkpoint_entries: int = 1000
+    """WARDGATE_CHECKPOINT_ENTRIES: sign a checkpoint at least every this many audit entries."""
+
+    checkpoint_seconds: float = 60.0
+    """WARDGATE_CHECKPOINT_SECONDS: ... and at least this often (seconds) while it grows."""
+
     db_pool_size: int = 10
     """WARDGATE_DB_POOL_SIZE: connections per process for reads (PostgreSQL)."""
 
@@ -102,6 +108,12 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=(env.get("WARDGATE_LOG_LEVEL") or defaults.log_level).lower(),
         log_json=_bool(env.get("WARDGATE_LOG_JSON"), defaults.log_json),
         db_pool_size=int(env.get("WARDGATE_DB_POOL_SIZE") or defaults.db_pool_size),
+        checkpoint_entries=int(
+            env.get("WARDGATE_CHECKPOINT_ENTRIES") or defaults.checkpoint_entries
+        ),
+        checkpoint_seconds=float(
+            env.get("WARDGATE_CHECKPOINT_SECONDS") or defaults.checkpoint_seconds
+        ),
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 

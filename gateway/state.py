@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from audit import GroupCommitAppender
 from gateway.auth import PrincipalDirectory, load_directory
+from gateway.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, current_revision, head_revision
 from gateway.pipeline.plans import PlanBinder
@@ -56,7 +57,13 @@ class GatewayState:
         self.snapshot = snapshot
         self.keystore = keystore
         self.binder = PlanBinder(system_keys.pseudonym)
-        self.appender = GroupCommitAppender(db.writer)
+        self.checkpoints = CheckpointIssuer(
+            db.writer,
+            log_signer(system_keys.audit_signing),
+            every_entries=settings.checkpoint_entries,
+            every_seconds=settings.checkpoint_seconds,
+        )
+        self.appender = GroupCommitAppender(db.writer, on_commit=self.checkpoints.entries_committed)
         self.cursors = Sealer(system_keys.cursor)
         self.protector = Protector(
             catalog,

@@ -23,7 +23,7 @@ from keys.keyring import KeyProvider, Keyring
 from keys.schema import data_keys, system_keys
 from keys.suites import CipherSuite, suite_named
 
-SYSTEM_KEY_NAMES = ("blind_index", "pseudonym", "cursor")
+SYSTEM_KEY_NAMES = ("blind_index", "pseudonym", "cursor", "audit_signing")
 _SYSTEM_KEY_BYTES = 32
 _CACHE_LIMIT = 100_000
 
@@ -42,6 +42,7 @@ class SystemKeys:
     blind_index: bytes = field(repr=False)
     pseudonym: bytes = field(repr=False)
     cursor: bytes = field(repr=False)
+    audit_signing: bytes = field(repr=False)  # Ed25519 seed of the checkpoint signer
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +79,13 @@ class KeyStore:
 
     # --- system keys ---------------------------------------------------------------
     async def ensure_system_keys(self, suite: CipherSuite) -> None:
-        """Create the system keys if this key store has none (first `wardgate init`)."""
+        """Create the system keys this key store lacks (first `wardgate init`, or an
+        upgrade that introduced a new one), in the suite the store already uses."""
         async with self._engine.begin() as conn:
-            existing = set((await conn.execute(select(system_keys.c.name))).scalars())
+            rows = (await conn.execute(select(system_keys.c.name, system_keys.c.suite))).all()
+            existing = {row.name for row in rows}
+            if rows:
+                suite = suite_named(rows[0].suite)
             for name in SYSTEM_KEY_NAMES:
                 if name in existing:
                     continue

@@ -42,6 +42,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event decide how a transaction starts (below).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Any) -> None:
+    # Take SQLite's write lock when the transaction starts, not at its first write: two
+    # writers (processes, or a write after a read) can then never deadlock on the
+    # lock upgrade, and the audit tree state read under it is current.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     reader: AsyncEngine
@@ -84,6 +96,8 @@ def create_database(settings: Settings) -> Database:
         writer = create_async_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
         for engine in (reader, writer):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(writer.sync_engine, "connect", _driver_autocommit)
+        event.listen(writer.sync_engine, "begin", _begin_immediate)
         return Database(
             reader=reader, writer=writer, keys=_keystore_engine(settings), is_sqlite=True
         )

@@ -18,7 +18,7 @@ def audit_rows(store: Store, after_seq: int) -> list[dict[str, object]]:
 
 
 def last_seq(store: Store) -> int:
-    return int(store.sql("SELECT coalesce(max(seq), 0) FROM audit_events")[0][0])
+    return int(store.sql("SELECT coalesce(max(seq), -1) FROM audit_events")[0][0])
 
 
 def test_given_scripted_session_then_exactly_one_entry_per_request(api: Api) -> None:

@@ -37,7 +37,7 @@ async def test_given_concurrent_appends_then_unique_consecutive_committed_seqs(
         seqs = await asyncio.gather(*(appender.append(entry(n)) for n in range(200)))
     finally:
         await appender.close()
-    assert sorted(seqs) == list(range(1, 201))
+    assert sorted(seqs) == list(range(200))
     assert appender.batches < 200, "entries were grouped"
     async with db.reader.connect() as conn:
         rows = (await conn.execute(select(audit_events.c.seq, audit_events.c.request_id))).all()

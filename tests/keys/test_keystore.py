@@ -26,6 +26,7 @@ from keys import (
     SystemKeys,
     kek_versions_in_use,
 )
+from keys.keystore import SYSTEM_KEY_NAMES
 from keys.schema import data_keys, system_keys
 
 SUITES = [pytest.param(AES256GCM, id="aes256gcm"), pytest.param(SM4GCM, id="sm4gcm")]
@@ -103,18 +104,18 @@ def material_of(keys: dict[tuple[str, int], DataKey]) -> dict[tuple[str, int], b
 # --- system keys ----------------------------------------------------------------------
 
 
-async def test_given_new_key_store_then_ensure_system_keys_creates_three_wrapped_keys(
+async def test_given_new_key_store_then_ensure_system_keys_creates_every_wrapped_key(
     store: KeyStore, engine: AsyncEngine, suite: CipherSuite
 ) -> None:
     rows = await system_rows(engine)
 
-    assert set(rows) == {"blind_index", "pseudonym", "cursor"}
+    assert set(rows) == set(SYSTEM_KEY_NAMES)
     assert {(s, v) for s, v, _ in rows.values()} == {(suite.name, 1)}
     loaded = await store.load_system_keys()
     assert loaded.suite is suite
-    secrets = [loaded.blind_index, loaded.pseudonym, loaded.cursor]
+    secrets = [loaded.blind_index, loaded.pseudonym, loaded.cursor, loaded.audit_signing]
     assert all(len(secret) == 32 for secret in secrets)
-    assert len(set(secrets)) == 3
+    assert len(set(secrets)) == len(SYSTEM_KEY_NAMES)
     for _, _, wrapped in rows.values():
         assert all(secret not in base64.b64decode(wrapped) for secret in secrets)
 
@@ -391,7 +392,7 @@ async def test_given_rotated_ring_then_rewrap_all_moves_every_key_to_the_new_kek
     assert progress == [5, 5, 4]
     status = await store.status()
     assert status.data_keys_by_kek_version == {2: 14}
-    assert status.system_keys_by_kek_version == {2: 3}
+    assert status.system_keys_by_kek_version == {2: len(SYSTEM_KEY_NAMES)}
     assert kek_versions_in_use(status) == {2}
     assert await store.rewrap_all(rotated) == 0
     # The same keys, only wrapped anew: a cold reader unwraps the same material.
@@ -465,7 +466,7 @@ async def test_given_store_then_status_counts_keys_by_kek_version_and_key_versio
     assert empty.data_keys_by_kek_version == {}
     assert empty.data_keys_by_version == {}
     assert empty.retired_data_keys == 0
-    assert empty.system_keys_by_kek_version == {1: 3}
+    assert empty.system_keys_by_kek_version == {1: len(SYSTEM_KEY_NAMES)}
 
     await populate(store)
 
@@ -473,7 +474,7 @@ async def test_given_store_then_status_counts_keys_by_kek_version_and_key_versio
     assert status.data_keys_by_kek_version == {1: 14}
     assert status.data_keys_by_version == {1: 11, 2: 2}
     assert status.retired_data_keys == 1
-    assert status.system_keys_by_kek_version == {1: 3}
+    assert status.system_keys_by_kek_version == {1: len(SYSTEM_KEY_NAMES)}
     assert status.suite == suite.name
     assert kek_versions_in_use(status) == {1}
 
