@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from gateway.cli_audit import audit_app
 from gateway.cli_import import import_command
 from gateway.cli_keys import keys_app
 from gateway.logging import configure_logging
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("import")(import_command)
 app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 DataDir = Annotated[
@@ -38,7 +40,7 @@ DataDir = Annotated[
 @app.callback()
 def _configure() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.log_level, json_lines=settings.log_json, to_stderr=True)
 
 
 def _settings(data_dir: Path | None, **overrides: object) -> Settings:

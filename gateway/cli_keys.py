@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from gateway.cli_record import record_cli
 from gateway.db.engine import Database, create_database
 from gateway.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.protection import Protector
@@ -117,6 +118,7 @@ def rotate_kek(data_dir: DataDir = None) -> None:
             count = await protector.keystore.rewrap_all(
                 ring, progress=lambda n: bar.advance(task, n)
             )
+        await record_cli(db, "keys.rotate_kek", fields={"data_keys": f"rewrapped:{count}"})
         console.print(
             f"master key version {ring.active_version} active; {count} data keys re-wrapped. "
             "Retire older versions with `wardgate keys retire-kek --version N`."
@@ -141,6 +143,7 @@ def retire_kek(
             raise typer.Exit(1)
         ring = provider.load()
         provider.save(ring.without_version(version))
+        await record_cli(db, "keys.retire_kek", fields={"master_key": f"retired:{version}"})
         console.print(f"master key version {version} retired")
 
     _run(settings, work)
@@ -161,6 +164,9 @@ def rotate_dek(
             report = await rotate_data_keys(
                 db, protector, batch=batch, progress=lambda n: bar.advance(task, n)
             )
+        await record_cli(
+            db, "keys.rotate_dek", fields={"data_keys": f"rotated:{report.customers_rotated}"}
+        )
         rate = report.customers_rotated / report.seconds if report.seconds else 0.0
         console.print(
             f"data key version {report.target_version}: {report.customers_rotated} customers, "
@@ -184,6 +190,7 @@ def purge(
 
     async def work(db: Database, protector: Protector) -> None:
         purged, healed = await purge_retired_keys(db, protector, grace=dt.timedelta(seconds=grace))
+        await record_cli(db, "keys.purge", fields={"data_keys": f"purged:{purged}"})
         console.print(f"{purged} retired data keys purged; {healed} values re-encrypted first")
 
     _run(settings, work)

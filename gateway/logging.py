@@ -22,6 +22,11 @@ _LEVELS = {
 }
 
 
+class _StderrLoggerFactory:
+    def __call__(self, *_args: object) -> structlog.PrintLogger:
+        return structlog.PrintLogger(file=sys.stderr)
+
+
 class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A stream handler bound to the current sys.stdout rather than the one at set-up."""
 
@@ -34,7 +39,11 @@ class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure_logging(level: str = "info", *, json_lines: bool = True) -> None:
+def configure_logging(
+    level: str = "info", *, json_lines: bool = True, to_stderr: bool = False
+) -> None:
+    """Set up structlog and the stdlib root logger. Commands whose stdout is their output
+    (a checkpoint note, a verifier key) log to stderr instead."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json_lines
@@ -51,10 +60,10 @@ def configure_logging(level: str = "info", *, json_lines: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
         # No fixed file: each logger writes to whatever sys.stdout is when it is made,
         # so a caller that swaps stdout (a test runner, a CLI harness) is followed.
-        logger_factory=structlog.PrintLoggerFactory(),
+        logger_factory=_StderrLoggerFactory() if to_stderr else structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    handler = _CurrentStdoutHandler()
+    handler = logging.StreamHandler(sys.stderr) if to_stderr else _CurrentStdoutHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

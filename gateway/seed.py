@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.auth import create_principal, issue_api_key
+from gateway.cli_record import record_cli
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, upgrade_to_head
 from gateway.db.schema import policy_versions, principals, store_tables
@@ -181,6 +182,7 @@ async def init_store(
         counts = (0, 0, 0)
         if existing_customers == 0 and customers > 0:
             counts = await _insert_batches(db, protector, customers, seed, progress)
+            await record_cli(db, "store.seed_demo", fields={"customers": f"created:{counts[0]}"})
         return InitReport(not has_policy, created_principals, *counts, keys_path)
     finally:
         await db.dispose()
