@@ -39,6 +39,7 @@ check: lint typecheck test
 bench: venv
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.crypto
+	$(PY) -m bench.audit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

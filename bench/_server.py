@@ -95,9 +95,10 @@ def _wait_ready(server: Server, log: Path) -> None:
 
 
 @contextmanager
-def serve(data_dir: Path, log: Path) -> Iterator[Server]:
+def serve(data_dir: Path, log: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """Run the gateway for the duration of the block; it is stopped on any exit."""
     env = os.environ | {"WARDGATE_BENCH_BARE": "1", "WARDGATE_LOG_LEVEL": "warning"}
+    env |= extra_env or {}
     port = free_port()
     command = [_wardgate(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
     with log.open("wb") as out:

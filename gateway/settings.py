@@ -46,6 +46,10 @@ class Settings:
     log_json: bool = True
     """WARDGATE_LOG_JSON: JSON log lines (default) or human-readable console lines."""
 
+    audit_max_batch: int = 256
+    """WARDGATE_AUDIT_MAX_BATCH: audit entries committed together (group commit); 1 turns
+    group commit off (one transaction per request)."""
+
     checkpoint_entries: int = 1000
     """WARDGATE_CHECKPOINT_ENTRIES: sign a checkpoint at least every this many audit entries."""
 
@@ -108,6 +112,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=(env.get("WARDGATE_LOG_LEVEL") or defaults.log_level).lower(),
         log_json=_bool(env.get("WARDGATE_LOG_JSON"), defaults.log_json),
         db_pool_size=int(env.get("WARDGATE_DB_POOL_SIZE") or defaults.db_pool_size),
+        audit_max_batch=int(env.get("WARDGATE_AUDIT_MAX_BATCH") or defaults.audit_max_batch),
         checkpoint_entries=int(
             env.get("WARDGATE_CHECKPOINT_ENTRIES") or defaults.checkpoint_entries
         ),

@@ -63,7 +63,11 @@ class GatewayState:
             every_entries=settings.checkpoint_entries,
             every_seconds=settings.checkpoint_seconds,
         )
-        self.appender = GroupCommitAppender(db.writer, on_commit=self.checkpoints.entries_committed)
+        self.appender = GroupCommitAppender(
+            db.writer,
+            max_batch=settings.audit_max_batch,
+            on_commit=self.checkpoints.entries_committed,
+        )
         self.cursors = Sealer(system_keys.cursor)
         self.protector = Protector(
             catalog,

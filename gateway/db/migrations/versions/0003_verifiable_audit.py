@@ -73,21 +73,26 @@ def upgrade() -> None:
     op.execute("UPDATE audit_events SET seq = -seq")
     op.execute("UPDATE audit_events SET seq = -seq - 1")
     frontier = Frontier()
+    leaves: list[dict[str, object]] = []
+    subjects: list[dict[str, object]] = []
     for entry in _existing_entries(bind):
         digest = leaf_hash(canonical_entry(entry))
         frontier.append(digest)
+        leaves.append({"_seq": entry["seq"], "_leaf": digest.hex()})
+        ids = entry["subject_ids"]
+        assert isinstance(ids, list)  # noqa: S101 - JSON column of the schema
+        subjects.extend({"s": subject, "q": entry["seq"]} for subject in dict.fromkeys(ids))
+    if leaves:
         bind.execute(
             sa.update(audit_events)
-            .where(audit_events.c.seq == entry["seq"])
-            .values(leaf_hash=digest.hex())
+            .where(audit_events.c.seq == sa.bindparam("_seq"))
+            .values(leaf_hash=sa.bindparam("_leaf")),
+            leaves,
         )
-        subjects = entry["subject_ids"]
-        assert isinstance(subjects, list)  # noqa: S101 - JSON column of the schema
-        for subject in dict.fromkeys(subjects):
-            bind.execute(
-                sa.text("INSERT INTO audit_subjects (subject_id, seq) VALUES (:s, :q)"),
-                {"s": subject, "q": entry["seq"]},
-            )
+    if subjects:
+        bind.execute(
+            sa.text("INSERT INTO audit_subjects (subject_id, seq) VALUES (:s, :q)"), subjects
+        )
     bind.execute(
         sa.text("INSERT INTO audit_tree (id, size, frontier) VALUES (1, :size, :frontier)"),
         {"size": frontier.size, "frontier": json.dumps(frontier.to_json())},
