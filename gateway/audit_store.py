@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -80,9 +81,20 @@ async def _canonical_chunks(
         yield _canonical(list(rows))
 
 
+@asynccontextmanager
+async def snapshot(db: Database) -> AsyncIterator[AsyncConnection]:
+    """A read-only connection inside one transaction: a consistent view of a growing log,
+    and the transaction PostgreSQL's server-side cursors (streaming) require."""
+    isolation = "SERIALIZABLE" if db.is_sqlite else "REPEATABLE READ"
+    async with db.reader.connect() as conn:
+        conn = await conn.execution_options(isolation_level=isolation)
+        async with conn.begin():
+            yield conn
+
+
 async def verify_store(db: Database, verifier: NoteVerifier) -> tuple[VerifyReport, float]:
     started = dt.datetime.now(dt.UTC)
-    async with db.reader.connect() as conn:
+    async with snapshot(db) as conn:
         try:
             checkpoints = await all_checkpoints(conn, verifier)
         except CheckpointError as exc:

@@ -171,7 +171,7 @@ def export(
         count = 0
         try:
             await record_cli(db, "audit.export")
-            async with db.reader.connect() as conn:
+            async with audit_store.snapshot(db) as conn:
                 with output.open("wb") as handle:
                     async for seq, canonical, stored in audit_store.stream_entries(conn):
                         handle.write(audit_store.export_line(seq, canonical, stored))

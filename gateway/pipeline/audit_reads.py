@@ -15,6 +15,7 @@ from audit.schema import audit_events, audit_subjects
 from gateway import audit_store
 from gateway.audit_log import append_now
 from gateway.checkpoints import latest_checkpoint as stored_latest
+from gateway.db.schema import store_tables
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.read import GovernedResult, parse_limit
@@ -27,6 +28,15 @@ _COLUMNS = {
     "action": audit_events.c.action,
     "outcome": audit_events.c.outcome,
 }
+
+
+async def _is_customer(call: GovernedCall, customer_id: str) -> bool:
+    """Only ids that name a customer become subjects of an entry: anything typed into a
+    filter (a phone number) must not be written into the append-only log."""
+    table = store_tables()["customers"]
+    async with call.state.db.reader.connect() as conn:
+        found = await conn.execute(select(table.c.id).where(table.c.id == customer_id))
+        return found.first() is not None
 
 
 def require_audit_right(call: GovernedCall) -> None:
@@ -109,7 +119,7 @@ async def list_events(call: GovernedCall, params: Mapping[str, str]) -> Governed
         next_cursor = call.state.cursors.seal(
             str(events[-1]["seq"]).encode(), _cursor_context(call)
         )
-    if params.get("customer_id"):
+    if params.get("customer_id") and await _is_customer(call, params["customer_id"]):
         call.audit.subject_ids = (params["customer_id"],)
     governance = _governance(call)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
@@ -182,7 +192,7 @@ async def export(call: GovernedCall, fmt: str) -> AsyncIterator[bytes]:
     async def lines() -> AsyncIterator[bytes]:
         if fmt == "csv":
             yield b"seq,entry,leaf_hash\r\n"
-        async with db.reader.connect() as conn:
+        async with audit_store.snapshot(db) as conn:
             async for seq, canonical, stored in audit_store.stream_entries(conn):
                 if fmt == "jsonl":
                     yield audit_store.export_line(seq, canonical, stored)
@@ -218,7 +228,8 @@ async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:
         }
         for row in rows
     ]
-    call.audit.subject_ids = (customer_id,)
+    if await _is_customer(call, customer_id):
+        call.audit.subject_ids = (customer_id,)
     governance = _governance(call)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(

@@ -190,8 +190,10 @@ async def read_page(
     )
     async with call.state.db.reader.connect() as conn:
         if customer_id is not None:
-            call.audit.subject_ids = (customer_id,)
             await _require_live_customer(conn, customer_id)
+            # Recorded only once it is known to name a customer: a caller may type
+            # anything (a phone number) into the path.
+            call.audit.subject_ids = (customer_id,)
         rows = (await conn.execute(statement, params)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
