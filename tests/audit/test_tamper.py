@@ -54,7 +54,7 @@ from audit.schema import (
 )
 from audit.store import append_entries, entry_row
 from audit.verify import LogVerifier, VerifyReport
-from gateway.audit_store import stream_entries, verify_store
+from gateway.audit_store import snapshot, stream_entries, verify_store
 from gateway.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.seed import init_store
@@ -107,33 +107,12 @@ async def _build(settings: Settings) -> None:
         await db.dispose()
 
 
-# Production bug, found by these tests: on PostgreSQL `verify_store` (and with it
-# `wardgate audit verify` and `wardgate audit export`) streams audit_events through
-# `conn.stream()` on the reader engine, which runs in AUTOCOMMIT; asyncpg opens
-# server-side cursors only inside a transaction, so every verification raises
-# "cursor cannot be created outside of a transaction" before reading one entry.
-# Run through a connection with a transaction, every case below passes on PostgreSQL.
-VERIFY_STORE_FAILS_ON_POSTGRES = pytest.mark.xfail(
-    strict=True,
-    raises=DBAPIError,
-    reason=(
-        "gateway.audit_store.verify_store/stream_entries call conn.stream() on the "
-        "AUTOCOMMIT reader; asyncpg: cursor cannot be created outside of a transaction"
-    ),
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
 )
-SQLITE = pytest.param("sqlite", id="sqlite")
-POSTGRES = pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)
-BACKENDS = [SQLITE, POSTGRES]
-VERIFY_BACKENDS = [
-    SQLITE,
-    pytest.param(
-        "postgres", id="postgres", marks=[pytest.mark.postgres, VERIFY_STORE_FAILS_ON_POSTGRES]
-    ),
-]
-verified_on_both = pytest.mark.parametrize("settings", VERIFY_BACKENDS, indirect=True)
-
-
-@pytest.fixture
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """A fresh store whose log holds 31 entries under checkpoints at 16 and 31."""
     settings = Settings(data_dir=tmp_path / "data")
@@ -397,7 +376,6 @@ CASES = [
 ]
 
 
-@verified_on_both
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_given_tampered_log_then_verify_fails_naming_first_bad_seq(
     settings: Settings, case: Case
@@ -409,7 +387,6 @@ def test_given_tampered_log_then_verify_fails_naming_first_bad_seq(
     assert re.search(case.problem, report.problem), report.problem
 
 
-@verified_on_both
 def test_given_untouched_log_then_verify_passes(settings: Settings) -> None:
     """The control: dropping the triggers alone changes nothing the verifier can see."""
     report = tamper_and_verify(settings, None)
@@ -421,8 +398,6 @@ def test_given_untouched_log_then_verify_passes(settings: Settings) -> None:
     assert report.problem is None
 
 
-# The signature check comes before any entry is read, so this runs on PostgreSQL too.
-@pytest.mark.parametrize("settings", BACKENDS, indirect=True)
 def test_given_edited_checkpoint_then_verify_fails(settings: Settings) -> None:
     async def tamper(conn: AsyncConnection) -> None:
         note = (
@@ -444,7 +419,6 @@ def test_given_edited_checkpoint_then_verify_fails(settings: Settings) -> None:
     assert report.problem.startswith("a stored checkpoint does not verify: invalid signature")
 
 
-@verified_on_both
 def test_given_rewound_log_with_checkpoints_deleted_then_only_a_held_checkpoint_catches_it(
     settings: Settings,
 ) -> None:
@@ -478,8 +452,7 @@ def test_given_rewound_log_with_checkpoints_deleted_then_only_a_held_checkpoint_
             held = open_signed_checkpoint(note, (await _signer(settings, db)).verifier())
             assert isinstance(held, Checkpoint)
             log = LogVerifier([held])
-            # A transaction of its own: see VERIFY_STORE_FAILS_ON_POSTGRES.
-            async with db.writer.connect() as conn:
+            async with snapshot(db) as conn:
                 async for seq, canonical, stored in stream_entries(conn):
                     if not log.feed(seq, canonical, stored):
                         break
@@ -494,7 +467,6 @@ def test_given_rewound_log_with_checkpoints_deleted_then_only_a_held_checkpoint_
     assert "truncated" in held_report.problem
 
 
-@verified_on_both
 def test_given_consistent_rewrite_beyond_last_checkpoint_then_it_looks_like_an_append(
     settings: Settings,
 ) -> None:
@@ -526,7 +498,6 @@ def _statements(table: str, sqlite: bool) -> Iterator[str]:
         yield f"TRUNCATE {table}"  # SQLite has no TRUNCATE
 
 
-@pytest.mark.parametrize("settings", BACKENDS, indirect=True)
 def test_given_append_only_triggers_then_update_delete_and_truncate_are_refused(
     settings: Settings,
 ) -> None:
