@@ -22,6 +22,7 @@ from gateway.pipeline.read import GovernedResult, parse_limit
 from keys import InvalidToken
 
 _FILTERS = ("principal", "purpose", "action", "outcome")
+MAX_SEQ = 2**63 - 1
 _COLUMNS = {
     "principal": audit_events.c.principal_id,
     "purpose": audit_events.c.purpose,
@@ -54,7 +55,8 @@ def _time(value: str | None, name: str) -> str | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        parsed.astimezone(dt.UTC)  # OverflowError at the calendar's edges
+    except (ValueError, OverflowError):
         msg = f"{name} must be an ISO 8601 time with a timezone"
         raise BadRequest(msg, reason="invalid_time") from None
     if parsed.tzinfo is None:
@@ -64,7 +66,9 @@ def _time(value: str | None, name: str) -> str | None:
 
 
 def parse_seq(raw: str | None, name: str) -> int:
-    if raw is None or not raw.isdigit():
+    # isascii: str.isdigit accepts superscripts and other digits int() refuses; the
+    # bound keeps the number inside a database BIGINT.
+    if raw is None or not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SEQ:
         msg = f"{name} must be a whole number"
         raise BadRequest(msg, reason=f"invalid_{name}")
     return int(raw)
@@ -128,6 +132,9 @@ async def list_events(call: GovernedCall, params: Mapping[str, str]) -> Governed
 
 async def get_event(call: GovernedCall, seq: int) -> GovernedResult:
     require_audit_right(call)
+    if not 0 <= seq <= MAX_SEQ:
+        msg = "no audit entry with that sequence number"
+        raise NotFound(msg)
     async with call.state.db.reader.connect() as conn:
         row = (await conn.execute(select(audit_events).where(audit_events.c.seq == seq))).first()
     if row is None:

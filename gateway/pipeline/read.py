@@ -87,7 +87,8 @@ def _require_view(call: GovernedCall, entity: str) -> EntityView:
 def parse_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # isascii: str.isdigit accepts superscripts and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         msg = f"limit must be a whole number from 1 to {MAX_PAGE}"
         raise BadRequest(msg, reason="invalid_limit")
     return int(raw)
