@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.auth import create_principal, issue_api_key
 from gateway.cli_record import record_cli
+from gateway.consent_store import append_consent
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, upgrade_to_head
 from gateway.db.schema import policy_versions, principals, store_tables
 from gateway.demo import iter_generate
+from gateway.demo.consents import demo_consents
 from gateway.policy_store import save_policy_version
 from gateway.protection import Protector
 from gateway.settings import Settings
@@ -92,7 +94,8 @@ async def _insert_batches(
     progress: Callable[[int], None],
 ) -> tuple[int, int, int]:
     tables = store_tables()
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    started = dt.datetime.now(dt.UTC)
+    now = started.isoformat(timespec="microseconds")
     stamp = {"created_at": now, "updated_at": now}
     counts = [0, 0, 0]
     batch: dict[str, list[dict[str, object]]] = {"customers": [], "interactions": [], "orders": []}
@@ -101,6 +104,7 @@ async def _insert_batches(
         # Keys first, in their own store: a crash in between leaves unused keys, never
         # records without keys.
         owners = [str(row["id"]) for row in batch["customers"]]
+        grants = [event for row in batch["customers"] for event in demo_consents(row, started)]
         keys = await protector.keystore.create_data_keys(owners)
         for name, rows in batch.items():
             batch[name] = [
@@ -111,6 +115,8 @@ async def _insert_batches(
             for name in ("customers", "interactions", "orders"):
                 if batch[name]:
                     await conn.execute(insert(tables[name]), batch[name])
+            for event in grants:
+                await append_consent(conn, event, "wardgate-init-demo")
         progress(len(batch["customers"]))
         for rows in batch.values():
             rows.clear()

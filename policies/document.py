@@ -23,6 +23,7 @@ from policies.purposes import Purpose, parse_purposes
 READ_PREFIX = "read:"
 FIELD_ACTIONS = ("write", "lookup")
 API_ACTIONS = ("audit:read", "policy:admin", "consent:write", "scan", "erase")
+# consent:write is checked per consent purpose (PolicyPlan.consent_purposes).
 
 
 class RuleEffect(StrEnum):
@@ -109,9 +110,14 @@ def parse_policy_document(raw: Any) -> PolicyDocument:
     )
 
 
-def _target_problem(target: str, catalog: Catalog) -> str | None:
+def _target_problem(
+    target: str, catalog: Catalog, purposes: Collection[str] = ()
+) -> str | None:
     if target == "*" or target.startswith("api:"):
         return None
+    if target.startswith("consent:"):
+        known = target.removeprefix("consent:") in purposes
+        return None if known else "unknown purpose in consent target"
     if target.endswith("*"):
         prefix = target[:-1]
         if any(name.startswith(prefix) for name in catalog.categories):
@@ -147,7 +153,8 @@ def validate_policy(
             problems.append(f"{where}: unknown role {rule.role!r}")
         if rule.purpose != "*" and rule.purpose not in document.purposes:
             problems.append(f"{where}: unknown purpose {rule.purpose!r}")
-        if (target_problem := _target_problem(rule.target, catalog)) is not None:
+        target_problem = _target_problem(rule.target, catalog, document.purposes.keys())
+        if target_problem is not None:
             problems.append(f"{where}: target {rule.target!r}: {target_problem}")
         if (action_problem := _action_problem(rule.action, operators)) is not None:
             problems.append(f"{where}: action {rule.action!r}: {action_problem}")

@@ -71,6 +71,8 @@ class PolicyPlan:
     purpose: str
     entities: Mapping[str, EntityPolicy]
     api_rights: frozenset[str]
+    consent_purposes: frozenset[str] = frozenset()
+    """Purposes whose consents these roles may record and withdraw under this purpose."""
 
 
 def _model_text() -> str:
@@ -210,12 +212,19 @@ class PolicyEngine:
             for action in API_ACTIONS
             if self.granted(known, purpose, _api_object(action), _api_object(action), action)
         )
+        # `api:consent` grants every purpose's consents; `consent:<purpose>` just one.
+        consent_purposes = frozenset(
+            pid
+            for pid in self.document.purposes
+            if self.granted(known, purpose, f"consent:{pid}", "api:consent", "consent:write")
+        )
         return PolicyPlan(
             version=self.version,
             roles=known,
             purpose=purpose,
             entities=entities,
             api_rights=api_rights,
+            consent_purposes=consent_purposes,
         )
 
 

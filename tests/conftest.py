@@ -135,6 +135,15 @@ class Store:
             params,
         )
 
+    def consented(self, *purposes: str) -> list[str]:
+        """Live customers whose current consent covers every one of `purposes`."""
+        events = self.sql("SELECT customer_id, purpose, kind FROM consents ORDER BY at, id")
+        current: dict[tuple[str, str], str] = {}
+        for customer_id, purpose, kind in events:
+            current[(customer_id, purpose)] = kind
+        live = {row[0] for row in self.sql("SELECT id FROM customers WHERE erased_at IS NULL")}
+        return sorted(c for c in live if all(current.get((c, p)) == "grant" for p in purposes))
+
     def count(self, table: str) -> int:
         return int(self.sql(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - test-only, fixed names
 

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath
 
 from gateway.context import request_audit
-from gateway.pipeline import erase, lookup, read, write
+from gateway.pipeline import consents, erase, lookup, read, write
 from gateway.pipeline.call import GovernedCall, begin_call
 from gateway.state import GatewayState
 
@@ -94,3 +94,29 @@ class CustomerController(Controller):
     ) -> dict[str, object]:
         call = _call(request, "customers.erase", "customers")
         return (await erase.erase_customer(call, customer_id)).to_json()
+
+    @get("/{customer_id:str}/consents", summary="A customer's consents: current state and history")
+    async def list_consents(
+        self, request: AnyRequest, customer_id: FromPath[str]
+    ) -> dict[str, object]:
+        call = _call(request, "consents.read", "consents")
+        return (await consents.list_consents(call, customer_id)).to_json()
+
+    @post("/{customer_id:str}/consents", summary="Record a consent (PIPL Art. 14)")
+    async def grant_consent(
+        self, request: AnyRequest, customer_id: FromPath[str]
+    ) -> Response[dict[str, object]]:
+        call = _call(request, "consents.grant", "consents")
+        result = await consents.grant(call, customer_id, await request.body())
+        return Response(result.to_json(), status_code=201)
+
+    @post(
+        "/{customer_id:str}/consents/{consent_purpose:str}/withdraw",
+        summary="Withdraw a consent (PIPL Art. 15): in force for the next request",
+        status_code=200,
+    )
+    async def withdraw_consent(
+        self, request: AnyRequest, customer_id: FromPath[str], consent_purpose: FromPath[str]
+    ) -> dict[str, object]:
+        call = _call(request, "consents.withdraw", "consents")
+        return (await consents.withdraw(call, customer_id, consent_purpose)).to_json()

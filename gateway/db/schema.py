@@ -49,6 +49,25 @@ api_keys = Table(
     Column("revoked_at", String(40)),
 )
 
+# PIPL consent history: append-only (database triggers); the current state is derived.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), ForeignKey("customers.id"), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("channel", String(64)),
+    Column("notice_version", String(64)),
+    Column("evidence_hash", String(128)),
+    Column("expires_at", String(40)),
+    Column("separate", JSON, nullable=False),
+    Column("guardian_ref", String(128)),
+    Column("recorded_by", String(128), nullable=False),
+    Column("request_id", String(128), nullable=False),
+)
+
 policy_versions = Table(
     "policy_versions",
     metadata,

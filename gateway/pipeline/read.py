@@ -6,8 +6,11 @@ one audit append; no per-record queries and no policy evaluation.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.audit_log import append_now
 from gateway.db.schema import blind_index_column, store_tables
 from gateway.errors import BadRequest, Forbidden, Gone, NotFound
+from gateway.pipeline import consent_gate as gate
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.plans import EntityView
+from gateway.protection import Revealed
 from keys import InvalidToken
 
 MAX_PAGE = 500
@@ -125,6 +130,57 @@ def _governance_with_failures(
     return governance
 
 
+def _owner(entity: str, row: Mapping[str, object]) -> str:
+    return str(row["id"] if entity == "customers" else row["customer_id"])
+
+
+async def _reveal_id_numbers_for_age(
+    call: GovernedCall, rows: list[Mapping[Any, Any]], revealed: Revealed
+) -> None:
+    """The age of a customer without a birth date comes from the resident ID: decrypt
+    that only for those rows (least decryption)."""
+    missing = [i for i, plain in enumerate(revealed.rows) if not plain.get("birth_date")]
+    if not missing:
+        return
+    extra = await call.state.protector.reveal(
+        "customers", [rows[i] for i in missing], ("id_number",)
+    )
+    for index, plain in zip(missing, extra.rows, strict=True):
+        if "id_number" in plain:
+            revealed.rows[index]["id_number"] = plain["id_number"]
+
+
+async def _gate_rows(
+    call: GovernedCall,
+    conn: AsyncConnection,
+    entity: str,
+    rows: list[Mapping[Any, Any]],
+    parent_minor: bool | None = None,
+) -> tuple[gate.Gate | None, Revealed]:
+    """Decrypt what will be shown (plus, for customers, what tells a minor) and decide
+    consent for every record with one consent query."""
+    view = call.view(entity)
+    fields = gate.consent_fields(call.state.catalog.entity(entity), view.shown_columns)
+    if not gate.needs_gate(call.purpose, fields):
+        return None, await call.state.protector.reveal(entity, rows, view.shown_columns)
+    extra: tuple[str, ...] = ("birth_date",) if entity == "customers" else ()
+    revealed = await call.state.protector.reveal(entity, rows, (*view.shown_columns, *extra))
+    if extra:
+        await _reveal_id_numbers_for_age(call, rows, revealed)
+        extra = gate.AGE_FIELDS
+    today = dt.datetime.now(dt.UTC).date()
+    owners = {
+        _owner(entity, row): (gate.minor_of(row, today) if parent_minor is None else parent_minor)
+        for row in revealed.rows
+    }
+    decided = await gate.decide(call, conn, owners, fields)
+    for row in revealed.rows:
+        for name in extra:
+            if name not in view.shown_columns:
+                row.pop(name, None)  # decrypted to tell a minor, never shown
+    return decided, revealed
+
+
 async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedResult:
     view = _require_view(call, entity)
     columns = _selected(view, entity)
@@ -132,25 +188,38 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
         row = (
             await conn.execute(_by_id_statement(entity, columns), {"record_id": record_id})
         ).first()
-    if row is None:
-        msg = f"no {entity} record with that id"
-        raise NotFound(msg)
-    call.audit.record_ids = (record_id,)
-    call.audit.subject_ids = (record_id,) if entity == "customers" else ()
-    if entity == "customers" and row.erased_at is not None:
-        msg = "this customer's personal information was erased"
-        raise Gone(msg, reason="erased")
-    revealed = await call.state.protector.reveal(entity, [row._mapping], view.shown_columns)
+        if row is None:
+            msg = f"no {entity} record with that id"
+            raise NotFound(msg)
+        call.audit.record_ids = (record_id,)
+        call.audit.subject_ids = (record_id,) if entity == "customers" else ()
+        if entity == "customers" and row.erased_at is not None:
+            msg = "this customer's personal information was erased"
+            raise Gone(msg, reason="erased")
+        decided, revealed = await _gate_rows(call, conn, entity, [row._mapping])
+    plain = revealed.rows[0]
     governance = _governance_with_failures(call, entity, revealed.failures, single=True)
-    call.audit.fields = dict(governance["fields"])  # type: ignore[call-overload]
-    data = view.render(revealed.rows[0])
+    fields = governance["fields"]
+    assert isinstance(fields, dict)  # noqa: S101 - built just above
+    if decided is not None:
+        decision = decided.record(_owner(entity, plain))
+        if decision.withheld_reason is not None:
+            call.audit.fields = dict(fields)
+            msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
+            raise Forbidden(msg, reason=decision.withheld_reason)
+        for name, reason in decision.field_reasons.items():
+            plain.pop(name, None)
+            fields[name] = f"withheld:{reason}"
+    call.audit.fields = dict(fields)
+    data = view.render(plain)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance)
 
 
-async def _require_live_customer(conn: AsyncConnection, customer_id: str) -> None:
+async def _require_live_customer(conn: AsyncConnection, customer_id: str) -> Mapping[Any, Any]:
     found = await conn.execute(
-        _by_id_statement("customers", ("id", "erased_at")), {"record_id": customer_id}
+        _by_id_statement("customers", ("id", "erased_at", *gate.AGE_FIELDS)),
+        {"record_id": customer_id},
     )
     row = found.first()
     if row is None:
@@ -159,6 +228,7 @@ async def _require_live_customer(conn: AsyncConnection, customer_id: str) -> Non
     if row.erased_at is not None:
         msg = "this customer's personal information was erased"
         raise Gone(msg, reason="erased")
+    return row._mapping
 
 
 async def read_page(
@@ -189,29 +259,51 @@ async def read_page(
         scoped=customer_id is not None,
         lookup=lookup[0] if lookup else None,
     )
+    parent_minor: bool | None = None
     async with call.state.db.reader.connect() as conn:
         if customer_id is not None:
-            await _require_live_customer(conn, customer_id)
+            parent = await _require_live_customer(conn, customer_id)
             # Recorded only once it is known to name a customer: a caller may type
             # anything (a phone number) into the path.
             call.audit.subject_ids = (customer_id,)
+            facts = await call.state.protector.reveal("customers", [parent], gate.AGE_FIELDS)
+            parent_minor = gate.minor_of(facts.rows[0], dt.datetime.now(dt.UTC).date())
         rows = (await conn.execute(statement, params)).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    ids = tuple(str(row.id) for row in rows)
-    next_cursor = None
-    if has_more and ids:
-        next_cursor = call.state.cursors.seal(
-            ids[-1].encode(), _cursor_context(call, entity, scope)
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        decided, revealed = await _gate_rows(
+            call, conn, entity, [row._mapping for row in rows], parent_minor
         )
+    next_cursor = None
+    if has_more and rows:
+        next_cursor = call.state.cursors.seal(
+            str(rows[-1].id).encode(), _cursor_context(call, entity, scope)
+        )
+    governance = _governance_with_failures(call, entity, revealed.failures, single=False)
+    kept: list[dict[str, object]] = []
+    withheld_fields: dict[str, dict[str, str]] = {}
+    withheld_records = 0
+    for plain in revealed.rows:
+        if decided is not None:
+            decision = decided.record(_owner(entity, plain))
+            if decision.withheld_reason is not None:
+                if customer_id is not None:
+                    msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
+                    raise Forbidden(msg, reason=decision.withheld_reason)
+                withheld_records += 1
+                continue
+            if decision.field_reasons:
+                withheld_fields[str(plain["id"])] = dict(decision.field_reasons)
+                for name in decision.field_reasons:
+                    plain.pop(name, None)
+        kept.append(plain)
+    ids = tuple(str(plain["id"]) for plain in kept)
     call.audit.record_ids = ids
     call.audit.subject_ids = (customer_id,) if customer_id else ids if entity == "customers" else ()
-    revealed = await call.state.protector.reveal(
-        entity, [row._mapping for row in rows], view.shown_columns
-    )
-    governance = _governance_with_failures(call, entity, revealed.failures, single=False)
-    governance["withheld_records"] = 0
+    governance["withheld_records"] = withheld_records
+    if withheld_fields:
+        governance["withheld_fields"] = withheld_fields
     call.audit.fields = dict(view.governance)
-    data = [view.render(row) for row in revealed.rows]
+    data = [view.render(plain) for plain in kept]
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance, next_cursor=next_cursor)

@@ -26,10 +26,12 @@ from gateway.errors import (
     NotFound,
     Unprocessable,
 )
+from gateway.pipeline import consent_gate as gate
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.read import GovernedResult
 from keys import DataKeyMissingError
 from policies.catalog import Entity
+from policies.consent import RecordDecision
 from policies.formats import FieldInvalid, check_consistency, validate
 
 ENTITY = "customers"
@@ -102,11 +104,33 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def _result(call: GovernedCall, row: Mapping[str, object], seq: int) -> GovernedResult:
+async def _consent_decision(
+    call: GovernedCall, customer_id: str, record: Mapping[str, object]
+) -> RecordDecision | None:
+    """The same consent rules as a read, for the record being written."""
+    view = call.view(ENTITY)
+    fields = gate.consent_fields(call.state.catalog.entity(ENTITY), view.shown_columns)
+    if not gate.needs_gate(call.purpose, fields):
+        return None
+    minor = gate.minor_of(record, dt.datetime.now(dt.UTC).date())
+    async with call.state.db.reader.connect() as conn:
+        decided = await gate.decide(call, conn, {customer_id: minor}, fields)
+    return decided.record(customer_id)
+
+
+def _result(
+    call: GovernedCall, row: Mapping[str, object], seq: int, decision: RecordDecision | None
+) -> GovernedResult:
     view = call.view(ENTITY)
     governance = call.governance(ENTITY)
+    shown = dict(row)
+    fields = governance["fields"]
+    assert isinstance(fields, dict)  # noqa: S101 - built by call.governance
+    for name, reason in (decision.field_reasons if decision else {}).items():
+        shown.pop(name, None)
+        fields[name] = f"withheld:{reason}"
     governance["audit_id"] = seq
-    return GovernedResult(data=view.render(row), governance=governance)
+    return GovernedResult(data=view.render(shown), governance=governance)
 
 
 async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
@@ -133,10 +157,30 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
         call.audit.seq = None
         msg = "the change could not be committed with its audit entry; nothing was stored"
         raise AuditUnavailable(msg) from exc
-    return _result(call, record, seq)
+    # A new customer has no consent yet: the response withholds what consent would.
+    return _result(call, record, seq, await _consent_decision(call, customer_id, record))
 
 
 _CONSISTENCY_FIELDS = frozenset({"id_number", "birth_date"})
+
+
+def _require_write_consent(
+    call: GovernedCall, decision: RecordDecision | None, values: Mapping[str, object]
+) -> None:
+    """Writes obey the read rules: no consent for the purpose, no update; a field the
+    caller could not see for lack of (separate or guardian) consent, no write."""
+    if decision is None:
+        return
+    if decision.withheld_reason is not None:
+        msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
+        raise Forbidden(msg, reason=decision.withheld_reason)
+    refused = [
+        FieldProblem(name, reason)
+        for name, reason in decision.field_reasons.items()
+        if name in values
+    ]
+    if refused:
+        _reject(call, refused, Forbidden)
 
 
 async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
@@ -159,9 +203,11 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
             if current.erased_at is not None:
                 msg = "this customer's personal information was erased"
                 raise Gone(msg, reason="erased")
-            revealed = await protector.reveal(ENTITY, [current._mapping], needed)
+            revealed = await protector.reveal(ENTITY, [current._mapping], needed | {"birth_date"})
             merged = revealed.rows[0] | values
             _check_consistency(call, merged)
+            decision = await _consent_decision(call, customer_id, revealed.rows[0])
+            _require_write_consent(call, decision, values)
             key = await protector.keystore.current_key(customer_id)
             stored = protector.protect(ENTITY, values, customer_id, key)
             stored["updated_at"] = _now()
@@ -172,4 +218,4 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
         call.audit.seq = None
         msg = "the change could not be committed with its audit entry; nothing was stored"
         raise AuditUnavailable(msg) from exc
-    return _result(call, merged, seq)
+    return _result(call, merged, seq, decision)

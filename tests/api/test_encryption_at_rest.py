@@ -72,7 +72,7 @@ def test_given_customers_created_then_no_personal_value_in_store_dump(api: Api) 
 
 
 def test_given_marketing_read_then_only_shown_fields_are_decrypted(api: Api) -> None:
-    customer_id = api.customer_ids()[2]
+    customer_id = api.store.consented("marketing", "analytics")[1]
     cipher = api.state.protector.cipher
     before = cipher.decryptions
     assert api.get(f"/v1/customers/{customer_id}", "marketing-app", "marketing").status_code == 200

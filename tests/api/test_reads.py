@@ -12,7 +12,8 @@ from tests.conftest import Api
 @pytest.fixture
 def customer(api: Api) -> dict[str, object]:
     """The stored (clear) values of one seeded customer, read around the gateway."""
-    return api.store.customers()[0]
+    chosen = api.store.consented("customer_service", "marketing", "analytics")[0]
+    return api.store.customers("id = :id", {"id": chosen})[0]
 
 
 def test_given_support_desk_then_contact_data_is_masked(
@@ -85,7 +86,12 @@ def test_given_three_callers_then_three_different_views(
 
 
 def test_given_orders_then_analytics_sees_amounts_with_pseudonymized_customer(api: Api) -> None:
-    customer_id = api.store.sql("SELECT customer_id FROM orders ORDER BY id LIMIT 1")[0][0]
+    consented = set(api.store.consented("analytics"))
+    customer_id = next(
+        row[0]
+        for row in api.store.sql("SELECT customer_id FROM orders ORDER BY id")
+        if row[0] in consented
+    )
     response = api.get(f"/v1/customers/{customer_id}/orders", "analytics-job", "analytics")
     assert response.status_code == 200
     body = response.json()

@@ -119,10 +119,17 @@ class Sent:
 class Load:
     """Mixed /v1 requests from several threads; every one is recorded with its status."""
 
-    def __init__(self, bases: list[str], keys: dict[str, str], customer_ids: list[str]) -> None:
+    def __init__(
+        self,
+        bases: list[str],
+        keys: dict[str, str],
+        customer_ids: list[str],
+        analytics_ids: list[str],
+    ) -> None:
         self.bases = bases
         self.keys = keys
         self.ids = customer_ids
+        self.analytics_ids = analytics_ids
         self.sent: list[Sent] = []
         self.errors: list[str] = []
         self.unaudited = 0
@@ -155,9 +162,10 @@ class Load:
         if kind == 4:  # unknown route: the router's 404, still audited
             response = client.get(f"{base}/v1/no-such-thing", headers=support)
             return response.status_code, 404
-        if kind == 5:
+        if kind == 5:  # analytics needs the customer's consent (PIPL Art. 13)
             headers = self._headers("analytics-job", "analytics", request_id)
-            response = client.get(f"{base}/v1/customers/{customer}/orders", headers=headers)
+            consented = self.analytics_ids[n % len(self.analytics_ids)]
+            response = client.get(f"{base}/v1/customers/{consented}/orders", headers=headers)
             return response.status_code, 200
         if kind == 6:
             response = client.post(f"{base}/v1/customers", json=valid_body(), headers=support)
@@ -258,11 +266,17 @@ async def _checkpoint_and_verify(settings: Settings) -> tuple[VerifyReport, int]
         await db.dispose()
 
 
-async def _customer_ids(settings: Settings) -> list[str]:
+async def _customer_ids(settings: Settings, consented_to: str | None = None) -> list[str]:
     db = create_database(settings)
+    query = "SELECT id FROM customers ORDER BY id"
+    if consented_to is not None:  # the demo seeds grants only, never withdrawals
+        query = (
+            "SELECT DISTINCT customer_id FROM consents WHERE kind = 'grant' "
+            "AND purpose = :purpose ORDER BY customer_id"
+        )
     try:
         async with db.reader.connect() as conn:
-            rows = await conn.execute(text("SELECT id FROM customers ORDER BY id"))
+            rows = await conn.execute(text(query), {"purpose": consented_to})
             return [str(row[0]) for row in rows]
     finally:
         await db.dispose()
@@ -281,7 +295,7 @@ def run_load_and_check(settings: Settings, processes: int, logs: Path) -> None:
     keys = json.loads((settings.data_dir / "demo-keys.json").read_text())
     started = time.monotonic()
     with serving(settings, processes, logs) as bases:
-        load = Load(bases, keys, ids)
+        load = Load(bases, keys, ids, asyncio.run(_customer_ids(settings, "analytics")))
         load.run()
     elapsed = time.monotonic() - started
     assert load.errors == []

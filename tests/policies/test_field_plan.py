@@ -516,7 +516,8 @@ def test_given_default_policy_then_customer_service_sees_phone_masked_notes_deni
         "region",
         "tier",
     }
-    assert plan.api_rights == frozenset()
+    # The desk records consents taken on the phone; no other API right.
+    assert plan.api_rights == frozenset({"consent:write"})
 
 
 def test_given_default_policy_then_marketing_is_denied_identity_documents_and_accounts(

@@ -265,7 +265,7 @@ def test_given_bad_legal_basis_then_purposes_are_refused_naming_the_purpose(basi
         "profiling": {"name_en": "Profiling", "legal_basis": basis},
     }
 
-    with pytest.raises(PolicyFileError, match=r"purposes\.profiling: legal_basis must be one of"):
+    with pytest.raises(PolicyFileError, match=r"purposes\.profiling\.legal_basis: must be one of"):
         parse_purposes(raw)
 
 
@@ -287,11 +287,15 @@ def test_given_every_pipl_legal_basis_then_purposes_parse_and_names_default_to_i
     assert {p.legal_basis for p in purposes.values()} == set(LegalBasis)
     assert purposes["consent"].name_en == "consent"
     assert purposes["consent"].name_zh == "consent"
-    assert purposes["consent"].to_document() == {
+    document = purposes["consent"].to_document()
+    assert {k: document[k] for k in ("name_zh", "name_en", "legal_basis")} == {
         "name_zh": "consent",
         "name_en": "consent",
         "legal_basis": "consent",
     }
+    # Everything else takes the defaults of a purpose written before issue 5.
+    assert document["categories"] == ["*"]
+    assert document["retention_days"] == 1095
 
 
 # --- catalog ----------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+"""Consent history in the store: one query loads a page's worth, the state is derived."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from policies.consent import ConsentEvent, ConsentState, SeparateScope, derive_states
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from ulid import ULID
+
+from gateway.db.schema import consents
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def _event(row: Any) -> ConsentEvent:
+    at = _time(row.at)
+    assert at is not None  # noqa: S101 - NOT NULL column
+    return ConsentEvent(
+        customer_id=row.customer_id,
+        purpose=row.purpose,
+        kind=row.kind,
+        at=at,
+        channel=row.channel,
+        notice_version=row.notice_version,
+        evidence_hash=row.evidence_hash,
+        expires_at=_time(row.expires_at),
+        separate=frozenset(SeparateScope(s) for s in row.separate),
+        guardian_ref=row.guardian_ref,
+        recorded_by=row.recorded_by,
+    )
+
+
+async def consent_events(
+    conn: AsyncConnection, customer_ids: Iterable[str], purpose: str | None = None
+) -> list[ConsentEvent]:
+    """Every consent event of these customers (for one purpose, or all), oldest first."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return []
+    query = select(consents).where(consents.c.customer_id.in_(ids))
+    if purpose is not None:
+        query = query.where(consents.c.purpose == purpose)
+    rows = (await conn.execute(query.order_by(consents.c.at, consents.c.id))).all()
+    return [_event(row) for row in rows]
+
+
+async def consent_states(
+    conn: AsyncConnection, customer_ids: Iterable[str], purpose: str
+) -> dict[str, ConsentState]:
+    """Current consent of each customer for one purpose: one query for the whole page."""
+    states = derive_states(await consent_events(conn, customer_ids, purpose))
+    return {customer: state for (customer, _), state in states.items()}
+
+
+async def append_consent(conn: AsyncConnection, event: ConsentEvent, request_id: str) -> str:
+    consent_id = f"cns_{ULID()}"
+    await conn.execute(
+        insert(consents).values(
+            id=consent_id,
+            customer_id=event.customer_id,
+            purpose=event.purpose,
+            kind=event.kind,
+            at=event.at.isoformat(timespec="microseconds"),
+            channel=event.channel,
+            notice_version=event.notice_version,
+            evidence_hash=event.evidence_hash,
+            expires_at=None if event.expires_at is None else event.expires_at.isoformat(),
+            separate=sorted(s.value for s in event.separate),
+            guardian_ref=event.guardian_ref,
+            recorded_by=event.recorded_by,
+            request_id=request_id,
+        )
+    )
+    return consent_id

@@ -1,0 +1,84 @@
+"""Step 4 of a data call: consent and purpose scope, for the records in hand.
+
+One query loads the page's consent states; each record is then decided in memory
+(PIPL Art. 13–15, 28–31): a record without the consent its purpose needs is withheld,
+sensitive fields without separate consent are withheld, a minor needs a guardian's
+consent, and categories outside the purpose's scope are withheld.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.consent_store import consent_states
+from gateway.pipeline.call import GovernedCall
+from policies.catalog import Entity, Sensitivity
+from policies.consent import PurposeRules, RecordDecision, birth_date_for, is_minor
+from policies.purposes import Purpose
+
+# The fields whose plaintext decides whether a customer is a minor.
+AGE_FIELDS = ("birth_date", "id_number")
+
+
+@dataclass(slots=True)
+class Gate:
+    decisions: dict[str, RecordDecision] = field(default_factory=dict)  # by owner id
+
+    def record(self, owner: str) -> RecordDecision:
+        return self.decisions.get(owner, RecordDecision())
+
+
+@cache
+def rules_for(purpose: Purpose) -> PurposeRules:
+    return PurposeRules(purpose)
+
+
+def consent_fields(entity: Entity, shown: Sequence[str]) -> tuple[tuple[str, str, bool], ...]:
+    return tuple(
+        (spec.name, spec.category, spec.sensitivity is Sensitivity.SENSITIVE)
+        for spec in entity.fields
+        if spec.name in shown
+    )
+
+
+def needs_gate(purpose: Purpose, fields: Sequence[tuple[str, str, bool]]) -> bool:
+    rules = rules_for(purpose)
+    return (
+        rules.requires_consent
+        or any(sensitive for _, _, sensitive in fields)
+        or not all(rules.allows_category(category) for _, category, _ in fields)
+    )
+
+
+def minor_of(plain: Mapping[str, object], today: dt.date) -> bool:
+    birth = plain.get("birth_date")
+    number = plain.get("id_number")
+    return is_minor(
+        birth_date_for(
+            birth if isinstance(birth, str) else None, number if isinstance(number, str) else None
+        ),
+        today,
+    )
+
+
+async def decide(
+    call: GovernedCall,
+    conn: AsyncConnection,
+    owners: Mapping[str, bool],
+    fields: Sequence[tuple[str, str, bool]],
+) -> Gate:
+    """Decide every owner (customer id → is a minor) for this call's purpose."""
+    gate = Gate()
+    if not owners:
+        return gate
+    now = dt.datetime.now(dt.UTC)
+    rules = rules_for(call.purpose)
+    states = await consent_states(conn, owners, call.purpose.id)
+    for owner, minor in owners.items():
+        gate.decisions[owner] = rules.decide(states.get(owner), minor=minor, fields=fields, now=now)
+    return gate
