@@ -1,0 +1,192 @@
+"""PIPL consent through the HTTP API: grant, withdraw, separate and guardian consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.api.synthetic_values import bank_card, resident_id
+from tests.api.test_writes import SUPPORT, valid_body
+from tests.conftest import Api
+
+MARKETING = ("marketing-app", "marketing")
+
+
+def new_customer(api: Api, birth: dt.date = dt.date(1990, 5, 5)) -> str:
+    body = valid_body(
+        id_number=resident_id(birth), birth_date=birth.isoformat(), bank_card=bank_card()
+    )
+    response = api.post("/v1/customers", *SUPPORT, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+def grant(api: Api, customer_id: str, principal: tuple[str, str], **body: Any) -> Any:
+    payload = {"channel": principal[0], "notice_version": "notice-2026.1"} | body
+    return api.post(f"/v1/customers/{customer_id}/consents", *principal, json=payload)
+
+
+def test_given_marketing_consent_lifecycle_then_reads_follow_it_at_once(api: Api) -> None:
+    customer_id = new_customer(api)
+    path = f"/v1/customers/{customer_id}"
+
+    refused = api.get(path, *MARKETING)
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "no_consent"
+    listed = api.get("/v1/customers", *MARKETING, params={"limit": "500"}).json()
+    assert customer_id not in [item["id"] for item in listed["data"]]
+    assert listed["governance"]["withheld_records"] > 0
+
+    granted = grant(api, customer_id, MARKETING, purpose="marketing")
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["data"]["valid"] is True
+    allowed = api.get(path, *MARKETING)
+    assert allowed.status_code == 200
+    assert set(allowed.json()["data"]) == {
+        "id",
+        "name",
+        "phone",
+        "email",
+        "birth_date",
+        "region",
+        "tier",
+    }
+
+    withdrawn = api.post(f"{path}/consents/marketing/withdraw", *MARKETING)
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["data"]["valid"] is False
+    again = api.get(path, *MARKETING)  # the very next request
+    assert again.status_code == 403
+    assert again.json()["reason"] == "no_consent"
+
+    history = api.get(f"{path}/consents", *SUPPORT).json()["data"]["history"]
+    assert [event["kind"] for event in history if event["purpose"] == "marketing"] == [
+        "grant",
+        "withdraw",
+    ]
+
+
+def test_given_sensitive_field_then_withheld_until_separate_consent(api: Api) -> None:
+    customer_id = new_customer(api)
+    path = f"/v1/customers/{customer_id}"
+    before = api.get(path, *SUPPORT).json()
+    assert "id_number" not in before["data"]
+    assert before["governance"]["fields"]["id_number"] == "withheld:no_separate_consent"
+    assert before["governance"]["fields"]["bank_card"] == "withheld:no_separate_consent"
+    assert before["data"]["phone"].endswith(before["data"]["phone"][-4:])
+
+    assert grant(api, customer_id, SUPPORT, purpose="customer_service").status_code == 201
+    still = api.get(path, *SUPPORT).json()
+    assert still["governance"]["fields"]["id_number"] == "withheld:no_separate_consent"
+
+    assert (
+        grant(
+            api, customer_id, SUPPORT, purpose="customer_service", separate=["sensitive"]
+        ).status_code
+        == 201
+    )
+    after = api.get(path, *SUPPORT).json()
+    assert after["governance"]["fields"]["id_number"] == "masked"
+    assert "*" in after["data"]["id_number"]
+
+
+def test_given_minor_then_withheld_until_guardian_consent(api: Api) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    customer_id = new_customer(api, dt.date(today.year - 9, 3, 3))
+    path = f"/v1/customers/{customer_id}"
+
+    no_guardian = grant(api, customer_id, MARKETING, purpose="marketing")
+    assert no_guardian.status_code == 422
+    assert {"field": "guardian", "reason": "guardian_required"} in no_guardian.json()["errors"]
+    assert api.get(path, *MARKETING).json()["reason"] == "no_consent"
+
+    # Under a contract the desk serves the minor, but sensitive data needs the guardian.
+    desk = api.get(path, *SUPPORT).json()
+    assert desk["governance"]["fields"]["id_number"] in {
+        "withheld:no_separate_consent",
+        "withheld:guardian_consent_required",
+    }
+
+    granted = grant(
+        api, customer_id, MARKETING, purpose="marketing", guardian={"ref": "guardian-0001"}
+    )
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["data"]["guardian"] is True
+    assert api.get(path, *MARKETING).status_code == 200
+
+
+def test_given_consent_write_rights_then_marketing_records_only_its_own(api: Api) -> None:
+    customer_id = new_customer(api)
+    other_purpose = grant(api, customer_id, MARKETING, purpose="analytics")
+    assert other_purpose.status_code == 403
+    assert other_purpose.json()["reason"] == "consent_not_allowed"
+    foreign = grant(api, customer_id, MARKETING, purpose="marketing", channel="support-desk")
+    assert foreign.status_code == 403
+    assert foreign.json()["reason"] == "foreign_channel"
+    analytics = api.post(
+        f"/v1/customers/{customer_id}/consents",
+        "analytics-job",
+        "analytics",
+        json={"purpose": "analytics", "channel": "web", "notice_version": "n1"},
+    )
+    assert analytics.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "reason"),
+    [
+        ({"purpose": "nonsense"}, "purpose", "unknown_purpose"),
+        ({"purpose": "marketing", "separate": ["everything"]}, "separate", "invalid_scope"),
+        (
+            {"purpose": "marketing", "expires_at": "2001-01-01T00:00:00+00:00"},
+            "expires_at",
+            "invalid_expiry",
+        ),
+        ({"purpose": "marketing", "guardian": {"ref": "张三"}}, "guardian", "invalid_guardian"),
+        ({"purpose": "marketing", "extra": 1}, "extra", "unknown_field"),
+    ],
+)
+def test_given_bad_consent_then_422_naming_the_field(
+    api: Api, body: dict[str, Any], field: str, reason: str
+) -> None:
+    customer_id = new_customer(api)
+    before = api.store.count("consents")
+    response = grant(api, customer_id, SUPPORT, **body)
+    assert response.status_code == 422
+    assert {"field": field, "reason": reason} in response.json()["errors"]
+    assert api.store.count("consents") == before
+
+
+def test_given_withdraw_without_grant_then_refused(api: Api) -> None:
+    customer_id = new_customer(api)
+    response = api.post(f"/v1/customers/{customer_id}/consents/marketing/withdraw", *SUPPORT)
+    assert response.status_code == 422
+    assert response.json()["reason"] == "not_granted"
+
+
+def test_given_consent_changes_then_each_is_audited_without_values(api: Api) -> None:
+    customer_id = new_customer(api)
+    start = int(api.store.sql("SELECT max(seq) FROM audit_events")[0][0])
+    grant(api, customer_id, SUPPORT, purpose="marketing", evidence="通话录音 138-0000-1111")
+    api.post(f"/v1/customers/{customer_id}/consents/marketing/withdraw", *SUPPORT)
+    rows = api.store.sql(
+        "SELECT action, fields, subject_ids FROM audit_events WHERE seq > :s ORDER BY seq",
+        {"s": start},
+    )
+    assert [row.action for row in rows] == ["consents.grant", "consents.withdraw"]
+    assert "138-0000-1111" not in str([tuple(row) for row in rows])
+    stored = api.store.sql(
+        "SELECT evidence_hash FROM consents WHERE customer_id = :c", {"c": customer_id}
+    )
+    assert all(len(row[0] or "") in (0, 64) for row in stored)
+
+
+def test_given_non_consent_basis_then_basis_recorded_in_audit(api: Api) -> None:
+    customer_id = new_customer(api)
+    api.get(f"/v1/customers/{customer_id}", *SUPPORT)
+    (row,) = api.store.sql(
+        "SELECT purpose, legal_basis FROM audit_events ORDER BY seq DESC LIMIT 1"
+    )
+    assert tuple(row) == ("customer_service", "contract")

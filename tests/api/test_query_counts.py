@@ -1,0 +1,53 @@
+"""The hot path issues a constant number of statements per page, whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from tests.conftest import Api
+
+
+@contextmanager
+def counting(api: Api) -> Iterator[list[str]]:
+    statements: list[str] = []
+    db = api.state.db
+    engines = {id(e): e.sync_engine for e in (db.reader, db.writer, db.keys)}.values()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize(
+    ("principal", "purpose"),
+    [
+        ("support-desk", "customer_service"),
+        ("marketing-app", "marketing"),
+        ("analytics-job", "analytics"),
+    ],
+)
+def test_given_pages_of_5_and_40_then_same_number_of_queries(
+    api: Api, principal: str, purpose: str
+) -> None:
+    # Warm the key cache so both pages are measured alike.
+    api.get("/v1/customers", principal, purpose, params={"limit": "500"})
+    counts = []
+    for limit in ("5", "40"):
+        with counting(api) as statements:
+            response = api.get("/v1/customers", principal, purpose, params={"limit": limit})
+        assert response.status_code == 200
+        counts.append(len([s for s in statements if s == "SELECT"]))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 3  # the page, the consent states, the audit tree head
