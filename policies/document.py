@@ -110,9 +110,7 @@ def parse_policy_document(raw: Any) -> PolicyDocument:
     )
 
 
-def _target_problem(
-    target: str, catalog: Catalog, purposes: Collection[str] = ()
-) -> str | None:
+def _target_problem(target: str, catalog: Catalog, purposes: Collection[str] = ()) -> str | None:
     if target == "*" or target.startswith("api:"):
         return None
     if target.startswith("consent:"):
