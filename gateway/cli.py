@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from gateway.cli_audit import audit_app
+from gateway.cli_consents import consents_app
 from gateway.cli_import import import_command
 from gateway.cli_keys import keys_app
 from gateway.logging import configure_logging
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.command("import")(import_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(consents_app, name="consents")
 console = Console(stderr=True)
 
 DataDir = Annotated[

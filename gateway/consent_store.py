@@ -6,12 +6,13 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from policies.consent import ConsentEvent, ConsentState, SeparateScope, derive_states
-from sqlalchemy import insert, select
+import orjson
+from sqlalchemy import ColumnElement, Label, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from ulid import ULID
 
 from gateway.db.schema import consents
+from policies.consent import ConsentEvent, ConsentState, SeparateScope, derive_states
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -56,6 +57,61 @@ async def consent_states(
     """Current consent of each customer for one purpose: one query for the whole page."""
     states = derive_states(await consent_events(conn, customer_ids, purpose))
     return {customer: state for (customer, _), state in states.items()}
+
+
+CONSENT_COLUMN = "consent_history"
+
+
+def consent_history_column(owner: ColumnElement[Any], dialect: str) -> Label[Any]:
+    """A correlated scalar subquery: the owner's consent history for `:consent_purpose`,
+    as one JSON array per row, so a page and its consents come back in ONE statement."""
+    row = (
+        consents.c.kind,
+        consents.c.at,
+        consents.c.id,
+        consents.c.separate,
+        consents.c.guardian_ref,
+        consents.c.expires_at,
+        consents.c.channel,
+        consents.c.notice_version,
+    )
+    if dialect == "postgresql":
+        aggregate = func.json_agg(func.json_build_array(*row))
+    else:
+        items = [func.json(c) if c is consents.c.separate else c for c in row]
+        aggregate = func.json_group_array(func.json_array(*items))
+    history = (
+        select(aggregate)
+        .where(consents.c.customer_id == owner, consents.c.purpose == bindparam("consent_purpose"))
+        .scalar_subquery()
+    )
+    return history.label(CONSENT_COLUMN)
+
+
+def events_from_history(customer_id: str, purpose: str, raw: object) -> list[ConsentEvent]:
+    """Consent events out of the JSON the history column carries, oldest first."""
+    if raw is None:
+        return []
+    items = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+    assert isinstance(items, list)  # noqa: S101 - built by consent_history_column
+    events = []
+    for kind, at, _event_id, separate, guardian, expires_at, channel, notice in sorted(
+        items, key=lambda item: (item[1], item[2])
+    ):
+        events.append(
+            ConsentEvent(
+                customer_id=customer_id,
+                purpose=purpose,
+                kind=kind,
+                at=dt.datetime.fromisoformat(at),
+                channel=channel or "",
+                notice_version=notice or "",
+                expires_at=_time(expires_at),
+                separate=frozenset(SeparateScope(s) for s in separate or ()),
+                guardian_ref=guardian,
+            )
+        )
+    return events
 
 
 async def append_consent(conn: AsyncConnection, event: ConsentEvent, request_id: str) -> str:

@@ -15,10 +15,16 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.consent_store import consent_states
+from gateway.consent_store import consent_states, events_from_history
 from gateway.pipeline.call import GovernedCall
 from policies.catalog import Entity, Sensitivity
-from policies.consent import PurposeRules, RecordDecision, birth_date_for, is_minor
+from policies.consent import (
+    PurposeRules,
+    RecordDecision,
+    birth_date_for,
+    derive_states,
+    is_minor,
+)
 from policies.purposes import Purpose
 
 # The fields whose plaintext decides whether a customer is a minor.
@@ -64,6 +70,23 @@ def minor_of(plain: Mapping[str, object], today: dt.date) -> bool:
         ),
         today,
     )
+
+
+def decide_histories(
+    call: GovernedCall,
+    owners: Mapping[str, tuple[bool, object]],
+    fields: Sequence[tuple[str, str, bool]],
+) -> Gate:
+    """Decide every owner (customer id → (is a minor, consent history JSON)) in memory."""
+    gate = Gate()
+    now = dt.datetime.now(dt.UTC)
+    rules = rules_for(call.purpose)
+    purpose = call.purpose.id
+    for owner, (minor, history) in owners.items():
+        events = events_from_history(owner, purpose, history)
+        state = derive_states(events).get((owner, purpose)) if events else None
+        gate.decisions[owner] = rules.decide(state, minor=minor, fields=fields, now=now)
+    return gate
 
 
 async def decide(

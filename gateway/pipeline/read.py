@@ -16,6 +16,7 @@ from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.audit_log import append_now
+from gateway.consent_store import CONSENT_COLUMN, consent_history_column
 from gateway.db.schema import blind_index_column, store_tables
 from gateway.errors import BadRequest, Forbidden, Gone, NotFound
 from gateway.pipeline import consent_gate as gate
@@ -57,18 +58,36 @@ def _selected(view: EntityView, entity: str) -> tuple[str, ...]:
     return view.shown_columns + tuple(name for name in needed if name not in view.shown_columns)
 
 
+def _columns(table: Table, columns: tuple[str, ...], consent_dialect: str | None) -> list[Any]:
+    selected: list[Any] = [table.c[name] for name in columns]
+    if consent_dialect is not None:
+        # The customer's consent history rides along: no extra query per page.
+        selected.append(consent_history_column(table.c.id, consent_dialect))
+    return selected
+
+
 @lru_cache(maxsize=512)
-def _by_id_statement(entity: str, columns: tuple[str, ...]) -> Select[tuple[object, ...]]:
+def _by_id_statement(
+    entity: str, columns: tuple[str, ...], consent_dialect: str | None = None
+) -> Select[tuple[object, ...]]:
     table = _table(entity)
-    return select(*(table.c[name] for name in columns)).where(table.c.id == bindparam("record_id"))
+    return select(*_columns(table, columns, consent_dialect)).where(
+        table.c.id == bindparam("record_id")
+    )
 
 
 @lru_cache(maxsize=512)
 def _page_statement(
-    entity: str, columns: tuple[str, ...], *, after: bool, scoped: bool, lookup: str | None = None
+    entity: str,
+    columns: tuple[str, ...],
+    *,
+    after: bool,
+    scoped: bool,
+    lookup: str | None = None,
+    consent_dialect: str | None = None,
 ) -> Select[tuple[object, ...]]:
     table = _table(entity)
-    query = select(*(table.c[name] for name in columns))
+    query = select(*_columns(table, columns, consent_dialect))
     if entity == "customers":
         query = query.where(table.c.erased_at.is_(None))
     if scoped:
@@ -150,18 +169,27 @@ async def _reveal_id_numbers_for_age(
             revealed.rows[index]["id_number"] = plain["id_number"]
 
 
+def _gated(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...] | None:
+    """The consent-relevant fields shown, or None when this purpose needs no check."""
+    fields = gate.consent_fields(call.state.catalog.entity(entity), call.view(entity).shown_columns)
+    return fields if gate.needs_gate(call.purpose, fields) else None
+
+
+def _dialect(call: GovernedCall) -> str:
+    return "sqlite" if call.state.db.is_sqlite else "postgresql"
+
+
 async def _gate_rows(
     call: GovernedCall,
-    conn: AsyncConnection,
     entity: str,
     rows: list[Mapping[Any, Any]],
-    parent_minor: bool | None = None,
+    fields: tuple[tuple[str, str, bool], ...] | None,
+    parent: tuple[bool, object] | None = None,
 ) -> tuple[gate.Gate | None, Revealed]:
     """Decrypt what will be shown (plus, for customers, what tells a minor) and decide
-    consent for every record with one consent query."""
+    consent for every record from the history its row carries (or its parent's)."""
     view = call.view(entity)
-    fields = gate.consent_fields(call.state.catalog.entity(entity), view.shown_columns)
-    if not gate.needs_gate(call.purpose, fields):
+    if fields is None:
         return None, await call.state.protector.reveal(entity, rows, view.shown_columns)
     extra: tuple[str, ...] = ("birth_date",) if entity == "customers" else ()
     revealed = await call.state.protector.reveal(entity, rows, (*view.shown_columns, *extra))
@@ -170,11 +198,14 @@ async def _gate_rows(
         extra = gate.AGE_FIELDS
     today = dt.datetime.now(dt.UTC).date()
     owners = {
-        _owner(entity, row): (gate.minor_of(row, today) if parent_minor is None else parent_minor)
+        _owner(entity, row): (
+            (gate.minor_of(row, today), row.get(CONSENT_COLUMN)) if parent is None else parent
+        )
         for row in revealed.rows
     }
-    decided = await gate.decide(call, conn, owners, fields)
+    decided = gate.decide_histories(call, owners, fields)
     for row in revealed.rows:
+        row.pop(CONSENT_COLUMN, None)
         for name in extra:
             if name not in view.shown_columns:
                 row.pop(name, None)  # decrypted to tell a minor, never shown
@@ -184,10 +215,11 @@ async def _gate_rows(
 async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedResult:
     view = _require_view(call, entity)
     columns = _selected(view, entity)
+    fields = _gated(call, entity) if entity == "customers" else None
+    statement = _by_id_statement(entity, columns, _dialect(call) if fields else None)
+    params = {"record_id": record_id, "consent_purpose": call.purpose.id}
     async with call.state.db.reader.connect() as conn:
-        row = (
-            await conn.execute(_by_id_statement(entity, columns), {"record_id": record_id})
-        ).first()
+        row = (await conn.execute(statement, params)).first()
         if row is None:
             msg = f"no {entity} record with that id"
             raise NotFound(msg)
@@ -196,30 +228,32 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
         if entity == "customers" and row.erased_at is not None:
             msg = "this customer's personal information was erased"
             raise Gone(msg, reason="erased")
-        decided, revealed = await _gate_rows(call, conn, entity, [row._mapping])
+    decided, revealed = await _gate_rows(call, entity, [row._mapping], fields)
     plain = revealed.rows[0]
     governance = _governance_with_failures(call, entity, revealed.failures, single=True)
-    fields = governance["fields"]
-    assert isinstance(fields, dict)  # noqa: S101 - built just above
+    labels = governance["fields"]
+    assert isinstance(labels, dict)  # noqa: S101 - built just above
     if decided is not None:
         decision = decided.record(_owner(entity, plain))
         if decision.withheld_reason is not None:
-            call.audit.fields = dict(fields)
+            call.audit.fields = dict(labels)
             msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
             raise Forbidden(msg, reason=decision.withheld_reason)
         for name, reason in decision.field_reasons.items():
             plain.pop(name, None)
-            fields[name] = f"withheld:{reason}"
-    call.audit.fields = dict(fields)
+            labels[name] = f"withheld:{reason}"
+    call.audit.fields = dict(labels)
     data = view.render(plain)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance)
 
 
-async def _require_live_customer(conn: AsyncConnection, customer_id: str) -> Mapping[Any, Any]:
+async def _require_live_customer(
+    conn: AsyncConnection, customer_id: str, purpose: str, consent_dialect: str | None
+) -> Mapping[Any, Any]:
     found = await conn.execute(
-        _by_id_statement("customers", ("id", "erased_at", *gate.AGE_FIELDS)),
-        {"record_id": customer_id},
+        _by_id_statement("customers", ("id", "erased_at", *gate.AGE_FIELDS), consent_dialect),
+        {"record_id": customer_id, "consent_purpose": purpose},
     )
     row = found.first()
     if row is None:
@@ -245,7 +279,9 @@ async def read_page(
     scope = customer_id or (f"lookup:{lookup[0]}:{lookup[1]}" if lookup else "*")
     after_id = _open_cursor(call, cursor, entity, scope)
     columns = _selected(view, entity)
-    params: dict[str, object] = {"limit": limit + 1}
+    fields = _gated(call, entity)
+    consent_dialect = _dialect(call) if fields else None
+    params: dict[str, object] = {"limit": limit + 1, "consent_purpose": call.purpose.id}
     if after_id is not None:
         params["after_id"] = after_id
     if customer_id is not None:
@@ -258,22 +294,31 @@ async def read_page(
         after=after_id is not None,
         scoped=customer_id is not None,
         lookup=lookup[0] if lookup else None,
+        consent_dialect=consent_dialect if entity == "customers" else None,
     )
-    parent_minor: bool | None = None
+    parent: tuple[bool, object] | None = None
     async with call.state.db.reader.connect() as conn:
         if customer_id is not None:
-            parent = await _require_live_customer(conn, customer_id)
+            parent_row = await _require_live_customer(
+                conn, customer_id, call.purpose.id, consent_dialect
+            )
             # Recorded only once it is known to name a customer: a caller may type
             # anything (a phone number) into the path.
             call.audit.subject_ids = (customer_id,)
-            facts = await call.state.protector.reveal("customers", [parent], gate.AGE_FIELDS)
-            parent_minor = gate.minor_of(facts.rows[0], dt.datetime.now(dt.UTC).date())
+            if fields is not None:
+                facts = await call.state.protector.reveal(
+                    "customers", [parent_row], gate.AGE_FIELDS
+                )
+                parent = (
+                    gate.minor_of(facts.rows[0], dt.datetime.now(dt.UTC).date()),
+                    parent_row.get(CONSENT_COLUMN),
+                )
         rows = (await conn.execute(statement, params)).all()
         has_more = len(rows) > limit
         rows = rows[:limit]
-        decided, revealed = await _gate_rows(
-            call, conn, entity, [row._mapping for row in rows], parent_minor
-        )
+    decided, revealed = await _gate_rows(
+        call, entity, [row._mapping for row in rows], fields, parent
+    )
     next_cursor = None
     if has_more and rows:
         next_cursor = call.state.cursors.seal(
