@@ -37,21 +37,29 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from ulid import ULID
 
 from audit import AuditEntry, Outcome, append_entry
 from gateway.cli_record import cli_principal
-from gateway.consent_store import append_consent, consent_events
+from gateway.consent_store import consent_events
 from gateway.db.engine import Database, create_database
-from gateway.db.schema import store_tables
+from gateway.db.schema import consents, store_tables
 from gateway.importer import (
     MAX_PROBLEMS_KEPT,
     ImportProblem,
@@ -210,12 +218,12 @@ def check_line(
 ) -> _Line:
     """Check what a line can be checked for without the store."""
     problems = list(read_problems or [])
-    # JSON null is absent, as in the API; so is an empty CSV cell (the reader drops it).
     parsed = _Line(line, problems)
 
     def problem(name: str, reason: str) -> None:
         problems.append(ImportProblem(line, name, reason))
 
+    # JSON null is absent, as in the API; so is an empty CSV cell (the reader drops it).
     customer_id = values.get("customer_id")
     if customer_id is None:
         problem("customer_id", "required")
@@ -332,6 +340,32 @@ def _chunks(rows: Iterator[_T], size: int) -> Iterator[list[_T]]:
 
 
 Transaction = Callable[[], contextlib.AbstractAsyncContextManager[AsyncConnection]]
+
+
+def consent_rows(events: Sequence[ConsentEvent], request_id: str) -> list[dict[str, object]]:
+    """The rows `append_consent` would insert for `events`, for one multi-row insert.
+
+    Ids are ULIDs, generated in order: events at the same instant keep the file's order
+    when the history is read back (ordered by time, then id).
+    """
+    return [
+        {
+            "id": f"cns_{ULID()}",
+            "customer_id": event.customer_id,
+            "purpose": event.purpose,
+            "kind": event.kind,
+            "at": event.at.isoformat(timespec="microseconds"),
+            "channel": event.channel,
+            "notice_version": event.notice_version,
+            "evidence_hash": event.evidence_hash,
+            "expires_at": None if event.expires_at is None else event.expires_at.isoformat(),
+            "separate": sorted(s.value for s in event.separate),
+            "guardian_ref": event.guardian_ref,
+            "recorded_by": event.recorded_by,
+            "request_id": request_id,
+        }
+        for event in events
+    ]
 
 
 class _FileChangedError(Exception):
@@ -540,8 +574,9 @@ class _Import:
         kinds: dict[str, set[str]] = {}
         for event in batch:
             kinds.setdefault(f"consent:{event.purpose}", set()).add(event.kind)
+        rows = consent_rows(batch, self.request_id)
         async with transaction() as conn:
-            ids = [await append_consent(conn, event, self.request_id) for event in batch]
+            await conn.execute(insert(consents), rows)
             await append_entry(
                 conn,
                 AuditEntry(
@@ -552,7 +587,7 @@ class _Import:
                     status=200,
                     principal_id=self.principal,
                     entity=ENTITY,
-                    record_ids=tuple(ids),
+                    record_ids=tuple(str(row["id"]) for row in rows),
                     subject_ids=tuple(dict.fromkeys(event.customer_id for event in batch)),
                     fields={name: ",".join(sorted(kinds[name])) for name in sorted(kinds)},
                     policy_version=self.policy_version,

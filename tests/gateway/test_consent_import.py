@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import structlog
 from click.testing import Result
+from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from gateway.cli import app
@@ -23,10 +24,12 @@ from gateway.cli_record import cli_principal
 from gateway.consent_import import (
     ConsentImportAbortedError,
     ConsentImportReport,
+    consent_rows,
     import_consents,
 )
-from gateway.consent_store import consent_states
+from gateway.consent_store import append_consent, consent_states
 from gateway.db.engine import create_database
+from gateway.db.schema import consents
 from gateway.demo import generate
 from gateway.importer import (
     ImportProblem,
@@ -36,7 +39,7 @@ from gateway.importer import (
 )
 from gateway.seed import init_store
 from gateway.settings import Settings, get_settings
-from policies.consent import ConsentState, SeparateScope, birth_date_for, is_minor
+from policies.consent import ConsentEvent, ConsentState, SeparateScope, birth_date_for, is_minor
 from tests.conftest import Store
 
 HEADER = (
@@ -375,6 +378,43 @@ def test_given_unusable_csv_header_then_the_file_is_refused(
         run(demo, path)
 
     assert "cus_01HZZZZZZZZZZZZZZZZZZZZZZZ" not in str(refused.value)
+
+
+def test_given_an_imported_event_then_its_row_is_the_one_append_consent_writes(
+    demo: Store,
+) -> None:
+    """The import inserts a batch in one statement; its rows must not drift from the API's."""
+    event = ConsentEvent(
+        customer_id=adults(demo)[0],
+        purpose="marketing",
+        kind="grant",
+        at=now() - dt.timedelta(days=1),
+        channel="call-center",
+        notice_version=NOTICE,
+        evidence_hash=hashlib.sha256(EVIDENCE.encode()).hexdigest(),
+        expires_at=now() + dt.timedelta(days=30),
+        separate=frozenset({SeparateScope.SENSITIVE, SeparateScope.CROSS_BORDER}),
+        guardian_ref=GUARDIAN,
+        recorded_by="cli:someone",
+    )
+
+    async def write_both() -> None:
+        db = create_database(demo.settings)
+        try:
+            async with db.writer.begin() as conn:
+                await append_consent(conn, event, "drift-api")
+                await conn.execute(insert(consents), consent_rows([event], "drift-import"))
+        finally:
+            await db.dispose()
+
+    asyncio.run(write_both())
+
+    rows = demo.sql(
+        "SELECT * FROM consents WHERE request_id IN ('drift-api', 'drift-import') ORDER BY id"
+    )
+    api_row, import_row = ({**r._mapping, "id": None, "request_id": None} for r in rows)
+    assert import_row == api_row
+    assert str(rows[1]._mapping["id"]).startswith("cns_")
 
 
 # --- all or nothing -------------------------------------------------------------------------
