@@ -160,6 +160,18 @@ def validate_policy(
         for role in (child, parent):
             if role not in document.roles:
                 problems.append(f"role_parents: unknown role {role!r}")
+    for purpose in document.purposes.values():
+        for category in sorted(purpose.categories):
+            if category == "*":
+                continue
+            prefix = category.removesuffix("*")
+            known = (
+                any(name.startswith(prefix) for name in catalog.categories)
+                if category.endswith("*")
+                else category in catalog.categories
+            )
+            if not known:
+                problems.append(f"purposes.{purpose.id}.categories: unknown category {category!r}")
     return problems
 
 

@@ -447,3 +447,13 @@ def test_given_default_catalog_then_every_id_field_is_read_only() -> None:
         assert entity.field_names[0] == "id"
         assert entity.field("id").writable is False
     assert catalog.entity("customers").field("id_number").sensitivity is Sensitivity.SENSITIVE
+
+
+def test_given_purpose_scope_naming_an_unknown_category_then_validation_names_it() -> None:
+    """A purpose's data categories must exist in the catalog (minimization, Art. 6)."""
+    document = default_policy_document().to_document()
+    document["purposes"]["marketing"]["categories"] = ["contact.*", "contact.fax", "nosuch.*"]
+    problems = validate_policy(parse_policy_document(document), default_catalog(), set())
+    assert "purposes.marketing.categories: unknown category 'contact.fax'" in problems
+    assert "purposes.marketing.categories: unknown category 'nosuch.*'" in problems
+    assert not [p for p in problems if "contact.*" in p]
