@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.entry import AuditEntry
-from audit.store import AuditWriteError, append_entries
+from audit.store import AuditWriteError, append_entries, append_entries_sync
 
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
 
@@ -28,8 +30,17 @@ class GroupCommitAppender:
         *,
         max_batch: int = 256,
         on_commit: Callable[[int], None] | None = None,
+        sync_engine: Engine | None = None,
     ) -> None:
+        """With `sync_engine` (SQLite), each batch runs start to commit in one dedicated
+        thread: one hand-off per batch instead of several per statement."""
         self._engine = engine
+        self._sync_engine = sync_engine
+        self._executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
+            if sync_engine is not None
+            else None
+        )
         self._on_commit = on_commit
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -53,6 +64,8 @@ class GroupCommitAppender:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
     async def append(self, entry: AuditEntry) -> int:
         """Queue one entry and return its sequence number once it is committed."""
@@ -74,10 +87,20 @@ class GroupCommitAppender:
                 for _ in batch:
                     self._queue.task_done()
 
+    def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
+        assert self._sync_engine is not None  # noqa: S101 - only called with one
+        with self._sync_engine.begin() as conn:
+            return append_entries_sync(conn, entries)
+
     async def _write(self, batch: list[_Pending]) -> None:
         try:
-            async with self._engine.begin() as conn:
-                seqs = await append_entries(conn, [entry for entry, _ in batch])
+            entries = [entry for entry, _ in batch]
+            if self._executor is not None:
+                loop = asyncio.get_running_loop()
+                seqs = await loop.run_in_executor(self._executor, self._write_sync, entries)
+            else:
+                async with self._engine.begin() as conn:
+                    seqs = await append_entries(conn, entries)
         except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
             error = AuditWriteError("the audit log could not commit this batch")
             error.__cause__ = exc

@@ -9,8 +9,10 @@ from any number of workers or processes form one log with no gaps and no forks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit.canonical import canonical_entry
@@ -44,19 +46,26 @@ def entry_row(entry: AuditEntry) -> dict[str, object]:
 
 
 async def read_tree(conn: AsyncConnection, *, lock: bool = False) -> Frontier:
-    query = select(audit_tree.c.frontier).where(audit_tree.c.id == 1)
+    query = _READ_TREE
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    state = (await conn.execute(query)).scalar_one_or_none()
-    if state is None:
-        msg = "the audit tree state is missing (run `wardgate db upgrade`)"
-        raise AuditWriteError(msg)
-    return Frontier.from_json(state)
+    return _tree_from((await conn.execute(query)).scalar_one_or_none())
 
 
-async def append_entries(conn: AsyncConnection, entries: Sequence[AuditEntry]) -> list[int]:
-    """Append entries inside the caller's transaction; return their sequence numbers."""
-    frontier = await read_tree(conn, lock=True)
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """Rows to insert and the new tree head for a batch appended to `frontier`."""
+
+    events: list[dict[str, object]]
+    subjects: list[dict[str, object]]
+    frontier: Frontier
+
+    @property
+    def seqs(self) -> list[int]:
+        return [int(str(row["seq"])) for row in self.events]
+
+
+def prepare_batch(frontier: Frontier, entries: Sequence[AuditEntry]) -> PreparedBatch:
     rows: list[dict[str, object]] = []
     subjects: list[dict[str, object]] = []
     for entry in entries:
@@ -66,15 +75,49 @@ async def append_entries(conn: AsyncConnection, entries: Sequence[AuditEntry]) -
         frontier.append(digest)
         rows.append(row | {"leaf_hash": digest.hex()})
         subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(entry.subject_ids))
-    await conn.execute(insert(audit_events), rows)
-    if subjects:
-        await conn.execute(insert(audit_subjects), subjects)
-    await conn.execute(
+    return PreparedBatch(rows, subjects, frontier)
+
+
+_READ_TREE = select(audit_tree.c.frontier).where(audit_tree.c.id == 1)
+
+
+def _tree_from(state: object) -> Frontier:
+    if state is None:
+        msg = "the audit tree state is missing (run `wardgate db upgrade`)"
+        raise AuditWriteError(msg)
+    assert isinstance(state, dict)  # noqa: S101 - JSON column of the schema
+    return Frontier.from_json(state)
+
+
+def _tree_update(batch: PreparedBatch) -> Any:
+    return (
         update(audit_tree)
         .where(audit_tree.c.id == 1)
-        .values(size=frontier.size, frontier=frontier.to_json())
+        .values(size=batch.frontier.size, frontier=batch.frontier.to_json())
     )
-    return [int(str(row["seq"])) for row in rows]
+
+
+async def append_entries(conn: AsyncConnection, entries: Sequence[AuditEntry]) -> list[int]:
+    """Append entries inside the caller's transaction; return their sequence numbers."""
+    batch = prepare_batch(await read_tree(conn, lock=True), entries)
+    await conn.execute(insert(audit_events), batch.events)
+    if batch.subjects:
+        await conn.execute(insert(audit_subjects), batch.subjects)
+    await conn.execute(_tree_update(batch))
+    return batch.seqs
+
+
+def append_entries_sync(conn: Connection, entries: Sequence[AuditEntry]) -> list[int]:
+    """The same, on a synchronous connection: SQLite's group commit runs a whole batch in
+    its writer thread instead of hopping threads for every statement."""
+    lock = conn.dialect.name == "postgresql"
+    state = conn.execute(_READ_TREE.with_for_update() if lock else _READ_TREE).scalar_one_or_none()
+    batch = prepare_batch(_tree_from(state), entries)
+    conn.execute(insert(audit_events), batch.events)
+    if batch.subjects:
+        conn.execute(insert(audit_subjects), batch.subjects)
+    conn.execute(_tree_update(batch))
+    return batch.seqs
 
 
 async def append_entry(conn: AsyncConnection, entry: AuditEntry) -> int:

@@ -67,6 +67,7 @@ class GatewayState:
             db.writer,
             max_batch=settings.audit_max_batch,
             on_commit=self.checkpoints.entries_committed,
+            sync_engine=db.audit_writer,
         )
         self.cursors = Sealer(system_keys.cursor)
         self.protector = Protector(

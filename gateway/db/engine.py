@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gateway.settings import Settings
@@ -60,10 +60,14 @@ class Database:
     writer: AsyncEngine
     keys: AsyncEngine
     is_sqlite: bool
+    audit_writer: Engine | None = None
+    """SQLite only: a synchronous engine for the audit group commit's writer thread."""
 
     async def dispose(self) -> None:
         for engine in {id(e): e for e in (self.reader, self.writer, self.keys)}.values():
             await engine.dispose()
+        if self.audit_writer is not None:
+            self.audit_writer.dispose()
 
 
 def _keystore_engine(settings: Settings) -> AsyncEngine:
@@ -96,10 +100,19 @@ def create_database(settings: Settings) -> Database:
         writer = create_async_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
         for engine in (reader, writer):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(writer.sync_engine, "connect", _driver_autocommit)
-        event.listen(writer.sync_engine, "begin", _begin_immediate)
+        audit_writer = create_engine(
+            f"sqlite:///{settings.sqlite_path}", hide_parameters=True, pool_size=1, max_overflow=0
+        )
+        for sync_writer in (writer.sync_engine, audit_writer):
+            event.listen(sync_writer, "connect", _driver_autocommit)
+            event.listen(sync_writer, "begin", _begin_immediate)
+        event.listen(audit_writer, "connect", _sqlite_pragmas)
         return Database(
-            reader=reader, writer=writer, keys=_keystore_engine(settings), is_sqlite=True
+            reader=reader,
+            writer=writer,
+            keys=_keystore_engine(settings),
+            is_sqlite=True,
+            audit_writer=audit_writer,
         )
     reader = create_async_engine(
         url,
