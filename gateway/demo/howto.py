@@ -7,10 +7,10 @@ import asyncio
 import json
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.db.engine import create_database
-from gateway.db.schema import customers_table
+from gateway.db.schema import consents, customers_table
 from gateway.settings import get_settings
 
 _CALLERS = (
@@ -21,14 +21,26 @@ _CALLERS = (
 
 
 async def _first_customer(data_dir: Path) -> str:
+    """A customer who consented to all three callers' purposes, so every view shows."""
     db = create_database(get_settings().with_overrides(data_dir=data_dir))
+    purposes = [purpose for _, purpose in _CALLERS]
     try:
         async with db.reader.connect() as conn:
             table = customers_table()
-            row = (await conn.execute(select(table.c.id).order_by(table.c.id).limit(1))).first()
+            granted = (
+                select(consents.c.customer_id)
+                .where(consents.c.kind == "grant", consents.c.purpose.in_(purposes))
+                .group_by(consents.c.customer_id)
+                .having(func.count(func.distinct(consents.c.purpose)) == len(purposes))
+                .order_by(consents.c.customer_id)
+                .limit(1)
+            )
+            row = (await conn.execute(granted)).first()
+            if row is None:
+                row = (await conn.execute(select(table.c.id).order_by(table.c.id).limit(1))).first()
     finally:
         await db.dispose()
-    return str(row.id) if row else "<customer id>"
+    return str(row[0]) if row else "<customer id>"
 
 
 def main() -> None:
