@@ -34,12 +34,9 @@ from gateway.demo import iter_generate
 from gateway.importer import import_customers
 from gateway.key_ops import rotate_data_keys
 from gateway.pipeline.read import _page_statement, _selected
-from gateway.protection import Protector
 from gateway.seed import init_store
 from gateway.settings import Settings
-from gateway.state import open_gateway, open_keystore
-from keys import BlindIndexer, FieldCipher
-from policies.catalog import default_catalog
+from gateway.state import open_gateway, open_protector
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".bench"
@@ -82,13 +79,7 @@ async def _page_decrypt_ms(settings: Settings, pages: int) -> float:
 async def _rotation_rate(settings: Settings) -> float:
     db = create_database(settings)
     try:
-        keystore, system = await open_keystore(settings, db)
-        protector = Protector(
-            default_catalog(),
-            FieldCipher(),
-            BlindIndexer(system.blind_index, system.suite),
-            keystore,
-        )
+        protector = await open_protector(settings, db)
         report = await rotate_data_keys(db, protector)
         return report.customers_rotated / report.seconds
     finally:

@@ -18,9 +18,8 @@ from gateway.db.engine import Database, create_database
 from gateway.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.protection import Protector
 from gateway.settings import Settings, get_settings
-from gateway.state import check_schemas, open_keystore
-from keys import BlindIndexer, FieldCipher, LocalKeyProvider, MasterKeyError, kek_versions_in_use
-from policies.catalog import default_catalog
+from gateway.state import check_schemas, open_protector
+from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
 
 keys_app = typer.Typer(help="Master key and data key operations.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -38,14 +37,7 @@ def _run(settings: Settings, work: Callable[[Database, Protector], Awaitable[T]]
         db = create_database(settings)
         try:
             await check_schemas(db)
-            keystore, system_keys = await open_keystore(settings, db)
-            protector = Protector(
-                default_catalog(),
-                FieldCipher(),
-                BlindIndexer(system_keys.blind_index, system_keys.suite),
-                keystore,
-            )
-            return await work(db, protector)
+            return await work(db, await open_protector(settings, db))
         finally:
             await db.dispose()
 

@@ -71,9 +71,9 @@ from gateway.importer import (
 from gateway.policy_store import load_latest_policy
 from gateway.protection import Protector
 from gateway.settings import Settings
-from gateway.state import check_schemas, open_keystore
-from keys import BlindIndexer, DataKeyMissingError, FieldCipher, LocalKeyProvider, MasterKeyError
-from policies.catalog import Entity, FieldSpec, Sensitivity, default_catalog
+from gateway.state import check_schemas, open_protector
+from keys import DataKeyMissingError, LocalKeyProvider, MasterKeyError
+from policies.catalog import Entity, FieldSpec, Sensitivity
 from policies.consent import (
     ConsentEvent,
     ConsentKind,
@@ -601,13 +601,7 @@ async def _open_protector(
     settings: Settings, db: Database, provider: LocalKeyProvider
 ) -> Protector:
     await check_schemas(db)
-    keystore, system_keys = await open_keystore(settings, db, provider)
-    return Protector(
-        default_catalog(),
-        FieldCipher(),
-        BlindIndexer(system_keys.blind_index, system_keys.suite),
-        keystore,
-    )
+    return await open_protector(settings, db, provider)
 
 
 @contextlib.asynccontextmanager

@@ -38,8 +38,8 @@ from gateway.db.engine import Database, create_database
 from gateway.db.schema import store_tables
 from gateway.protection import Protector
 from gateway.settings import Settings
-from gateway.state import check_schemas, open_keystore
-from keys import BlindIndexer, DataKeyMissingError, FieldCipher, LocalKeyProvider, MasterKeyError
+from gateway.state import check_schemas, open_protector
+from keys import DataKeyMissingError, LocalKeyProvider, MasterKeyError
 from policies.catalog import Entity, default_catalog
 from policies.formats import FieldInvalid, check_consistency, validate
 
@@ -483,13 +483,7 @@ async def _open_protector(
     settings: Settings, db: Database, provider: LocalKeyProvider
 ) -> Protector:
     await check_schemas(db)
-    keystore, system_keys = await open_keystore(settings, db, provider)
-    return Protector(
-        default_catalog(),
-        FieldCipher(),
-        BlindIndexer(system_keys.blind_index, system_keys.suite),
-        keystore,
-    )
+    return await open_protector(settings, db, provider)
 
 
 @contextlib.asynccontextmanager

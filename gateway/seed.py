@@ -23,9 +23,8 @@ from gateway.demo.consents import demo_consents
 from gateway.policy_store import save_policy_version
 from gateway.protection import Protector
 from gateway.settings import Settings
-from gateway.state import open_keystore
-from keys import BlindIndexer, FieldCipher, KeyStore, LocalKeyProvider, suite_named
-from policies.catalog import default_catalog
+from gateway.state import open_protector
+from keys import KeyStore, LocalKeyProvider, suite_named
 from policies.document import default_policy_document
 
 DEMO_KEYS_FILE = "demo-keys.json"
@@ -156,13 +155,7 @@ async def init_store(
         await upgrade_to_head(db.writer)
         await upgrade_to_head(db.keys, Schema.KEYSTORE)
         await KeyStore(db.keys, provider, keyring).ensure_system_keys(suite)
-        keystore, system_keys = await open_keystore(settings, db, provider)
-        protector = Protector(
-            default_catalog(),
-            FieldCipher(),
-            BlindIndexer(system_keys.blind_index, system_keys.suite),
-            keystore,
-        )
+        protector = await open_protector(settings, db, provider)
         async with db.writer.begin() as conn:
             has_policy = (
                 await conn.execute(select(func.count()).select_from(policy_versions))

@@ -70,12 +70,7 @@ class GatewayState:
             sync_engine=db.audit_writer,
         )
         self.cursors = Sealer(system_keys.cursor)
-        self.protector = Protector(
-            catalog,
-            FieldCipher(),
-            BlindIndexer(system_keys.blind_index, system_keys.suite),
-            keystore,
-        )
+        self.protector = protector_for(catalog, keystore, system_keys)
 
     def __repr__(self) -> str:
         return f"GatewayState(policy_version={self.snapshot.version})"
@@ -131,6 +126,24 @@ async def open_keystore(
     provider = provider or LocalKeyProvider(settings.data_dir)
     keystore = KeyStore(db.keys, provider, provider.load())
     return keystore, await keystore.load_system_keys()
+
+
+def protector_for(catalog: Catalog, keystore: KeyStore, system_keys: SystemKeys) -> Protector:
+    return Protector(
+        catalog,
+        FieldCipher(),
+        BlindIndexer(system_keys.blind_index, system_keys.suite),
+        keystore,
+    )
+
+
+async def open_protector(
+    settings: Settings, db: Database, provider: KeyProvider | None = None
+) -> Protector:
+    """Field encryption outside the HTTP app (CLI, import, seeding): the key store opened
+    with the master key, which also proves the key is the right one."""
+    keystore, system_keys = await open_keystore(settings, db, provider)
+    return protector_for(default_catalog(), keystore, system_keys)
 
 
 async def open_gateway(settings: Settings) -> GatewayState:

@@ -23,11 +23,9 @@ from sqlalchemy import text
 
 from gateway.app import WardgateApp
 from gateway.db.engine import create_database
-from gateway.protection import Protector
 from gateway.seed import init_store
 from gateway.settings import Settings
-from gateway.state import GatewayState, open_keystore
-from keys import BlindIndexer, FieldCipher
+from gateway.state import GatewayState, open_protector
 from policies.catalog import default_catalog
 
 PG_ADMIN_URL = os.environ.get(
@@ -109,13 +107,7 @@ class Store:
         async def run() -> list[dict[str, Any]]:
             db = create_database(self.settings)
             try:
-                keystore, system_keys = await open_keystore(self.settings, db)
-                protector = Protector(
-                    default_catalog(),
-                    FieldCipher(),
-                    BlindIndexer(system_keys.blind_index, system_keys.suite),
-                    keystore,
-                )
+                protector = await open_protector(self.settings, db)
                 async with db.reader.connect() as conn:
                     rows = (await conn.execute(text(statement), params or {})).all()
                 fields = default_catalog().entity(entity).field_names

@@ -15,9 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from gateway.db.engine import create_database
-from gateway.protection import Protector
-from gateway.state import open_keystore
-from keys import BlindIndexer, FieldCipher
+from gateway.state import open_protector
 from policies.catalog import default_catalog
 from tests.api.synthetic_values import bank_card, resident_id
 from tests.api.test_writes import SUPPORT, valid_body
@@ -167,13 +165,7 @@ def _reveal_with_current_keys(api: Api, rows: list[dict[str, Any]]) -> list[dict
     async def run() -> list[dict[str, Any]]:
         db = create_database(api.store.settings)
         try:
-            keystore, system = await open_keystore(api.store.settings, db)
-            protector = Protector(
-                default_catalog(),
-                FieldCipher(),
-                BlindIndexer(system.blind_index, system.suite),
-                keystore,
-            )
+            protector = await open_protector(api.store.settings, db)
             fields = default_catalog().entity("customers").field_names
             return (await protector.reveal("customers", rows, fields)).rows
         finally:

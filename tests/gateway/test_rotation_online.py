@@ -19,12 +19,9 @@ import pytest
 
 from gateway.db.engine import create_database
 from gateway.key_ops import ciphertexts_by_version
-from gateway.protection import Protector
 from gateway.seed import init_store
 from gateway.settings import Settings
-from gateway.state import open_keystore
-from keys import BlindIndexer, FieldCipher
-from policies.catalog import default_catalog
+from gateway.state import open_protector
 
 CUSTOMERS = 150
 
@@ -133,13 +130,8 @@ def test_given_rotations_under_load_then_zero_failed_reads(served: tuple[str, Se
     async def check() -> tuple[dict[int, int], object, int]:
         db = create_database(settings)
         try:
-            keystore, system = await open_keystore(settings, db)
-            protector = Protector(
-                default_catalog(),
-                FieldCipher(),
-                BlindIndexer(system.blind_index, system.suite),
-                keystore,
-            )
+            protector = await open_protector(settings, db)
+            keystore = protector.keystore
             status = await keystore.status()
             by_version = dict(await ciphertexts_by_version(db, protector))
             return by_version, status, keystore.keyring.active_version
