@@ -7,38 +7,25 @@ mid-way (batches committed before the failure stay; the report says how many lin
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
+from gateway.cli_import import PROBLEMS_SHOWN, out, run_import
 from gateway.consent_import import (
     DEFAULT_BATCH,
     ConsentImportAbortedError,
     ConsentImportReport,
     import_consents,
 )
-from gateway.importer import ImportProgress, ImportSourceError
+from gateway.importer import ImportSourceError
 from gateway.policy_store import NoPolicyError
 from gateway.settings import get_settings
 from gateway.state import StoreNotReadyError
 from keys import MasterKeyError
 
-PROBLEMS_SHOWN = 50
-EXIT_REJECTED = 1
-EXIT_UNUSABLE = 2
-EXIT_ABORTED = 3
-
 consents_app = typer.Typer(help="PIPL consent records.", no_args_is_help=True)
-
-# Progress and errors on stderr; the summary and problems (the command's result) on stdout.
-# Nothing printed here comes from the file's values, and markup is off so a field label
-# is printed as it is.
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
 
 
 def _summary(report: ConsentImportReport) -> None:
@@ -85,47 +72,13 @@ def import_consents_command(
     Optional: kind (grant or withdraw), evidence, expires_at, separate, guardian.
     """
     settings = get_settings().with_overrides(data_dir=data_dir)
-    total = file.stat().st_size if file.is_file() else None
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[rows]} consents"),
-        console=errors,
-        transient=True,
-    ) as progress:
-        task: TaskID = progress.add_task("validating", total=total, rows=0)
-
-        def advance(step: ImportProgress) -> None:
-            progress.update(
-                task, description=step.phase, completed=step.bytes_read, rows=step.rows_read
-            )
-
-        try:
-            report = asyncio.run(
-                import_consents(
-                    settings,
-                    file,
-                    all_or_nothing=all_or_nothing,
-                    batch_size=batch,
-                    progress=advance,
-                )
-            )
-        except (ImportSourceError, MasterKeyError, StoreNotReadyError, NoPolicyError) as exc:
-            progress.stop()
-            errors.print(f"cannot import: {exc}", markup=False)
-            raise typer.Exit(EXIT_UNUSABLE) from None
-        except ConsentImportAbortedError as exc:
-            progress.stop()
-            errors.print(f"import aborted: {exc}", markup=False)
-            _summary(exc.report)
-            raise typer.Exit(EXIT_ABORTED) from None
-    _summary(report)
-    if report.refused:
-        errors.print(
-            f"nothing loaded: --all-or-nothing and {report.rejected} lines have problems",
-            markup=False,
-        )
-        raise typer.Exit(EXIT_UNUSABLE)
-    if report.rejected:
-        raise typer.Exit(EXIT_REJECTED)
+    run_import(
+        file,
+        "consents",
+        lambda advance: import_consents(
+            settings, file, all_or_nothing=all_or_nothing, batch_size=batch, progress=advance
+        ),
+        _summary,
+        aborted=ConsentImportAbortedError,
+        unusable=(ImportSourceError, MasterKeyError, StoreNotReadyError, NoPolicyError),
+    )

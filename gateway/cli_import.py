@@ -8,8 +8,9 @@ committed before the failure stay; the report says how many rows).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -75,12 +76,45 @@ def import_command(
 ) -> None:
     """Validate, encrypt and load customers from a CSV or JSON Lines file."""
     settings = get_settings().with_overrides(data_dir=data_dir)
+    run_import(
+        file,
+        "rows",
+        lambda advance: import_customers(
+            settings, file, all_or_nothing=all_or_nothing, batch_size=batch, progress=advance
+        ),
+        _summary,
+        aborted=ImportAbortedError,
+        unusable=(ImportSourceError, MasterKeyError, StoreNotReadyError),
+    )
+
+
+class _Report(Protocol):
+    @property
+    def refused(self) -> bool: ...
+
+    @property
+    def rejected(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Report)
+
+
+def run_import(
+    file: Path,
+    unit: str,
+    run: Callable[[Callable[[ImportProgress], None]], Coroutine[Any, Any, R]],
+    summary: Callable[[R], None],
+    *,
+    aborted: type[Exception],
+    unusable: tuple[type[Exception], ...],
+) -> None:
+    """Run an import with a progress bar and map its outcome to the exit status."""
     total = file.stat().st_size if file.is_file() else None
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         DownloadColumn(),
-        TextColumn("{task.fields[rows]} rows"),
+        TextColumn(f"{{task.fields[rows]}} {unit}"),
         console=errors,
         transient=True,
     ) as progress:
@@ -92,28 +126,20 @@ def import_command(
             )
 
         try:
-            report = asyncio.run(
-                import_customers(
-                    settings,
-                    file,
-                    all_or_nothing=all_or_nothing,
-                    batch_size=batch,
-                    progress=advance,
-                )
-            )
-        except (ImportSourceError, MasterKeyError, StoreNotReadyError) as exc:
+            report = asyncio.run(run(advance))
+        except unusable as exc:
             progress.stop()
             errors.print(f"cannot import: {exc}", markup=False)
             raise typer.Exit(EXIT_UNUSABLE) from None
-        except ImportAbortedError as exc:
+        except aborted as exc:
             progress.stop()
             errors.print(f"import aborted: {exc}", markup=False)
-            _summary(exc.report)
+            summary(exc.report)  # type: ignore[attr-defined]
             raise typer.Exit(EXIT_ABORTED) from None
-    _summary(report)
+    summary(report)
     if report.refused:
         errors.print(
-            f"nothing loaded: --all-or-nothing and {report.rejected} rows have problems",
+            f"nothing loaded: --all-or-nothing and {report.rejected} {unit} have problems",
             markup=False,
         )
         raise typer.Exit(EXIT_UNUSABLE)

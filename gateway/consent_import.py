@@ -39,7 +39,6 @@ import time
 import uuid
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Callable,
     Collection,
     Iterator,
@@ -65,13 +64,15 @@ from gateway.importer import (
     ImportProblem,
     ImportProgress,
     ImportSourceError,
+    ignore_progress,
+    open_import_protector,
     open_source,
     source_format,
+    within,
 )
 from gateway.policy_store import load_latest_policy
 from gateway.protection import Protector
 from gateway.settings import Settings
-from gateway.state import check_schemas, open_protector
 from keys import DataKeyMissingError, LocalKeyProvider, MasterKeyError
 from policies.catalog import Entity, FieldSpec, Sensitivity
 from policies.consent import (
@@ -597,29 +598,13 @@ class _Import:
         self.grants += sum(event.kind == "grant" for event in batch)
 
 
-async def _open_protector(
-    settings: Settings, db: Database, provider: LocalKeyProvider
-) -> Protector:
-    await check_schemas(db)
-    return await open_protector(settings, db, provider)
-
-
-@contextlib.asynccontextmanager
-async def _within(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
-    yield conn
-
-
-def _ignore(_: ImportProgress) -> None:
-    return None
-
-
 async def import_consents(
     settings: Settings,
     path: Path,
     *,
     all_or_nothing: bool = False,
     batch_size: int = DEFAULT_BATCH,
-    progress: Callable[[ImportProgress], None] = _ignore,
+    progress: Callable[[ImportProgress], None] = ignore_progress,
 ) -> ConsentImportReport:
     """Import consent events from `path` (.csv, .jsonl or .ndjson) into the store of `settings`.
 
@@ -635,7 +620,7 @@ async def import_consents(
     provider.load()  # no master key, no store: stop before creating any database file
     db = create_database(settings)
     try:
-        protector = await _open_protector(settings, db, provider)
+        protector = await open_import_protector(settings, db, provider)
         async with db.reader.connect() as conn:
             version, policy = await load_latest_policy(conn)
         job = _Import(
@@ -657,7 +642,7 @@ async def import_consents(
             job.restart()
             try:
                 async with db.writer.begin() as conn:
-                    await job.load(lambda: _within(conn), strict=True)
+                    await job.load(lambda: within(conn), strict=True)
             except BaseException:
                 job.loaded = job.grants = 0  # rolled back
                 raise

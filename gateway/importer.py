@@ -479,7 +479,7 @@ class _Import:
         self.loaded += len(batch)
 
 
-async def _open_protector(
+async def open_import_protector(
     settings: Settings, db: Database, provider: LocalKeyProvider
 ) -> Protector:
     await check_schemas(db)
@@ -487,11 +487,11 @@ async def _open_protector(
 
 
 @contextlib.asynccontextmanager
-async def _within(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+async def within(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
     yield conn
 
 
-def _ignore(_: ImportProgress) -> None:
+def ignore_progress(_: ImportProgress) -> None:
     return None
 
 
@@ -501,7 +501,7 @@ async def import_customers(
     *,
     all_or_nothing: bool = False,
     batch_size: int = DEFAULT_BATCH,
-    progress: Callable[[ImportProgress], None] = _ignore,
+    progress: Callable[[ImportProgress], None] = ignore_progress,
 ) -> ImportReport:
     """Import customers from `path` (.csv, .jsonl or .ndjson) into the store of `settings`.
 
@@ -519,7 +519,7 @@ async def import_customers(
     try:
         job = _Import(
             path,
-            await _open_protector(settings, db, provider),
+            await open_import_protector(settings, db, provider),
             batch_size=batch_size,
             progress=progress,
         )
@@ -533,7 +533,7 @@ async def import_customers(
             job.rows_read = 0
             try:
                 async with db.writer.begin() as conn:
-                    await job.load(lambda: _within(conn), strict=True)
+                    await job.load(lambda: within(conn), strict=True)
             except BaseException:
                 job.loaded = 0  # rolled back
                 raise
