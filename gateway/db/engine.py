@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -29,6 +30,13 @@ def silence_value_loggers() -> None:
         logger = logging.getLogger(name)
         logger.setLevel(logging.WARNING)
         logger.propagate = True
+
+
+def canonical_json(value: object) -> str:
+    """JSON columns are stored canonically (sorted keys, compact, RFC 8785 for the
+    audit entry's value types): verification can then splice an entry from the stored
+    text instead of parsing and re-encoding it."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -92,16 +100,27 @@ def create_database(settings: Settings) -> Database:
         reader = create_async_engine(
             url,
             hide_parameters=True,
+            json_serializer=canonical_json,
             pool_size=settings.db_pool_size,
             max_overflow=0,
             isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None,
         )
-        writer = create_async_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
+        writer = create_async_engine(
+            url,
+            hide_parameters=True,
+            json_serializer=canonical_json,
+            pool_size=1,
+            max_overflow=0,
+        )
         for engine in (reader, writer):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         audit_writer = create_engine(
-            f"sqlite:///{settings.sqlite_path}", hide_parameters=True, pool_size=1, max_overflow=0
+            f"sqlite:///{settings.sqlite_path}",
+            hide_parameters=True,
+            json_serializer=canonical_json,
+            pool_size=1,
+            max_overflow=0,
         )
         for sync_writer in (writer.sync_engine, audit_writer):
             event.listen(sync_writer, "connect", _driver_autocommit)
@@ -123,6 +142,10 @@ def create_database(settings: Settings) -> Database:
         pool_reset_on_return=None,
     )
     writer = create_async_engine(
-        url, hide_parameters=True, pool_size=max(2, settings.db_pool_size // 2), max_overflow=4
+        url,
+        hide_parameters=True,
+        json_serializer=canonical_json,
+        pool_size=max(2, settings.db_pool_size // 2),
+        max_overflow=4,
     )
     return Database(reader=reader, writer=writer, keys=_keystore_engine(settings), is_sqlite=False)
