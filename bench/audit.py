@@ -45,7 +45,9 @@ WORK = ROOT / ".bench"
 def _loadgen(connections: int) -> LoadGenerator:
     wrk = shutil.which("wrk")
     scripts = WORK / "audit-wrk"
-    scripts.mkdir(parents=True, exist_ok=True)
+    # Scripts name customer ids: never reuse ones written for an earlier store.
+    shutil.rmtree(scripts, ignore_errors=True)
+    scripts.mkdir(parents=True)
     if wrk is not None:
         return _wrk.Wrk(wrk, connections, 1, scripts, _wrk.version(wrk))
     return _pyload.PythonLoad(connections)
