@@ -18,7 +18,12 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.entry import AuditEntry
-from audit.store import AuditWriteError, append_entries, append_entries_sync
+from audit.store import (
+    AuditWriteError,
+    append_entries,
+    append_entries_sqlite,
+    append_entries_sync,
+)
 
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
 
@@ -89,6 +94,12 @@ class GroupCommitAppender:
 
     def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
         assert self._sync_engine is not None  # noqa: S101 - only called with one
+        if self._sync_engine.dialect.name == "sqlite":
+            raw = self._sync_engine.raw_connection()
+            try:
+                return append_entries_sqlite(raw.driver_connection, entries)
+            finally:
+                raw.close()
         with self._sync_engine.begin() as conn:
             return append_entries_sync(conn, entries)
 
