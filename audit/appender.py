@@ -18,12 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.entry import AuditEntry
-from audit.store import (
-    AuditWriteError,
-    append_entries,
-    append_entries_sqlite,
-    append_entries_sync,
-)
+from audit.store import AuditWriteError, append_entries, append_entries_sqlite
 
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
 
@@ -37,8 +32,9 @@ class GroupCommitAppender:
         on_commit: Callable[[int], None] | None = None,
         sync_engine: Engine | None = None,
     ) -> None:
-        """With `sync_engine` (SQLite), each batch runs start to commit in one dedicated
-        thread: one hand-off per batch instead of several per statement."""
+        """With `sync_engine` (a synchronous SQLite engine on the same file), each batch
+        runs start to commit in one dedicated thread on its raw connection: one hand-off
+        per batch instead of several per statement."""
         self._engine = engine
         self._sync_engine = sync_engine
         self._executor = (
@@ -94,14 +90,11 @@ class GroupCommitAppender:
 
     def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
         assert self._sync_engine is not None  # noqa: S101 - only called with one
-        if self._sync_engine.dialect.name == "sqlite":
-            raw = self._sync_engine.raw_connection()
-            try:
-                return append_entries_sqlite(raw.driver_connection, entries)
-            finally:
-                raw.close()
-        with self._sync_engine.begin() as conn:
-            return append_entries_sync(conn, entries)
+        raw = self._sync_engine.raw_connection()
+        try:
+            return append_entries_sqlite(raw.driver_connection, entries)
+        finally:
+            raw.close()
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, insert, select, update
+from sqlalchemy import JSON, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit.canonical import canonical_entry
@@ -105,19 +105,6 @@ async def append_entries(conn: AsyncConnection, entries: Sequence[AuditEntry]) -
     if batch.subjects:
         await conn.execute(insert(audit_subjects), batch.subjects)
     await conn.execute(_tree_update(batch))
-    return batch.seqs
-
-
-def append_entries_sync(conn: Connection, entries: Sequence[AuditEntry]) -> list[int]:
-    """The same, on a synchronous connection: SQLite's group commit runs a whole batch in
-    its writer thread instead of hopping threads for every statement."""
-    lock = conn.dialect.name == "postgresql"
-    state = conn.execute(_READ_TREE.with_for_update() if lock else _READ_TREE).scalar_one_or_none()
-    batch = prepare_batch(_tree_from(state), entries)
-    conn.execute(insert(audit_events), batch.events)
-    if batch.subjects:
-        conn.execute(insert(audit_subjects), batch.subjects)
-    conn.execute(_tree_update(batch))
     return batch.seqs
 
 

@@ -17,7 +17,7 @@ from importlib import resources
 import casbin
 
 from policies.catalog import Catalog, FieldSpec
-from policies.document import API_ACTIONS, PolicyDocument, RuleEffect
+from policies.document import API_ACTIONS, PolicyDocument
 from policies.errors import UnknownPurposeError
 
 
@@ -155,12 +155,6 @@ class PolicyEngine:
             self.denies(r, purpose, obj, category, action) for r in roles
         )
 
-    def explain(
-        self, role: str, purpose: str, obj: str, category: str, action: str
-    ) -> tuple[bool, list[str]]:
-        allowed, rule = self._enforcer.enforce_ex(role, purpose, obj, category, action)
-        return bool(allowed), list(rule)
-
     def plan(self, roles: Iterable[str], purpose: str) -> PolicyPlan:
         key = (frozenset(roles), purpose)
         plan = self._plans.get(key)
@@ -230,7 +224,3 @@ class PolicyEngine:
 
 def _api_object(action: str) -> str:
     return f"api:{action.split(':')[0]}"
-
-
-def has_explicit_deny(document: PolicyDocument) -> bool:
-    return any(rule.effect is RuleEffect.DENY for rule in document.rules)

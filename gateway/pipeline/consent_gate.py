@@ -15,10 +15,11 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.consent_store import consent_states, events_from_history
+from gateway.consent_store import consent_events, events_from_history
 from gateway.pipeline.call import GovernedCall
 from policies.catalog import Entity, Sensitivity
 from policies.consent import (
+    ConsentEvent,
     PurposeRules,
     RecordDecision,
     birth_date_for,
@@ -44,7 +45,8 @@ def rules_for(purpose: Purpose) -> PurposeRules:
     return PurposeRules(purpose)
 
 
-def consent_fields(entity: Entity, shown: Sequence[str]) -> tuple[tuple[str, str, bool], ...]:
+@cache
+def consent_fields(entity: Entity, shown: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
     return tuple(
         (spec.name, spec.category, spec.sensitivity is Sensitivity.SENSITIVE)
         for spec in entity.fields
@@ -52,7 +54,8 @@ def consent_fields(entity: Entity, shown: Sequence[str]) -> tuple[tuple[str, str
     )
 
 
-def needs_gate(purpose: Purpose, fields: Sequence[tuple[str, str, bool]]) -> bool:
+@cache
+def needs_gate(purpose: Purpose, fields: tuple[tuple[str, str, bool], ...]) -> bool:
     rules = rules_for(purpose)
     return (
         rules.requires_consent
@@ -72,21 +75,36 @@ def minor_of(plain: Mapping[str, object], today: dt.date) -> bool:
     )
 
 
+def _decide(
+    call: GovernedCall,
+    owners: Mapping[str, tuple[bool, list[ConsentEvent]]],
+    fields: Sequence[tuple[str, str, bool]],
+) -> Gate:
+    gate = Gate()
+    now = dt.datetime.now(dt.UTC)
+    rules = rules_for(call.purpose)
+    purpose = call.purpose.id
+    for owner, (minor, events) in owners.items():
+        state = derive_states(events).get((owner, purpose)) if events else None
+        gate.decisions[owner] = rules.decide(state, minor=minor, fields=fields, now=now)
+    return gate
+
+
 def decide_histories(
     call: GovernedCall,
     owners: Mapping[str, tuple[bool, object]],
     fields: Sequence[tuple[str, str, bool]],
 ) -> Gate:
     """Decide every owner (customer id → (is a minor, consent history JSON)) in memory."""
-    gate = Gate()
-    now = dt.datetime.now(dt.UTC)
-    rules = rules_for(call.purpose)
     purpose = call.purpose.id
-    for owner, (minor, history) in owners.items():
-        events = events_from_history(owner, purpose, history)
-        state = derive_states(events).get((owner, purpose)) if events else None
-        gate.decisions[owner] = rules.decide(state, minor=minor, fields=fields, now=now)
-    return gate
+    return _decide(
+        call,
+        {
+            owner: (minor, events_from_history(owner, purpose, history))
+            for owner, (minor, history) in owners.items()
+        },
+        fields,
+    )
 
 
 async def decide(
@@ -95,13 +113,8 @@ async def decide(
     owners: Mapping[str, bool],
     fields: Sequence[tuple[str, str, bool]],
 ) -> Gate:
-    """Decide every owner (customer id → is a minor) for this call's purpose."""
-    gate = Gate()
-    if not owners:
-        return gate
-    now = dt.datetime.now(dt.UTC)
-    rules = rules_for(call.purpose)
-    states = await consent_states(conn, owners, call.purpose.id)
-    for owner, minor in owners.items():
-        gate.decisions[owner] = rules.decide(states.get(owner), minor=minor, fields=fields, now=now)
-    return gate
+    """Decide every owner (customer id → is a minor), loading their history in one query."""
+    events: dict[str, list[ConsentEvent]] = {owner: [] for owner in owners}
+    for event in await consent_events(conn, owners, call.purpose.id):
+        events[event.customer_id].append(event)
+    return _decide(call, {owner: (minor, events[owner]) for owner, minor in owners.items()}, fields)
