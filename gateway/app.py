@@ -20,6 +20,7 @@ from gateway.controllers.customers import CustomerController
 from gateway.controllers.ops import healthz, readyz
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
+from gateway.policy_reload import PolicyReloader
 from gateway.problems import gateway_error_handler, http_error_handler, unexpected_error_handler
 from gateway.settings import Settings, get_settings
 from gateway.state import open_gateway
@@ -33,12 +34,16 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         state = await open_gateway(settings)
         state.appender.start()
         state.checkpoints.start()
+        reloader = PolicyReloader.for_state(state)
+        await reloader.start()
         app.state.gateway = state
+        app.state.policy_reloader = reloader
         holder["state"] = state
         log.info("gateway ready", policy_version=state.snapshot.version)
         try:
             yield
         finally:
+            await reloader.stop()
             await state.appender.close()
             await state.checkpoints.stop()
             with contextlib.suppress(Exception):
