@@ -54,6 +54,7 @@ class Rule:
         return self.as_casbin()
 
 
+ROLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 PRINCIPAL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 """A principal id: what API keys and audit entries name (at most 64 characters)."""
 
@@ -280,7 +281,16 @@ def policy_problems(
     Whether a (valid) change is *safe* — sensitive data in clear, separation of duties —
     is `policies.review`'s business.
     """
-    problems = _rule_problems(document, catalog, operators)
+    problems = [
+        PolicyProblem(
+            f"roles.{role}",
+            "invalid_role_name",
+            "a role name is a lowercase letter, then up to 63 lowercase letters, digits or '_'",
+        )
+        for role in document.roles
+        if not ROLE_NAME.fullmatch(role)
+    ]
+    problems += _rule_problems(document, catalog, operators)
     for child, parent in document.role_parents:
         problems.extend(
             PolicyProblem("role_parents", "unknown_role", f"unknown role {role!r}")
