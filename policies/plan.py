@@ -198,11 +198,23 @@ class PolicyEngine:
                     self._plans[key] = plan
         return plan
 
-    def _decide_read(self, roles: frozenset[str], purpose: str, spec: FieldSpec) -> FieldDecision:
+    def decide_read(self, roles: frozenset[str], purpose: str, spec: FieldSpec) -> FieldDecision:
+        """The read effect of one field, exactly as a compiled plan would hold it."""
         for action, kind, operator in self._candidates:
             if self.granted(roles, purpose, spec.qualified_name, spec.category, action):
                 return FieldDecision(field=spec, kind=kind, operator=operator)
         return FieldDecision(field=spec, kind=EffectKind.DENY)
+
+    def api_rights(self, roles: frozenset[str], purpose: str) -> frozenset[str]:
+        """The API rights of `roles` under `purpose`, without compiling a whole plan."""
+        # An API is asked about as both object and category, so `api:*` rules match it
+        # through keyMatch and a deny on either the pattern or the API itself wins.
+        known = frozenset(role for role in roles if role in self.document.roles)
+        return frozenset(
+            action
+            for action in API_ACTIONS
+            if self.granted(known, purpose, _api_object(action), _api_object(action), action)
+        )
 
     def _compile(self, roles: frozenset[str], purpose: str) -> PolicyPlan:
         if purpose not in self.document.purposes:
@@ -213,7 +225,7 @@ class PolicyEngine:
         entities: dict[str, EntityPolicy] = {}
         for entity in self.catalog.entities.values():
             decisions = {
-                spec.name: self._decide_read(known, purpose, spec) for spec in entity.fields
+                spec.name: self.decide_read(known, purpose, spec) for spec in entity.fields
             }
             writable = frozenset(
                 spec.name
@@ -231,13 +243,7 @@ class PolicyEngine:
             entities[entity.name] = EntityPolicy(
                 entity=entity.name, decisions=decisions, writable=writable, lookupable=lookupable
             )
-        # An API is asked about as both object and category, so `api:*` rules match it
-        # through keyMatch and a deny on either the pattern or the API itself wins.
-        api_rights = frozenset(
-            action
-            for action in API_ACTIONS
-            if self.granted(known, purpose, _api_object(action), _api_object(action), action)
-        )
+        api_rights = self.api_rights(known, purpose)
         # `api:consent` grants every purpose's consents; `consent:<purpose>` just one.
         consent_purposes = frozenset(
             pid

@@ -32,12 +32,13 @@ from gateway.db.engine import create_database
 from gateway.db.schema import api_keys, policy_versions
 from gateway.pipeline.call import begin_call
 from gateway.pipeline.read import read_one
+from gateway.policy_admin.history import load_policy_version
 from gateway.policy_reload import LISTENER_NAME, PolicyReloader, listen_dsn
 from gateway.policy_store import load_latest_policy, save_policy_version
 from gateway.seed import init_store
 from gateway.settings import Settings, settings_from_env
 from gateway.state import open_gateway
-from policies.document import PolicyDocument, default_policy_document, parse_policy_document
+from policies.document import PolicyDocument, parse_policy_document
 from tests.gateway.test_audit_concurrency import serving
 
 CUSTOMERS = 5
@@ -74,7 +75,9 @@ async def _save_version(settings: Settings, rule: list[str]) -> int:
     try:
         async with db.writer.begin() as conn:
             # Version 1 plus the rule (whatever else the store holds: see the malformed test).
-            document = with_rule(default_policy_document(), rule)
+            first = await load_policy_version(conn, 1)
+            assert first is not None
+            document = with_rule(first, rule)
             return await save_policy_version(conn, document, author="test", comment="phone")
     finally:
         await db.dispose()
