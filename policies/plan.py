@@ -17,7 +17,7 @@ from importlib import resources
 import casbin
 
 from policies.catalog import Catalog, FieldSpec
-from policies.document import API_ACTIONS, PolicyDocument
+from policies.document import API_ACTIONS, PolicyDocument, Rule, RuleEffect
 from policies.errors import UnknownPurposeError
 
 
@@ -48,6 +48,16 @@ class FieldDecision:
     @property
     def label(self) -> str:
         return GOVERNANCE_LABEL[self.kind]
+
+    @property
+    def read_action(self) -> str | None:
+        """The read action whose grant gave this effect (see `_read_candidates`); None
+        for a denial."""
+        if self.kind is EffectKind.DENY:
+            return None
+        if self.kind is EffectKind.MASK and self.operator is not None:
+            return f"read:mask:{self.operator}"
+        return f"read:{self.kind.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +157,28 @@ class PolicyEngine:
         """Whether an explicit deny rule matches (not merely: nothing allows)."""
         return not self._deny_enforcer.enforce(role, purpose, obj, category, action)
 
+    def allow_rule(
+        self, role: str, purpose: str, obj: str, category: str, action: str
+    ) -> Rule | None:
+        """The allow rule by which `role` may do it; None when none matches or a deny does.
+
+        For explanations only: casbin reports one matching rule (the last allow it saw).
+        """
+        allowed, matched = self._enforcer.enforce_ex(role, purpose, obj, category, action)
+        return _as_rule(matched) if allowed and matched else None
+
+    def deny_rule(
+        self, role: str, purpose: str, obj: str, category: str, action: str
+    ) -> Rule | None:
+        """The first explicit deny rule that matches, or None. For explanations only."""
+        no_deny, matched = self._deny_enforcer.enforce_ex(role, purpose, obj, category, action)
+        return None if no_deny or not matched else _as_rule(matched)
+
+    @property
+    def read_actions(self) -> tuple[str, ...]:
+        """The read actions a plan asks about, most permissive first."""
+        return tuple(action for action, _, _ in self._candidates)
+
     def granted(
         self, roles: frozenset[str], purpose: str, obj: str, category: str, action: str
     ) -> bool:
@@ -226,6 +258,11 @@ class PolicyEngine:
             api_rights=api_rights,
             consent_purposes=consent_purposes,
         )
+
+
+def _as_rule(matched: list[str]) -> Rule:
+    role, purpose, target, action, effect = matched
+    return Rule(role=role, purpose=purpose, target=target, action=action, effect=RuleEffect(effect))
 
 
 def _api_object(action: str) -> str:
