@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath
 
 from gateway.context import request_audit
-from gateway.pipeline import policy
+from gateway.pipeline import policy, policy_explain
 from gateway.pipeline.call import GovernedCall, begin_call
 from gateway.state import GatewayState
 
@@ -135,3 +135,9 @@ class PolicyController(Controller):
     async def rollback(self, request: AnyRequest, version: FromPath[int]) -> Json:
         call = _admin(request, "policy.rollback")
         return await policy.rollback(call, version, await request.body())
+
+    # --- explain ---
+    @post("/explain", summary="Per field: effect, deciding rule, consent, reason", status_code=200)
+    async def explain(self, request: AnyRequest) -> Json:
+        call = _admin(request, "policy.explain")
+        return await policy_explain.explain_decision(call, await request.body())
