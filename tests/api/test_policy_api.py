@@ -285,6 +285,15 @@ def test_given_purpose_update_then_only_the_named_attribute_changes(own_api: Api
         ("/v1/policy/rules", {"role": "marketing"}, 422, "required"),
         ("/v1/policy/purposes", {"id": "x1", "legal_basis": "whim"}, 422, "invalid_purpose"),
         ("/v1/policy/rollback/999", {}, 404, "not_found"),
+        ("/v1/policy/rollback/99999999999999999999", {}, 404, "not_found"),
+        ("/v1/policy/roles", {"name": "x", "comment": "a\u0000b"}, 422, "invalid_text"),
+        (
+            "/v1/policy/principals",
+            {"id": "Bad Id", "roles": [], "purposes": []},
+            422,
+            "invalid_principal_id",
+        ),
+        ("/v1/policy/rules", [1, 2], 400, "invalid_body"),
         ("/v1/policy/principals/nobody/keys", None, 404, "not_found"),
     ],
 )
@@ -304,6 +313,15 @@ def test_given_a_body_that_is_not_json_then_400_invalid_json(own_api: Api) -> No
     response = admin_post(own_api, "/v1/policy/roles", content=b"{not json")
 
     assert (response.status_code, response.json()["reason"]) == (400, "invalid_json")
+
+
+def test_given_huge_version_numbers_in_reads_then_404_not_500(own_api: Api) -> None:
+    for path in (
+        "/v1/policy/versions/99999999999999999999",
+        "/v1/policy/versions/1/diff/4294967296",
+    ):
+        response = admin_get(own_api, path)
+        assert (response.status_code, response.json()["reason"]) == (404, "not_found"), path
 
 
 def test_given_a_rollback_to_the_version_in_force_then_409_no_change(own_api: Api) -> None:
