@@ -22,6 +22,7 @@ from gateway.controllers.policy import PolicyController
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.policy_admin.errors import PolicyChangeError
+from gateway.policy_reload import PolicyReloader
 from gateway.problems import (
     gateway_error_handler,
     http_error_handler,
@@ -40,12 +41,16 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         state = await open_gateway(settings)
         state.appender.start()
         state.checkpoints.start()
+        reloader = PolicyReloader.for_state(state)
+        await reloader.start()
         app.state.gateway = state
+        app.state.policy_reloader = reloader
         holder["state"] = state
         log.info("gateway ready", policy_version=state.snapshot.version)
         try:
             yield
         finally:
+            await reloader.stop()
             await state.appender.close()
             await state.checkpoints.stop()
             with contextlib.suppress(Exception):
