@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from stdnum import luhn
-from stdnum.cn import ric
 
 from masking.detection.recognizers._base import RegexRecognizer, labelled_as_other_number
+from masking.detection.recognizers._resident_id import is_valid_resident_id
 
 __all__ = ["BankCardRecognizer"]
 
@@ -51,7 +51,7 @@ class BankCardRecognizer(RegexRecognizer):
         if not 15 <= len(digits) <= 19 or not luhn.is_valid(digits):
             return None
         # An 18-digit resident ID passes Luhn one time in ten; it is an ID.
-        if len(digits) == 18 and ric.is_valid(digits):
+        if len(digits) == 18 and is_valid_resident_id(digits):
             return None
         if labelled_as_other_number(text, start):
             return None

@@ -20,10 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import jieba.posseg
-
+from masking.detection._jieba import tag_words
 from masking.detection._surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
-from masking.detection._text import HAN, SEPARATOR
+from masking.detection._text import HAN, trie_regex
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
 
 __all__ = ["ChinesePersonRecognizer"]
@@ -62,22 +61,16 @@ _STOP_GIVEN = frozenset(
     "如虽时后前上下中内外里间年月日天点分秒元块钱次件位名码反映表示要求投诉咨询询问办理申请登记确认"
     "已收到处理核实回访致电来电联系"
 )
-_SURNAME_AT = re.compile(
-    "(?=(" + "|".join(sorted(COMPOUND_SURNAMES, key=len, reverse=True)) + "|["
-    + "".join(sorted(SINGLE_SURNAMES)) + "]))"
-)
-
-
-def _alternation(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-
-
-_LABEL_BEFORE = re.compile(f"(?:{_alternation(_LABELS)})[:：是为叫]?\\s?$")
-_LEAD_BEFORE = re.compile(f"(?:{_alternation(_LEADS)})$")
-_HONORIFIC_AFTER = re.compile(f"(?:{_alternation(_HONORIFICS)})")
-_FOLLOWER_AFTER = re.compile(f"(?:{_alternation(_FOLLOWERS)})")
-_LOOKBACK = 8
-_CLAUSE = 12  # characters of clause on each side given to the tagger
+_LONGEST_COMPOUND = max(len(surname) for surname in COMPOUND_SURNAMES)
+# Where a name may start: after a label (with an optional colon), after a lead word,
+# or at the start of a run of Han characters. Scanned once per text, factored by
+# prefix, so the cost does not grow with the word lists.
+_LABEL_ENDS = re.compile(f"(?=((?:{trie_regex(_LABELS)})[:：是为叫]?[ \\t]?))")
+_LEAD_ENDS = re.compile(f"(?=({trie_regex(_LEADS)}))")
+_RUN_STARTS = re.compile(f"(?<![{HAN}])[{HAN}]")
+_HONORIFIC_AFTER = re.compile(trie_regex(_HONORIFICS))
+_FOLLOWER_AFTER = re.compile(trie_regex(_FOLLOWERS))
+_CLAUSE = 8  # Han characters of clause on each side given to the tagger
 
 _LABEL_SCORE = 0.85
 _TAGGED_SCORE = 0.75
@@ -87,28 +80,39 @@ def _is_han(text: str, index: int) -> bool:
     return 0 <= index < len(text) and _HAN_CHAR.match(text, index) is not None
 
 
+def _surname_at(text: str, start: int) -> str | None:
+    for length in range(_LONGEST_COMPOUND, 1, -1):
+        if text[start : start + length] in COMPOUND_SURNAMES:
+            return text[start : start + length]
+    return text[start] if text[start] in SINGLE_SURNAMES else None
+
+
 class ChinesePersonRecognizer(WardgateRecognizer):
     ENTITY = "PERSON"
     CONTEXT = (*_LABELS, *_HONORIFICS)
 
     def find(self, text: str) -> Iterator[Finding]:
+        labels = {m.start() + len(m[1]) for m in _LABEL_ENDS.finditer(text)}
+        leads = {m.start() + len(m[1]) for m in _LEAD_ENDS.finditer(text)}
+        edges = {m.start() for m in _RUN_STARTS.finditer(text)}
         taken_until = 0
-        for match in _SURNAME_AT.finditer(text):
-            start = match.start()
+        for start in sorted(labels | leads | edges):
             if start < taken_until:
                 continue
-            finding = self._candidate(text, start, match.group(1))
+            surname = _surname_at(text, start)
+            if surname is None:
+                continue
+            left = "label" if start in labels else "lead" if start in leads else "edge"
+            finding = self._candidate(text, start, surname, left)
             if finding is not None:
                 taken_until = finding.end
                 yield finding
 
-    def _candidate(self, text: str, start: int, surname: str) -> Finding | None:
-        left = self._left_evidence(text, start)
-        if left is None:
-            return None
+    def _candidate(self, text: str, start: int, surname: str, left: str) -> Finding | None:
         after_surname = start + len(surname)
         if _HONORIFIC_AFTER.match(text, after_surname):
             return Finding(start, after_surname, _LABEL_SCORE, context_applied=True)
+        tagged: list[int] = []
         for given in (2, 1):
             end = after_surname + given
             if not self._given_ok(text, after_surname, end):
@@ -118,23 +122,11 @@ class ChinesePersonRecognizer(WardgateRecognizer):
                 continue
             if left == "label" or right == "honorific":
                 return Finding(start, end, _LABEL_SCORE, context_applied=True)
-            if self._tagged_as_name(text, start, end):
+            tagged.append(end)
+        if tagged:
+            end = _tagged_as_name(text, start, tagged)
+            if end is not None:
                 return Finding(start, end, _TAGGED_SCORE, context_applied=True)
-        return None
-
-    @staticmethod
-    def _left_evidence(text: str, start: int) -> str | None:
-        if start == 0 or not _is_han(text, start - 1):
-            if start > 0 and text[start - 1] in ":：":
-                head = max(0, start - _LOOKBACK)
-                if _LABEL_BEFORE.search(text, head, start):
-                    return "label"
-            return "edge"
-        head = max(0, start - _LOOKBACK)
-        if _LABEL_BEFORE.search(text, head, start):
-            return "label"
-        if _LEAD_BEFORE.search(text, head, start):
-            return "lead"
         return None
 
     @staticmethod
@@ -153,33 +145,27 @@ class ChinesePersonRecognizer(WardgateRecognizer):
             return "follower"
         return None
 
-    @staticmethod
-    def _tagged_as_name(text: str, start: int, end: int) -> bool:
-        """jieba's tagger, on the clause around the candidate, puts word boundaries at
-        both ends of it and tags a word inside it as a person name."""
-        lo = max(0, start - _CLAUSE)
-        hi = min(len(text), end + _CLAUSE)
-        clause = text[lo:hi]
-        # The clause stays inside one text: cut at the batch separator.
-        cut = clause.rfind(SEPARATOR, 0, start - lo)
-        offset = lo + cut + 1
-        clause = clause[cut + 1 :]
-        stop = clause.find(SEPARATOR)
-        if stop >= 0:
-            clause = clause[:stop]
-        position = offset
-        inside_name = False
-        starts_aligned = False
-        for pair in jieba.posseg.cut(clause, HMM=True):
-            word, flag = pair.word, pair.flag
-            word_end = position + len(word)
-            if position == start:
-                starts_aligned = True
-            if starts_aligned and start <= position < end and flag.startswith("nr"):
-                inside_name = True
-            if word_end == end:
-                return starts_aligned and inside_name
-            if word_end > end:
-                return False
-            position = word_end
-        return False
+
+def _tagged_as_name(text: str, start: int, ends: list[int]) -> int | None:
+    """The first of `ends` such that jieba, on the Han clause around the candidate,
+    puts word boundaries at `start` and at that end and tags a word between them as a
+    person name (nr, nrfg, nrt)."""
+    lo = start
+    while lo > max(0, start - _CLAUSE) and _is_han(text, lo - 1):
+        lo -= 1
+    hi = max(ends)
+    while hi < min(len(text), max(ends) + _CLAUSE) and _is_han(text, hi):
+        hi += 1
+    words = tag_words(text[lo:hi])
+    boundaries = {lo + word_start for word_start, _, _ in words}
+    if start not in boundaries:
+        return None
+    for end in ends:
+        if end not in boundaries and end != hi:
+            continue
+        if any(
+            tag.startswith("nr") and start <= lo + word_start < end
+            for word_start, _, tag in words
+        ):
+            return end
+    return None

@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
 
 from masking.detection.recognizers._base import RegexRecognizer, labelled_as_other_number
 
-__all__ = ["ResidentIdRecognizer"]
+__all__ = ["ResidentIdRecognizer", "is_valid_resident_id"]
+
+
+def is_valid_resident_id(number: str) -> bool:
+    """`stdnum.cn.ric.is_valid`, with the birth-place lookup cached per area and year.
+
+    stdnum checks the check character, then the birth date, then that the area code
+    was in use in the birth year; the last step is a table search that costs more
+    than the rest, and its answer depends only on the first ten characters.
+    """
+    number = number.upper()
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    if ric.calc_check_digit(number) != number[17]:
+        return False
+    try:
+        ric.get_birth_date(number)
+    except ValidationError:
+        return False
+    return _known_birth_place(number[:10])
+
+
+@functools.lru_cache(maxsize=8192)
+def _known_birth_place(area_and_year: str) -> bool:
+    try:
+        ric.get_birth_place(area_and_year + "01010000")
+    # stdnum 2.x raises KeyError for a code its table knows as a province or city but
+    # not as a county (e.g. 110000): not a birthplace, and never a crash on input.
+    except (ValidationError, KeyError):
+        return False
+    return True
 
 
 class ResidentIdRecognizer(RegexRecognizer):
@@ -37,6 +69,6 @@ class ResidentIdRecognizer(RegexRecognizer):
     )
 
     def score(self, text: str, match: re.Match[str], start: int, end: int) -> float | None:
-        if not ric.is_valid(text[start:end].upper()) or labelled_as_other_number(text, start):
+        if not is_valid_resident_id(text[start:end]) or labelled_as_other_number(text, start):
             return None
         return 0.9
