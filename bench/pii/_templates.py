@@ -42,7 +42,7 @@ ZH_PII: tuple[str, ...] = (
     "监护人{name}，监护人电话{phone}。",
     "客户{name}（身份证{id}）申请注销账户。",
     "{sname}经理来电，公司信用代码{uscc}，对公账户{card}。",
-    "联系人：{name}，手机：{phone}，邮箱：{email}",
+    "联系人：{name}，手机：{phone}，邮箱：{email}。",
     "已通知{name}明天上午到店取件。",
     "{name}表示对售后服务满意。",
     "紧急联系人{name}，电话{phone}。",
@@ -51,7 +51,7 @@ ZH_PII: tuple[str, ...] = (
     "客户来电{phone}，咨询订单物流进度。",
     "{sname}女士要求发送电子合同至{email}。",
     "客户报失银行卡{card}，已解绑快捷支付。",
-    "姓名：{name}；身份证号：{id}；住址：{addr}",
+    "姓名：{name}；身份证号：{id}；住址：{addr}。",
     "{sname}先生的新手机号是{phone}，旧号码停用。",
     "寄件人{name}，寄件地址{addr}，联系电话{phone}。",
 )

@@ -173,6 +173,8 @@ def plate(rng: random.Random, faker: Faker) -> str:
             return f"{province}{office}{rng.choice('DF')}{rng.choice(_PLATE_LETTERS + '0123456789')}{digits(rng, 4)}"
         return f"{province}{office}{digits(rng, 5)}{rng.choice('DF')}"
     value = str(faker.license_plate()).replace("-", "")
+    while "I" in value:  # Faker draws office letter I, which is never issued
+        value = str(faker.license_plate()).replace("-", "")
     return value if rng.random() < 0.85 else f"{value[:2]}·{value[2:]}"
 
 

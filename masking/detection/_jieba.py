@@ -13,7 +13,7 @@ import logging
 import jieba
 import jieba.posseg
 
-__all__ = ["initialize_jieba", "tag_words"]
+__all__ = ["dictionary_tag", "initialize_jieba", "tag_words"]
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -43,3 +43,9 @@ def tag_words(clause: str) -> list[tuple[int, int, str]]:
         words.append((start, end, str(tags.get(clause[start:end], "x"))))
         start = end
     return words
+
+
+def dictionary_tag(word: str) -> str | None:
+    """The part-of-speech tag of `word` in jieba's dictionary, None if it is not a word."""
+    tag = jieba.posseg.dt.word_tag_tab.get(word)
+    return None if tag is None else str(tag)

@@ -42,15 +42,25 @@ _LEAD_AT = re.compile(trie_regex(_LEADS))
 _LEAD_BEFORE = re.compile(f"(?:{trie_regex(_LEADS)})$")
 _HAN_CHAR = re.compile(f"[{HAN}]")
 _TAIL_CHAR = re.compile(f"[{HAN}0-9A-Za-z#\\-]")
+# Words that end an address when notes run on without punctuation ("...1102室客户要求").
+# Only words, no single characters: 和/交/放 also start street names (和平路, 交通路).
 _TAIL_STOP = re.compile(
-    "联系|电话|手机|收件|收货|收$|收[，。,.]|附近|旁边|对面|门口|楼下|的|和|及|或|请|已|需|要|转|给|交|放"
+    trie_regex(
+        "联系 电话 手机 座机 收件 收货 附近 旁边 对面 门口 楼下 客户 用户 先生 女士 卡号 身份 证件 "
+        "订单 询问 咨询 要求 通知 投诉 反映 登记 办理 预约 提供 备注 已经 已通知 已发 已安排 已完成 "
+        "请 的".split()
+    )
+    + "|收$|收[，。,.]"
 )
-_UNIT = re.compile("[号室栋幢座楼层元弄村组路街道巷里苑园城厦院场镇乡户期门府庄湾居寓邸宅舍]")
+_UNIT = re.compile("[号室栋幢座楼层元弄村组路街道巷里苑园城厦院场镇乡期门府庄湾居寓邸宅舍]")
 _STREET_LEVEL = re.compile(
     "路|街|道|巷|弄|胡同|村|号|栋|幢|座|室|楼|单元|小区|苑|园|大厦|广场|镇|乡"
 )
 _ROOM = re.compile("[0-9A-Za-z-]{1,5}(?![0-9A-Za-z])")
 _MAX_TAIL = 40
+# After "105号" a new Han run starts, but 号丽景小区 is no district: unit words do not
+# start a place name.
+_NOT_A_NAME_START = frozenset("号室栋幢座楼层单元弄组期")
 _FULL_SCORE = 0.85
 _PARTIAL_SCORE = 0.6
 
@@ -127,6 +137,6 @@ def _prefix_start(text: str, marker: int, floor: int) -> int | None:
         if _LEAD_BEFORE.search(text, max(run, start - 4), start):
             return start
     run_is_word_start = run == 0 or not _HAN_CHAR.match(text, run - 1)
-    if run_is_word_start and not _LEAD_AT.match(text, run):
+    if run_is_word_start and not _LEAD_AT.match(text, run) and text[run] not in _NOT_A_NAME_START:
         return run
     return None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from masking.detection._jieba import tag_words
+from masking.detection._jieba import dictionary_tag, tag_words
 from masking.detection._surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
 from masking.detection._text import HAN, trie_regex
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
@@ -40,7 +40,7 @@ _LABELS = (
 _LEADS = (
     "与 和 跟 同 给 向 对 请 让 叫 由 被 把 将 为 是 帮 替 据 经 等 及 或 和 问 找 "
     "联系 通知 告知 转告 回复 回访 致电 回电 拨打 电话 来电 提醒 邀请 安排 转给 交给 陪同 核实 "
-    "确认 询问 答复 约 由于 向其 代 ："
+    "确认 询问 答复 约 由于 向其 代 ： 今天 昨天 明天 今日 当天 刚才 随后 上午 下午 晚上"
 ).split()
 _HONORIFICS = (
     "先生 女士 小姐 老师 经理 总监 主任 主管 师傅 阿姨 叔叔 大爷 大妈 同学 医生 大夫 护士 律师 "
@@ -72,6 +72,10 @@ _HONORIFIC_AFTER = re.compile(trie_regex(_HONORIFICS))
 _FOLLOWER_AFTER = re.compile(trie_regex(_FOLLOWERS))
 _CLAUSE = 8  # Han characters of clause on each side given to the tagger
 
+# jieba tags of dictionary words that are no names even after a label or before an
+# honorific: verbs, adjectives, adverbs, prepositions, conjunctions, particles,
+# pronouns, numerals, measure words, locatives, time words.
+_NOT_NAME_TAGS = frozenset("v vn vd a ad an d p c u r m q f t".split())
 _LABEL_SCORE = 0.85
 _TAGGED_SCORE = 0.75
 
@@ -121,6 +125,8 @@ class ChinesePersonRecognizer(WardgateRecognizer):
             if right is None:
                 continue
             if left == "label" or right == "honorific":
+                if dictionary_tag(text[start:end]) in _NOT_NAME_TAGS:
+                    continue  # 安装师傅 is an installer, not Mr. 安装
                 return Finding(start, end, _LABEL_SCORE, context_applied=True)
             tagged.append(end)
         if tagged:
@@ -147,25 +153,26 @@ class ChinesePersonRecognizer(WardgateRecognizer):
 
 
 def _tagged_as_name(text: str, start: int, ends: list[int]) -> int | None:
-    """The first of `ends` such that jieba, on the Han clause around the candidate,
-    puts word boundaries at `start` and at that end and tags a word between them as a
-    person name (nr, nrfg, nrt)."""
+    """The first of `ends` such that jieba, segmenting the Han clause around the
+    candidate, puts word boundaries at `start` and at that end, and between them
+    either tags a word as a person name (nr, nrfg, nrt) or finds no dictionary word
+    at all (every character a word of its own: the usual shape of a name jieba does
+    not know, "钱/佳")."""
     lo = start
     while lo > max(0, start - _CLAUSE) and _is_han(text, lo - 1):
         lo -= 1
     hi = max(ends)
     while hi < min(len(text), max(ends) + _CLAUSE) and _is_han(text, hi):
         hi += 1
-    words = tag_words(text[lo:hi])
-    boundaries = {lo + word_start for word_start, _, _ in words}
-    if start not in boundaries:
+    words = [(lo + a, lo + b, tag) for a, b, tag in tag_words(text[lo:hi])]
+    if not any(word_start == start for word_start, _, _ in words):
         return None
     for end in ends:
-        if end not in boundaries and end != hi:
+        inside = [(a, b, tag) for a, b, tag in words if start <= a < end]
+        if not inside or inside[-1][1] != end:
             continue
-        if any(
-            tag.startswith("nr") and start <= lo + word_start < end
-            for word_start, _, tag in words
-        ):
+        if any(tag.startswith("nr") for _, _, tag in inside):
+            return end
+        if len(inside) > 1 and all(b - a == 1 for a, b, _ in inside):
             return end
     return None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import re
 
+from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from masking.detection.recognizers._base import RegexRecognizer, labelled_as_other_number
 
-__all__ = ["ResidentIdRecognizer", "is_valid_resident_id"]
+__all__ = ["ResidentIdRecognizer", "is_valid_resident_id", "known_area", "looks_like_resident_id"]
 
 
 def is_valid_resident_id(number: str) -> bool:
@@ -30,6 +31,24 @@ def is_valid_resident_id(number: str) -> bool:
     except ValidationError:
         return False
     return _known_birth_place(number[:10])
+
+
+def looks_like_resident_id(number: str) -> bool:
+    """18 characters with a known area code and a real birth date, whatever the check
+    character: a mistyped ID number, which must not be reported as something else."""
+    if len(number) != 18 or not number[:17].isdigit() or not known_area(number[:6]):
+        return False
+    try:
+        ric.get_birth_date(number)
+    except ValidationError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=8192)
+def known_area(code: str) -> bool:
+    """A GB/T 2260 administrative division code, at any level and in any year."""
+    return any("county" in props for _, props in numdb.get("cn/loc").info(code))
 
 
 @functools.lru_cache(maxsize=8192)
