@@ -54,6 +54,15 @@ ZH_PII: tuple[str, ...] = (
     "姓名：{name}；身份证号：{id}；住址：{addr}。",
     "{sname}先生的新手机号是{phone}，旧号码停用。",
     "寄件人{name}，寄件地址{addr}，联系电话{phone}。",
+    # Written after the recognizers were tuned, and not tuned against since.
+    "财务已将发票寄给{name}。",
+    "{name}多次来电催促发货。",
+    "本次服务由{name}全程跟进。",
+    "经与{name}协商，同意部分退款。",
+    "客户{name}、{name}两人共同签收。",
+    "介绍人{name}已获得积分奖励。",
+    "请{name}于周五前补充材料。",
+    "{name}在门店购买的商品需要维修。",
 )
 ZH_PLAIN: tuple[str, ...] = (
     "咨询会员积分兑换规则，已解答。",
@@ -118,6 +127,11 @@ EN_PII: tuple[str, ...] = (
     "Server {ip} returned an error.",
     "Regards, {en_name}",
     "Card holder {en_name}, card number {card}.",
+    # Written after the recognizers were tuned, and not tuned against since.
+    "Package signed for by {en_name}.",
+    "Follow-up assigned to {en_name} from the billing team.",
+    "Caller identified herself as {en_name}.",
+    "Thanks {en_first} for your patience.",
 )
 EN_PLAIN: tuple[str, ...] = (
     "Thanks, the issue was resolved.",
