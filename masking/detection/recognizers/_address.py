@@ -76,7 +76,7 @@ class AddressRecognizer(WardgateRecognizer):
         "住",
         "户籍",
         "address",
-        "ship to",
+        "ship",
         "deliver",
     )
 

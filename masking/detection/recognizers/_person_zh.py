@@ -89,7 +89,8 @@ def _surname_at(text: str, start: int) -> str | None:
     for length in range(_LONGEST_COMPOUND, 1, -1):
         if text[start : start + length] in COMPOUND_SURNAMES:
             return text[start : start + length]
-    return text[start] if text[start] in SINGLE_SURNAMES else None
+    single = text[start : start + 1]  # empty at the end of the text
+    return single if single in SINGLE_SURNAMES else None
 
 
 class ChinesePersonRecognizer(WardgateRecognizer):

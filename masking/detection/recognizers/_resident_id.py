@@ -76,11 +76,9 @@ class ResidentIdRecognizer(RegexRecognizer):
         "证件",
         "身份号",
         "公民身份",
-        "id card",
+        "id",
         "identity",
-        "id number",
-        "id no",
-        "resident id",
+        "resident",
     )
     PATTERN = re.compile(
         r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"

@@ -62,10 +62,11 @@ class UsccRecognizer(RegexRecognizer):
         "注册号",
         "企业",
         "公司",
-        "credit code",
+        "credit",
         "uscc",
-        "tax id",
-        "business license",
+        "tax",
+        "license",
+        "registration",
     )
     PATTERN = re.compile(
         r"(?<![0-9A-Za-z])[1-9ANY]\d{7}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])"
