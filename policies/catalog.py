@@ -103,9 +103,7 @@ class Catalog:
             for name, category in self.categories.items()
             if category.sensitivity is Sensitivity.SENSITIVE
         ) | frozenset(
-            spec.category
-            for spec in self.all_fields()
-            if spec.sensitivity is Sensitivity.SENSITIVE
+            spec.category for spec in self.all_fields() if spec.sensitivity is Sensitivity.SENSITIVE
         )
 
 
@@ -161,7 +159,7 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
 
 def _sensitivity(raw: object, where: str) -> Sensitivity:
     try:
-        return Sensitivity(raw)
+        return Sensitivity(str(raw))
     except ValueError:
         msg = f"{where}: sensitivity must be 'general' or 'sensitive'"
         raise PolicyFileError(msg) from None

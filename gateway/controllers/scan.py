@@ -20,8 +20,7 @@ from gateway.state import GatewayState
 )
 async def scan(request: Request[Any, Any, Any]) -> dict[str, object]:
     state: GatewayState = request.app.state.gateway
-    call = begin_call(
-        state, request.headers, request_audit(request.scope["state"]), action="text.scan", entity=None
-    )
+    audit = request_audit(request.scope["state"])
+    call = begin_call(state, request.headers, audit, action="text.scan", entity=None)
     media_type, _ = request.content_type
     return await scan_text(call, await request.body(), media_type, request.query_params)

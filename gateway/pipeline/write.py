@@ -216,7 +216,9 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
     entity = call.state.catalog.entity(ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=False)
     classification, known = await _classify(call, entity, values)
-    cleared = [name for name in classes.scanned_fields(entity) if name in values and values[name] is None]
+    cleared = [
+        name for name in classes.scanned_fields(entity) if name in values and values[name] is None
+    ]
     table = store_tables()[ENTITY]
     protector = call.state.protector
     # Decrypt only what the consistency check and the response need.
