@@ -83,10 +83,10 @@ def _label(name: str, position: int, what: str) -> str:
     return name if _PLAIN_NAME.fullmatch(name) else f"{what} {position}"
 
 
-def _text(value: object) -> str | None:
-    """The text to scan in a JSON value; None for nothing to scan."""
+def _text(value: object) -> str:
+    """The text to scan in a JSON value (empty: nothing to scan)."""
     if value is None or isinstance(value, bool):
-        return None
+        return ""
     if isinstance(value, str):
         return value
     if isinstance(value, int | float):
@@ -111,15 +111,22 @@ class _Reader:
 class _CsvReader(_Reader):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        self._text = io.TextIOWrapper(self.binary, encoding="utf-8-sig", newline="")
-        self._reader = csv.reader(self._text, strict=True)
-        header = self._next()
-        if header is None:
-            msg = "the CSV file is empty: its first line must name the columns"
-            raise DiscoverySourceError(msg)
+        try:
+            self._text = io.TextIOWrapper(self.binary, encoding="utf-8-sig", newline="")
+            self._reader = csv.reader(self._text, strict=True)
+            header = self._next()
+            if header is None:
+                msg = "the CSV file is empty: its first line must name the columns"
+                raise DiscoverySourceError(msg)
+        except BaseException:
+            self.binary.close()
+            raise
         self.columns = [
             _label(name.strip(), index, "column") for index, name in enumerate(header, start=1)
         ]
+
+    def close(self) -> None:
+        self._text.close()
 
     def _next(self) -> list[str] | None:
         try:
@@ -178,11 +185,7 @@ class _JsonlReader(_Reader):
             if not isinstance(document, dict):
                 msg = f"line {line}: not a JSON object"
                 raise DiscoverySourceError(msg)
-            yield [
-                (self._column(str(key)), text)
-                for key, value in document.items()
-                if (text := _text(value)) is not None
-            ]
+            yield [(self._column(str(key)), _text(value)) for key, value in document.items()]
 
 
 def _open(path: Path) -> _CsvReader | _JsonlReader:

@@ -90,9 +90,7 @@ def test_given_named_operator_or_pseudonym_then_text_decision_carries_it() -> No
 
 
 def test_given_category_outside_purpose_then_withheld_whatever_the_rules() -> None:
-    plan = plan_for(
-        [NOTES_SCANNED, ["agent", "campaigns", "*", "read:clear"]], purpose="campaigns"
-    )
+    plan = plan_for([NOTES_SCANNED, ["agent", "campaigns", "*", "read:clear"]], purpose="campaigns")
 
     assert text(plan, "contact.phone").kind is EffectKind.CLEAR
     email = text(plan, "contact.email")
@@ -109,8 +107,7 @@ def test_given_free_text_allowed_then_field_is_scanned_unless_an_operator_is_nam
     notes = named.entities["customers"].decisions["notes"]
     assert (notes.kind, notes.operator, notes.label) == (EffectKind.MASK, "redact", "masked")
     assert (
-        pseudonymized.entities["interactions"].decisions["summary"].kind
-        is EffectKind.PSEUDONYMIZE
+        pseudonymized.entities["interactions"].decisions["summary"].kind is EffectKind.PSEUDONYMIZE
     )
 
 
