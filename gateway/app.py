@@ -21,7 +21,13 @@ from gateway.controllers.ops import healthz, readyz
 from gateway.controllers.scan import scan
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
-from gateway.problems import gateway_error_handler, http_error_handler, unexpected_error_handler
+from gateway.policy_admin.errors import PolicyChangeError
+from gateway.problems import (
+    gateway_error_handler,
+    http_error_handler,
+    policy_change_error_handler,
+    unexpected_error_handler,
+)
 from gateway.settings import Settings, get_settings
 from gateway.state import open_gateway
 
@@ -64,6 +70,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         lifespan=[lifespan],
         exception_handlers={
             GatewayError: gateway_error_handler,
+            PolicyChangeError: policy_change_error_handler,
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },

@@ -98,7 +98,7 @@ class GatewayState:
 async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     async with db.reader.connect() as conn:
         version, document = await load_latest_policy(conn)
-        directory = await load_directory(conn)
+        directory = await load_directory(conn, document)
     return PolicySnapshot(
         version=version,
         document=document,

@@ -14,9 +14,10 @@ apply inside text exactly as they do to columns, while rules on a column
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from types import MappingProxyType
@@ -24,7 +25,7 @@ from types import MappingProxyType
 import casbin
 
 from policies.catalog import Catalog, FieldSpec
-from policies.document import API_ACTIONS, PolicyDocument
+from policies.document import API_ACTIONS, PolicyDocument, Rule, RuleEffect
 from policies.errors import UnknownPurposeError
 
 
@@ -59,10 +60,24 @@ class FieldDecision:
     field: FieldSpec
     kind: EffectKind
     operator: str | None = None
+    scanned_via: str | None = dataclasses.field(default=None, compare=False)
+    """For SCAN: the read action (read:clear or read:mask) that let the text be shown."""
 
     @property
     def label(self) -> str:
         return GOVERNANCE_LABEL[self.kind]
+
+    @property
+    def read_action(self) -> str | None:
+        """The read action whose grant gave this effect (see `_read_candidates`); None
+        for a denial."""
+        if self.kind is EffectKind.DENY:
+            return None
+        if self.kind is EffectKind.SCAN:
+            return self.scanned_via
+        if self.kind is EffectKind.MASK and self.operator is not None:
+            return f"read:mask:{self.operator}"
+        return f"read:{self.kind.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +120,7 @@ class PolicyPlan:
     api_rights: frozenset[str]
     consent_purposes: frozenset[str] = frozenset()
     """Purposes whose consents these roles may record and withdraw under this purpose."""
-    text: Mapping[str, CategoryDecision] = field(default_factory=lambda: _NO_TEXT)
+    text: Mapping[str, CategoryDecision] = dataclasses.field(default_factory=lambda: _NO_TEXT)
     """Per personal data category, its effect inside free text; empty when no `scan_pii`
     field is visible. A category missing here is withheld (fail closed)."""
 
@@ -182,6 +197,28 @@ class PolicyEngine:
         """Whether an explicit deny rule matches (not merely: nothing allows)."""
         return not self._deny_enforcer.enforce(role, purpose, obj, category, action)
 
+    def allow_rule(
+        self, role: str, purpose: str, obj: str, category: str, action: str
+    ) -> Rule | None:
+        """The allow rule by which `role` may do it; None when none matches or a deny does.
+
+        For explanations only: casbin reports one matching rule (the last allow it saw).
+        """
+        allowed, matched = self._enforcer.enforce_ex(role, purpose, obj, category, action)
+        return _as_rule(matched) if allowed and matched else None
+
+    def deny_rule(
+        self, role: str, purpose: str, obj: str, category: str, action: str
+    ) -> Rule | None:
+        """The first explicit deny rule that matches, or None. For explanations only."""
+        no_deny, matched = self._deny_enforcer.enforce_ex(role, purpose, obj, category, action)
+        return None if no_deny or not matched else _as_rule(matched)
+
+    @property
+    def read_actions(self) -> tuple[str, ...]:
+        """The read actions a plan asks about, most permissive first."""
+        return tuple(action for action, _, _ in self._candidates)
+
     def granted(
         self, roles: frozenset[str], purpose: str, obj: str, category: str, action: str
     ) -> bool:
@@ -201,14 +238,15 @@ class PolicyEngine:
                     self._plans[key] = plan
         return plan
 
-    def _decide_read(self, roles: frozenset[str], purpose: str, spec: FieldSpec) -> FieldDecision:
+    def decide_read(self, roles: frozenset[str], purpose: str, spec: FieldSpec) -> FieldDecision:
+        """The read effect of one field, exactly as a compiled plan would hold it."""
         for action, kind, operator in self._candidates:
             if self.granted(roles, purpose, spec.qualified_name, spec.category, action):
                 if spec.scan_pii and kind in _SCANNED and operator is None:
                     # Free text is never shown as it is stored: what is personal inside
                     # it is treated per category. (An explicit operator or pseudonym
                     # still applies to the whole text.)
-                    kind = EffectKind.SCAN
+                    return FieldDecision(spec, EffectKind.SCAN, scanned_via=action)
                 return FieldDecision(field=spec, kind=kind, operator=operator)
         return FieldDecision(field=spec, kind=EffectKind.DENY)
 
@@ -235,6 +273,17 @@ class PolicyEngine:
             )
         return MappingProxyType(decisions)
 
+    def api_rights(self, roles: frozenset[str], purpose: str) -> frozenset[str]:
+        """The API rights of `roles` under `purpose`, without compiling a whole plan."""
+        # An API is asked about as both object and category, so `api:*` rules match it
+        # through keyMatch and a deny on either the pattern or the API itself wins.
+        known = frozenset(role for role in roles if role in self.document.roles)
+        return frozenset(
+            action
+            for action in API_ACTIONS
+            if self.granted(known, purpose, _api_object(action), _api_object(action), action)
+        )
+
     def _compile(self, roles: frozenset[str], purpose: str) -> PolicyPlan:
         if purpose not in self.document.purposes:
             msg = f"unknown purpose {purpose!r}"
@@ -244,7 +293,7 @@ class PolicyEngine:
         entities: dict[str, EntityPolicy] = {}
         for entity in self.catalog.entities.values():
             decisions = {
-                spec.name: self._decide_read(known, purpose, spec) for spec in entity.fields
+                spec.name: self.decide_read(known, purpose, spec) for spec in entity.fields
             }
             writable = frozenset(
                 spec.name
@@ -262,13 +311,7 @@ class PolicyEngine:
             entities[entity.name] = EntityPolicy(
                 entity=entity.name, decisions=decisions, writable=writable, lookupable=lookupable
             )
-        # An API is asked about as both object and category, so `api:*` rules match it
-        # through keyMatch and a deny on either the pattern or the API itself wins.
-        api_rights = frozenset(
-            action
-            for action in API_ACTIONS
-            if self.granted(known, purpose, _api_object(action), _api_object(action), action)
-        )
+        api_rights = self.api_rights(known, purpose)
         # `api:consent` grants every purpose's consents; `consent:<purpose>` just one.
         consent_purposes = frozenset(
             pid
@@ -296,6 +339,11 @@ class PolicyEngine:
 
 # Effects that show a `scan_pii` field scanned (a named operator or a pseudonym does not).
 _SCANNED = frozenset({EffectKind.CLEAR, EffectKind.MASK})
+
+
+def _as_rule(matched: list[str]) -> Rule:
+    role, purpose, target, action, effect = matched
+    return Rule(role=role, purpose=purpose, target=target, action=action, effect=RuleEffect(effect))
 
 
 def _api_object(action: str) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.consent_store import consent_events, events_from_history
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.text_plan import TEXT_FIELD_PREFIX
-from policies.catalog import Entity, Sensitivity
+from policies.catalog import Entity
 from policies.consent import (
     ConsentEvent,
     PurposeRules,
@@ -26,6 +26,7 @@ from policies.consent import (
     birth_date_for,
     derive_states,
     is_minor,
+    record_fields,
 )
 from policies.purposes import Purpose
 
@@ -48,11 +49,7 @@ def rules_for(purpose: Purpose) -> PurposeRules:
 
 @cache
 def consent_fields(entity: Entity, shown: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
-    return tuple(
-        (spec.name, spec.category, spec.sensitivity is Sensitivity.SENSITIVE)
-        for spec in entity.fields
-        if spec.name in shown
-    )
+    return record_fields(entity, shown)
 
 
 def gated_fields(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...]:

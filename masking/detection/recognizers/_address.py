@@ -1,0 +1,106 @@
+"""Chinese postal addresses: an administrative prefix and a street-level part.
+
+The prefix is a province-level name from the closed list of 34, or a prefecture or
+county name ("杭州市", "西湖区") where a word can start: after punctuation or a word such
+as 地址/寄到/送至/位于/住在. The street part runs on over Han characters, digits and
+letters until punctuation, a space or a word that ends an address (联系, 电话, 收, 附近...)
+and is cut back to its last address unit (路, 号, 栋, 单元, 室...), keeping a short room
+number after it. A prefix without a street part ("广东省深圳市") is a place, not an
+address, and is not reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from masking.detection._text import HAN
+from masking.detection.recognizers._base import Finding, WardgateRecognizer
+
+__all__ = ["AddressRecognizer"]
+
+_PROVINCES = (
+    "北京市 天津市 上海市 重庆市 北京 天津 上海 重庆 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 "
+    "安徽省 福建省 江西省 山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 "
+    "青海省 台湾省 内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 "
+    "香港特别行政区 澳门特别行政区"
+).split()
+_LEADS = (
+    "地址 住址 收货地址 地点 住在 家住 居住 寄往 寄到 寄至 寄送 送往 送到 送至 发往 发到 改送 改到 改为 "
+    "位于 来自 迁至 搬到 搬至 户籍 籍贯 住 在 到 至 往 于 为 是"
+).split()
+_NAME = f"(?:(?![省市区县旗盟]){'[' + HAN + ']'})"
+_CITY = f"{_NAME}{{2,7}}?(?:市|自治州|地区|盟)"
+_DISTRICT = f"(?:{_NAME}{{1,8}}?(?:自治县|区|县|旗|市))"
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+_LEAD_LOOKBEHIND = "|".join(f"(?<={re.escape(w)})" for w in _LEADS)
+# A prefecture or county name starts at a word start, and not with a lead word itself
+# ("地址杭州市" is 地址 + 杭州市; the rare names starting with one, like 来宾市, are lost).
+_START = f"(?:(?<![{HAN}])|{_LEAD_LOOKBEHIND})(?!{_alternation(_LEADS)})"
+_PREFIX = re.compile(
+    f"(?:中华人民共和国|中国)?(?P<province>{_alternation(_PROVINCES)})(?:{_CITY})?(?:{_DISTRICT})?"
+    f"|{_START}(?:{_CITY})(?:{_DISTRICT})?"
+    f"|{_START}{_DISTRICT}"
+)
+_TAIL_CHAR = re.compile(f"[{HAN}0-9A-Za-z#\\-]")
+_TAIL_STOP = re.compile(
+    "联系|电话|手机|收件|收货|收$|收[，。,.]|附近|旁边|对面|门口|楼下|的|和|及|或|请|已|需|要|转|给|交|放"
+)
+_UNIT = re.compile("[号室栋幢座楼层元弄村组路街道巷里苑园城厦院场镇乡户期门府庄湾居寓邸宅舍]")
+_STREET_LEVEL = re.compile(
+    "路|街|道|巷|弄|胡同|村|号|栋|幢|座|室|楼|单元|小区|苑|园|大厦|广场|镇|乡"
+)
+_ROOM = re.compile("[0-9A-Za-z-]{1,5}(?![0-9A-Za-z])")
+_MAX_TAIL = 40
+_FULL_SCORE = 0.85
+_PARTIAL_SCORE = 0.6
+
+
+class AddressRecognizer(WardgateRecognizer):
+    ENTITY = "CN_ADDRESS"
+    CONTEXT = (
+        "地址",
+        "住址",
+        "收货",
+        "寄",
+        "送",
+        "住",
+        "户籍",
+        "address",
+        "ship to",
+        "deliver",
+    )
+
+    def find(self, text: str) -> Iterator[Finding]:
+        position = 0
+        while True:
+            match = _PREFIX.search(text, position)
+            if match is None:
+                return
+            end = self._street_end(text, match.end())
+            if end is None:
+                position = match.start() + 1
+                continue
+            score = _FULL_SCORE if match["province"] else _PARTIAL_SCORE
+            yield Finding(match.start(), end, score)
+            position = end
+
+    @staticmethod
+    def _street_end(text: str, start: int) -> int | None:
+        end = start
+        limit = min(len(text), start + _MAX_TAIL)
+        while end < limit and _TAIL_CHAR.match(text, end) and not _TAIL_STOP.match(text, end):
+            end += 1
+        # Back to the last address unit, then a short room number right after it.
+        last_unit = max((m.end() for m in _UNIT.finditer(text, start, end)), default=start)
+        if last_unit == start or not _STREET_LEVEL.search(text, start, last_unit):
+            return None
+        room = _ROOM.match(text, last_unit, end)
+        if room is not None and room.end() == end:
+            return room.end()
+        return last_unit
