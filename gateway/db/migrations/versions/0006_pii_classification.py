@@ -5,8 +5,8 @@
 entry without it is hashed exactly as before, so the log still verifies). Plain ADD
 COLUMN on both backends: no table is rebuilt, so the append-only triggers stay.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-23
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
