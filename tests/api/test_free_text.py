@@ -135,7 +135,7 @@ def test_given_same_note_then_desk_and_marketing_see_its_pii_masked_differently(
 
 
 def test_given_no_separate_consent_then_sensitive_data_is_removed_from_notes(api: Api) -> None:
-    id_number, card = resident_id(dt.date(1979, 2, 3)), bank_card()
+    id_number, card = resident_id(dt.date(1986, 2, 3)), bank_card()
     note = f"证件号{id_number}，退款至银行卡{card}，手机{PHONE}。"
     customer_id = create(api, notes=note)["data"]["id"]
     path = f"/v1/customers/{customer_id}"
