@@ -19,6 +19,7 @@ from gateway.controllers.bare import bare_customer, bare_customers
 from gateway.controllers.customers import CustomerController
 from gateway.controllers.ops import healthz, readyz
 from gateway.controllers.policy import PolicyController
+from gateway.controllers.scan import scan
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.policy_admin.errors import PolicyChangeError
@@ -53,6 +54,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             await reloader.stop()
             await state.appender.close()
             await state.checkpoints.stop()
+            state.scanner.close()
             with contextlib.suppress(Exception):
                 # Cover the tail of the log with a signed head before going away.
                 await state.checkpoints.issue()
@@ -64,6 +66,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         AuditController,
         PolicyController,
         access_report,
+        scan,
         healthz,
         readyz,
     ]
