@@ -18,6 +18,8 @@ from gateway.controllers.audit import AuditController, access_report
 from gateway.controllers.bare import bare_customer, bare_customers
 from gateway.controllers.customers import CustomerController
 from gateway.controllers.ops import healthz, readyz
+from gateway.controllers.policy import PolicyController
+from gateway.controllers.scan import scan
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.policy_admin.errors import PolicyChangeError
@@ -52,13 +54,22 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             await reloader.stop()
             await state.appender.close()
             await state.checkpoints.stop()
+            state.scanner.close()
             with contextlib.suppress(Exception):
                 # Cover the tail of the log with a signed head before going away.
                 await state.checkpoints.issue()
             holder.pop("state", None)
             await state.db.dispose()
 
-    handlers: list[Any] = [CustomerController, AuditController, access_report, healthz, readyz]
+    handlers: list[Any] = [
+        CustomerController,
+        AuditController,
+        PolicyController,
+        access_report,
+        scan,
+        healthz,
+        readyz,
+    ]
     if settings.bench_bare_endpoint:
         handlers += [bare_customer, bare_customers]
     return Litestar(

@@ -40,6 +40,10 @@ class Settings:
     max_body_bytes: int = 1_048_576
     """WARDGATE_MAX_BODY_BYTES: larger request bodies get 413."""
 
+    scan_max_bytes: int = 65_536
+    """WARDGATE_SCAN_MAX_BYTES: the largest text (UTF-8 bytes) POST /v1/scan takes;
+    larger gets 413 `text_too_large`. Detection is CPU work on the request path."""
+
     log_level: str = "info"
     """WARDGATE_LOG_LEVEL: debug, info, warning or error."""
 
@@ -132,6 +136,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         host=env.get("WARDGATE_HOST") or defaults.host,
         port=int(env.get("WARDGATE_PORT") or defaults.port),
         max_body_bytes=int(env.get("WARDGATE_MAX_BODY_BYTES") or defaults.max_body_bytes),
+        scan_max_bytes=int(env.get("WARDGATE_SCAN_MAX_BYTES") or defaults.scan_max_bytes),
         log_level=(env.get("WARDGATE_LOG_LEVEL") or defaults.log_level).lower(),
         log_json=_bool(env.get("WARDGATE_LOG_JSON"), defaults.log_json),
         db_pool_size=int(env.get("WARDGATE_DB_POOL_SIZE") or defaults.db_pool_size),

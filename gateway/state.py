@@ -13,6 +13,7 @@ from gateway.auth import PrincipalDirectory, load_directory
 from gateway.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, current_revision, head_revision
+from gateway.pii import TextScanner, shared_detector
 from gateway.pipeline.plans import PlanBinder
 from gateway.policy_store import load_latest_policy
 from gateway.protection import Protector
@@ -59,6 +60,7 @@ class GatewayState:
         keystore: KeyStore,
         system_keys: SystemKeys,
         snapshot: PolicySnapshot,
+        scanner: TextScanner,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -81,6 +83,7 @@ class GatewayState:
         self.cursors = Sealer(system_keys.cursor)
         self.protector = protector_for(catalog, keystore, system_keys)
         self._reload_lock = asyncio.Lock()
+        self.scanner = scanner
 
     def __repr__(self) -> str:
         return f"GatewayState(policy_version={self.snapshot.version})"
@@ -229,9 +232,11 @@ async def open_gateway(settings: Settings) -> GatewayState:
         keystore, system_keys = await open_keystore(settings, db, provider)
         catalog = default_catalog()
         snapshot = await load_snapshot(db, catalog)
+        # Offline and under 2 s; once per process.
+        scanner = TextScanner(shared_detector())
     except BaseException:
         await db.dispose()
         raise
-    state = GatewayState(settings, db, catalog, keystore, system_keys, snapshot)
+    state = GatewayState(settings, db, catalog, keystore, system_keys, snapshot, scanner)
     state.warm_plans()
     return state
