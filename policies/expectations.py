@@ -15,8 +15,9 @@ An expectation file is a YAML list of cases::
         record: served                 # or withheld:<reason>; `orders.record` for orders
 
 An expected value is either an **effect** — `deny`, `mask`, `mask:<operator>`,
-`pseudonymize` — checked against the compiled plan, or an **outcome** — `clear`,
-`masked`, `pseudonymized`, `withheld:<reason>`, or just `withheld` — checked against what
+`pseudonymize`, `scan` (free text shown with the PII inside treated per category) —
+checked against the compiled plan, or an **outcome** — `clear`, `masked`,
+`pseudonymized`, `scanned`, `withheld:<reason>`, or just `withheld` — checked against what
 a read shows for that customer (without a customer: with the consent the purpose needs
 in place). `mask` matches any masking operator. A principal calling with a purpose it
 may not declare is refused: every outcome is then `withheld:purpose_not_allowed`.
@@ -47,6 +48,7 @@ RECORD = "record"
 SERVED = "served"
 NOT_ALLOWED = "withheld:purpose_not_allowed"
 WITHHELD = "withheld"
+EFFECT_WORDS = ("deny", "mask", "pseudonymize", "scan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +246,7 @@ def _rule_text(rule: Rule | None) -> str:
 
 
 def _is_effect(expected: str) -> bool:
-    return expected in ("deny", "mask", "pseudonymize") or expected.startswith("mask:")
+    return expected in EFFECT_WORDS or expected.startswith("mask:")
 
 
 def _field_matches(expected: str, explained: FieldExplanation, outcome: str) -> tuple[bool, str]:

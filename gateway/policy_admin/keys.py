@@ -22,7 +22,7 @@ from gateway.db.engine import Database
 from gateway.db.schema import api_keys
 from gateway.errors import AuditUnavailable
 from gateway.policy_admin.errors import KeyRevoked, PolicyTargetNotFound
-from gateway.policy_store import latest_policy_or_none
+from gateway.policy_store import latest_policy_or_none, notify_policy_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,8 @@ async def revoke_key(db: Database, key_id: str, audit: RequestAudit) -> KeyInfo:
             )
             _key_audit(audit, key_id, row.principal_id, "revoked")
             await append_in_transaction(conn, audit, 200)
+            # Every other gateway process refuses the key once this commits.
+            await notify_policy_change(conn, "keys")
     except SQLAlchemyError as exc:
         audit.seq = None
         msg = "the revocation could not be stored with its audit entry; the key still works"
@@ -114,6 +116,7 @@ async def revoke_keys_of(conn: AsyncConnection, principal_id: str) -> Mapping[st
             .where(api_keys.c.principal_id == principal_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=_now())
         )
+        await notify_policy_change(conn, "keys")
     return {f"api_key:{row.key_id}": "revoked" for row in active}
 
 

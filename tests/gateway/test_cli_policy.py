@@ -38,7 +38,6 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("WARDGATE_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("WARDGATE_LOG_LEVEL", "warning")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -1,11 +1,12 @@
 """Hot reload: a new policy version reaches every gateway process without a restart.
 
 Two real server processes share one store (PostgreSQL, or an SQLite data directory);
-a rule changes in the store and the other process must serve under the new version
-within a second. In process: a request keeps the snapshot it started with (governance
-block and audit entry name it), a revoked key stops working without a new version, a
-malformed version never replaces the one in force, and the PostgreSQL listener comes
-back after its connection is killed.
+a rule changes through one process's policy API and the other must serve under the new
+version within a second — and an API key issued or revoked on one is accepted or
+refused by the other within a second. In process: a request keeps the snapshot it
+started with (governance block and audit entry name it), a revoked key stops working
+without a new version, a malformed version never replaces the one in force, and the
+PostgreSQL listener comes back after its connection is killed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from gateway.app import WardgateApp
 from gateway.context import RequestAudit
 from gateway.db.engine import create_database
 from gateway.db.schema import api_keys, policy_versions
+from gateway.logging import configure_logging
 from gateway.pipeline.call import begin_call
 from gateway.pipeline.read import read_one
 from gateway.policy_admin.history import load_policy_version
@@ -132,9 +134,26 @@ def wait_for_version(
 # --- two server processes on one store (issue 7's done-when) -----------------------------
 
 
+def admin_headers(settings: Settings) -> dict[str, str]:
+    key = keys_of(settings)["security-admin"]
+    return {"Authorization": f"Bearer {key}", "X-Purpose": "policy_admin"}
+
+
+def wait_for_status(
+    client: httpx.Client, url: str, headers: dict[str, str], status: int, since: float
+) -> float:
+    """Seconds from `since` until `url` answers `status`."""
+    deadline = time.monotonic() + 10
+    while (got := client.get(url, headers=headers).status_code) != status:
+        assert time.monotonic() < deadline, f"{url} still answers {got}"
+        time.sleep(0.02)
+    return time.monotonic() - since
+
+
 def run_two_processes(settings: Settings, tmp_path: Path) -> None:
     customer = customer_id(settings)
     headers = support_headers(settings)
+    admin = admin_headers(settings)
     with (
         serving(settings, 2, tmp_path, env={"WARDGATE_LOG_LEVEL": "info"}) as (a, b),
         httpx.Client(timeout=5) as client,
@@ -143,8 +162,15 @@ def run_two_processes(settings: Settings, tmp_path: Path) -> None:
             before = governance(client, base, customer, headers)
             assert before["policy_version"] == 1
             assert before["fields"]["phone"] == "masked"
-        # The change is made through the store A writes to; B hears of it on its own.
-        version, committed = save_version(settings)
+        # A rule changes through process A's policy API; B hears of it on its own.
+        role, purpose, target, action = CLEAR_PHONE
+        rule = {"role": role, "purpose": purpose, "target": target, "action": action}
+        changed = client.post(
+            f"{a}/v1/policy/rules", json=rule | {"comment": "desk dials"}, headers=admin
+        )
+        committed = time.monotonic()
+        assert changed.status_code == 201, changed.text
+        version = changed.json()["version"]
         assert version == 2
         seen_at, after = wait_for_version(client, b, customer, headers, version)
         elapsed = seen_at - committed
@@ -155,6 +181,18 @@ def run_two_processes(settings: Settings, tmp_path: Path) -> None:
         assert on_a["fields"]["phone"] == "clear"
         data = client.get(f"{b}/v1/customers/{customer}", headers=headers).json()["data"]
         assert "*" not in data["phone"]
+
+        # API keys travel too: issued on A, accepted by B; revoked on A, refused by B.
+        issued = client.post(f"{a}/v1/policy/principals/marketing-app/keys", headers=admin)
+        assert issued.status_code == 201, issued.text
+        since = time.monotonic()
+        fresh = {"Authorization": f"Bearer {issued.json()['key']}", "X-Purpose": "marketing"}
+        listing = f"{b}/v1/customers?limit=1"
+        assert wait_for_status(client, listing, fresh, 200, since) < DEADLINE
+        revoked = client.delete(f"{a}/v1/policy/keys/{issued.json()['key_id']}", headers=admin)
+        assert revoked.status_code == 200, revoked.text
+        since = time.monotonic()
+        assert wait_for_status(client, listing, fresh, 401, since) < DEADLINE
     # Each process logged the reload with the version, and nothing of the data.
     for n in range(2):
         lines = [
@@ -236,6 +274,12 @@ def app_client(settings: Settings) -> Iterator[tuple[TestClient[Any], WardgateAp
         yield client, app
 
 
+@pytest.fixture
+def info_logs() -> None:
+    """Info lines reach capture_logs whatever level an earlier test configured."""
+    configure_logging("info")
+
+
 def wait_until(predicate: Callable[[], bool], seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
@@ -274,6 +318,7 @@ def test_given_key_revoked_in_the_store_then_it_stops_working_without_a_new_vers
         assert snapshot.engine is engine  # keys changed, policy did not: nothing recompiled
 
 
+@pytest.mark.usefixtures("info_logs")
 def test_given_malformed_version_then_the_one_in_force_stays_until_a_good_one(
     tmp_path: Path,
 ) -> None:
@@ -315,6 +360,7 @@ def test_given_malformed_version_then_the_one_in_force_stays_until_a_good_one(
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("info_logs")
 def test_given_listener_connection_killed_then_it_reconnects_and_hears_the_next_change(
     tmp_path: Path, postgres_url_factory: Callable[[], str]
 ) -> None:
