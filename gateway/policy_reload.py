@@ -121,10 +121,15 @@ class PolicyReloader:
 
     async def _reload(self, stamp: PolicyStamp) -> None:
         started = time.perf_counter()
+        before = self._stamp
         previous = self._state.snapshot.version
         snapshot = await self._state.reload_policy()  # logs `policy reloaded` on a new version
         self._stamp = stamp
-        if snapshot.version == previous and self._tasks:  # not the start-up re-read
+        keys_changed = before is not None and (before.keys, before.revoked_keys) != (
+            stamp.keys,
+            stamp.revoked_keys,
+        )
+        if snapshot.version == previous and keys_changed:
             ms = round((time.perf_counter() - started) * 1000, 1)
             log.info("api keys reloaded", policy_version=snapshot.version, ms=ms)
 
