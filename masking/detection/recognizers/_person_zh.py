@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from masking.detection._jieba import dictionary_tag, tag_words
 from masking.detection._surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
-from masking.detection._text import HAN, trie_regex
+from masking.detection._text import HAN, trie_regex, words
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
 
 __all__ = ["ChinesePersonRecognizer"]
@@ -30,31 +30,32 @@ __all__ = ["ChinesePersonRecognizer"]
 _HAN_CHAR = re.compile(f"[{HAN}]")
 
 # Labels that introduce a person: a name right after one is a name.
-_LABELS = (
-    "姓名 名字 客户 顾客 用户 会员 联系人 收件人 收货人 寄件人 发件人 监护人 持卡人 开户人 户名 经办人 "
-    "申请人 投保人 被保险人 受益人 法定代表人 法人 负责人 患者 病人 家属 本人 担保人 借款人 业主 房东 "
-    "租客 学员 学生 员工 同事 坐席 客服 专员 丈夫 妻子 爱人 父亲 母亲 儿子 女儿 老公 老婆 朋友 "
-    "签收人 代收人 推荐人 介绍人 紧急联系人 联络人 对接人 称呼 叫做 名叫 姓"
-).split()
+_LABELS = words(
+    "姓名 名字 客户 顾客 用户 会员 联系人 收件人 收货人 寄件人 发件人 监护人 持卡人 开户人 "
+    "户名 经办人 申请人 投保人 被保险人 受益人 法定代表人 法人 负责人 患者 病人 家属 本人 "
+    "担保人 借款人 业主 房东 租客 学员 学生 员工 同事 坐席 客服 专员 丈夫 妻子 爱人 父亲 母亲 "
+    "儿子 女儿 老公 老婆 朋友 签收人 代收人 推荐人 介绍人 紧急联系人 联络人 对接人 称呼 叫做 "
+    "名叫 姓"
+)
 # Words after which a name may start, but which do not make a name by themselves.
-_LEADS = (
-    "与 和 跟 同 给 向 对 请 让 叫 由 被 把 将 为 是 帮 替 据 经 等 及 或 和 问 找 "
-    "联系 通知 告知 转告 回复 回访 致电 回电 拨打 电话 来电 提醒 邀请 安排 转给 交给 陪同 核实 "
-    "确认 询问 答复 约 由于 向其 代 称 ： 今天 昨天 明天 今日 当天 刚才 随后 上午 下午 晚上"
-).split()
-_HONORIFICS = (
+_LEADS = words(
+    "与 和 跟 同 给 向 对 请 让 叫 由 被 把 将 为 是 帮 替 据 经 等 及 或 和 问 找 联系 通知 "
+    "告知 转告 回复 回访 致电 回电 拨打 电话 来电 提醒 邀请 安排 转给 交给 陪同 核实 确认 询问 "
+    "答复 约 由于 向其 代 称 ： 今天 昨天 明天 今日 当天 刚才 随后 上午 下午 晚上"
+)
+_HONORIFICS = words(
     "先生 女士 小姐 老师 经理 总监 主任 主管 师傅 阿姨 叔叔 大爷 大妈 同学 医生 大夫 护士 律师 "
     "教授 老板 夫人 太太 警官 总"
-).split()
+)
 # Words that may follow a name.
-_FOLLOWERS = (
-    "来电 致电 来访 到店 到访 反映 反馈 表示 要求 投诉 咨询 询问 称 说 讲 告知 确认 同意 拒绝 希望 "
-    "需要 办理 申请 提出 提供 登记 预约 签收 下单 购买 退货 退款 换货 收到 本人 的 已 未 不 没 在 于 "
-    "是 和 与 及 也 都 对 今天 明天 昨天 上午 下午 晚上 电话 手机 身份证 邮箱 地址 来 去 到 将 会 要 "
-    "想 于 为 因 从 把 被 通过 再次 多次 一直 目前 现在 此前 之前 今日 近日 等 处 家 名下 账户 "
-    "联系 表态 认为 指出 留言 留下 发来 打来 回复 答应 承诺 请求 核实 核对 沟通 协商 见面 面谈 签字 "
-    "签名 付款 支付 取件 取货 "
-).split()
+_FOLLOWERS = words(
+    "来电 致电 来访 到店 到访 反映 反馈 表示 要求 投诉 咨询 询问 称 说 讲 告知 确认 同意 拒绝 "
+    "希望 需要 办理 申请 提出 提供 登记 预约 签收 下单 购买 退货 退款 换货 收到 本人 的 已 未 "
+    "不 没 在 于 是 和 与 及 也 都 对 今天 明天 昨天 上午 下午 晚上 电话 手机 身份证 邮箱 地址 "
+    "来 去 到 将 会 要 想 于 为 因 从 把 被 通过 再次 多次 一直 目前 现在 此前 之前 今日 近日 "
+    "等 处 家 名下 账户 联系 表态 认为 指出 留言 留下 发来 打来 回复 答应 承诺 请求 核实 核对 "
+    "沟通 协商 见面 面谈 签字 签名 付款 支付 取件 取货"
+)
 
 _STOP_GIVEN = frozenset(
     "的了是在和与及或说称来去到把被给向对从于已将要会也都就还又再很更最不没无这那个们着过吗呢吧啊"
@@ -76,7 +77,7 @@ _CLAUSE = 8  # Han characters of clause on each side given to the tagger
 # jieba tags of dictionary words that are no names even after a label or before an
 # honorific: verbs, adjectives, adverbs, prepositions, conjunctions, particles,
 # pronouns, numerals, measure words, locatives, time words.
-_NOT_NAME_TAGS = frozenset("v vn vd a ad an d p c u r m q f t".split())
+_NOT_NAME_TAGS = frozenset(words("v vn vd a ad an d p c u r m q f t"))
 _LABEL_SCORE = 0.85
 _TAGGED_SCORE = 0.75
 
@@ -132,9 +133,9 @@ class ChinesePersonRecognizer(WardgateRecognizer):
                 return Finding(start, end, _LABEL_SCORE, context_applied=True)
             tagged.append(end)
         if tagged:
-            end = _tagged_as_name(text, start, tagged)
-            if end is not None:
-                return Finding(start, end, _TAGGED_SCORE, context_applied=True)
+            name_end = _tagged_as_name(text, start, tagged)
+            if name_end is not None:
+                return Finding(start, name_end, _TAGGED_SCORE, context_applied=True)
         return None
 
     @staticmethod
