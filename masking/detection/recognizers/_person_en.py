@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from masking.detection._text import words
+from masking.detection._text import trie_regex, words
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
 
 __all__ = ["EnglishPersonRecognizer"]
@@ -33,9 +33,11 @@ _VERBS = (
 )
 _PATTERN = re.compile(
     rf"(?:\b(?:{_TITLES})\.? (?P<titled>{_NAME})"
-    rf"|(?i:\b(?:{_LABELS}))[ \t]*[:,-]?[ \t]*(?!(?:{_TITLES})\b)(?P<labelled>{_NAME})"
-    rf"|\b(?P<acting>{_NAME}) (?:{_VERBS})\b)"
+    rf"|(?i:\b{trie_regex(_LABELS.split('|'))})[ \t]*[:,-]?[ \t]*(?!(?:{_TITLES})\b)"
+    rf"(?P<labelled>{_NAME})"
+    rf"|\b(?P<acting>{_NAME}) {trie_regex(_VERBS.split('|'))}\b)"
 )
+_CAPITALISED = re.compile("[A-Z][a-z]")
 # Capitalised words that start sentences or name things, never a person here.
 _NOT_NAMES = frozenset(
     words(
@@ -65,6 +67,8 @@ class EnglishPersonRecognizer(WardgateRecognizer):
     CONTEXT = ("name", "mr", "mrs", "ms", "miss", "dr", "dear", "customer", "contact", "caller")
 
     def find(self, text: str) -> Iterator[Finding]:
+        if _CAPITALISED.search(text) is None:  # most Chinese text: skip the long scan
+            return
         for match in _PATTERN.finditer(text):
             group = next(g for g in ("titled", "labelled", "acting") if match[g] is not None)
             start, end = match.span(group)

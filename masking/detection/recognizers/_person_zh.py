@@ -63,16 +63,20 @@ _STOP_GIVEN = frozenset(
     "如虽时后前上下中内外里间年月日天点分秒元块钱次件位名码反映表示要求投诉咨询询问办理申请登记确认"
     "已收到处理核实回访致电来电联系"
 )
-_LONGEST_COMPOUND = max(len(surname) for surname in COMPOUND_SURNAMES)
-# Where a name may start: after a label (with an optional colon), after a lead word,
-# or at the start of a run of Han characters. Scanned once per text, factored by
-# prefix, so the cost does not grow with the word lists.
-_LABEL_ENDS = re.compile(f"(?=((?:{trie_regex(_LABELS)})[:：是为叫]?[ \\t]?))")
-_LEAD_ENDS = re.compile(f"(?=({trie_regex(_LEADS)}))")
-_RUN_STARTS = re.compile(f"(?<![{HAN}])[{HAN}]")
+# A candidate is a surname where a name may start: right after a label (with an
+# optional colon), right after a lead word, or at the start of a run of Han
+# characters. One scan finds them all; the word lists are factored by prefix, so the
+# scan costs about one test per character whatever their length.
+_CANDIDATE = re.compile(
+    f"(?:(?<![{HAN}])"
+    f"|(?P<label>{trie_regex(_LABELS)})[:：是为叫]?[ \\t]?"
+    f"|(?P<lead>{trie_regex(_LEADS)}))"
+    f"(?=(?P<surname>{trie_regex(COMPOUND_SURNAMES)}|[{''.join(sorted(SINGLE_SURNAMES))}]))"
+)
+_GIVEN_NAME = re.compile(f"(?:(?![{''.join(sorted(_STOP_GIVEN))}])[{HAN}])+")
 _HONORIFIC_AFTER = re.compile(trie_regex(_HONORIFICS))
 _FOLLOWER_AFTER = re.compile(trie_regex(_FOLLOWERS))
-_CLAUSE = 8  # Han characters of clause on each side given to the tagger
+_CLAUSE = 6  # Han characters of clause on each side given to the tagger
 
 # jieba tags of dictionary words that are no names even after a label or before an
 # honorific: verbs, adjectives, adverbs, prepositions, conjunctions, particles,
@@ -86,31 +90,18 @@ def _is_han(text: str, index: int) -> bool:
     return 0 <= index < len(text) and _HAN_CHAR.match(text, index) is not None
 
 
-def _surname_at(text: str, start: int) -> str | None:
-    for length in range(_LONGEST_COMPOUND, 1, -1):
-        if text[start : start + length] in COMPOUND_SURNAMES:
-            return text[start : start + length]
-    single = text[start : start + 1]  # empty at the end of the text
-    return single if single in SINGLE_SURNAMES else None
-
-
 class ChinesePersonRecognizer(WardgateRecognizer):
     ENTITY = "PERSON"
     CONTEXT = (*_LABELS, *_HONORIFICS)
 
     def find(self, text: str) -> Iterator[Finding]:
-        labels = {m.start() + len(m[1]) for m in _LABEL_ENDS.finditer(text)}
-        leads = {m.start() + len(m[1]) for m in _LEAD_ENDS.finditer(text)}
-        edges = {m.start() for m in _RUN_STARTS.finditer(text)}
         taken_until = 0
-        for start in sorted(labels | leads | edges):
+        for match in _CANDIDATE.finditer(text):
+            start = match.end()
             if start < taken_until:
                 continue
-            surname = _surname_at(text, start)
-            if surname is None:
-                continue
-            left = "label" if start in labels else "lead" if start in leads else "edge"
-            finding = self._candidate(text, start, surname, left)
+            left = "label" if match["label"] else "lead" if match["lead"] else "edge"
+            finding = self._candidate(text, start, match["surname"], left)
             if finding is not None:
                 taken_until = finding.end
                 yield finding
@@ -127,11 +118,15 @@ class ChinesePersonRecognizer(WardgateRecognizer):
             right = self._right_evidence(text, end)
             if right is None:
                 continue
+            tag = dictionary_tag(text[start:end])
             if left == "label" or right == "honorific":
-                if dictionary_tag(text[start:end]) in _NOT_NAME_TAGS:
+                if tag in _NOT_NAME_TAGS:
                     continue  # 安装师傅 is an installer, not Mr. 安装
                 return Finding(start, end, _LABEL_SCORE, context_applied=True)
-            tagged.append(end)
+            # A dictionary word that is no name (金额, 平台): jieba would keep it whole
+            # and tag it so; skip the segmentation.
+            if tag is None or tag.startswith("nr"):
+                tagged.append(end)
         if tagged:
             name_end = _tagged_as_name(text, start, tagged)
             if name_end is not None:
@@ -140,9 +135,7 @@ class ChinesePersonRecognizer(WardgateRecognizer):
 
     @staticmethod
     def _given_ok(text: str, start: int, end: int) -> bool:
-        if end > len(text):
-            return False
-        return all(_is_han(text, i) and text[i] not in _STOP_GIVEN for i in range(start, end))
+        return end <= len(text) and _GIVEN_NAME.fullmatch(text, start, end) is not None
 
     @staticmethod
     def _right_evidence(text: str, end: int) -> str | None:
