@@ -27,7 +27,6 @@ from masking.detection.recognizers._base import Finding, WardgateRecognizer
 
 __all__ = ["ChinesePersonRecognizer"]
 
-_HAN_CHAR = re.compile(f"[{HAN}]")
 
 # Labels that introduce a person: a name right after one is a name.
 _LABELS = words(
@@ -63,16 +62,18 @@ _STOP_GIVEN = frozenset(
     "如虽时后前上下中内外里间年月日天点分秒元块钱次件位名码反映表示要求投诉咨询询问办理申请登记确认"
     "已收到处理核实回访致电来电联系"
 )
-# A candidate is a surname where a name may start: right after a label (with an
+# Candidates are surnames where a name may start: right after a label (with an
 # optional colon), right after a lead word, or at the start of a run of Han
-# characters. One scan finds them all; the word lists are factored by prefix, so the
-# scan costs about one test per character whatever their length.
-_CANDIDATE = re.compile(
-    f"(?:(?<![{HAN}])"
-    f"|(?P<label>{trie_regex(_LABELS)})[:：是为叫]?[ \\t]?"
-    f"|(?P<lead>{trie_regex(_LEADS)}))"
-    f"(?=(?P<surname>{trie_regex(COMPOUND_SURNAMES)}|[{''.join(sorted(SINGLE_SURNAMES))}]))"
+# characters. The scan looks for the first character of a surname only (one character
+# class, which `re` searches fast); the rest is set lookups.
+_SURNAME_START = re.compile(
+    f"[{''.join(sorted(SINGLE_SURNAMES | {s[0] for s in COMPOUND_SURNAMES}))}]"
 )
+_COMPOUND_LENGTHS = sorted({len(s) for s in COMPOUND_SURNAMES}, reverse=True)
+# The word ending right before a candidate: a label wins over a lead word.
+_EVIDENCE = {**dict.fromkeys(_LEADS, "lead"), **dict.fromkeys(_LABELS, "label")}
+_EVIDENCE_LENGTHS = sorted({len(w) for w in _EVIDENCE}, reverse=True)
+_AFTER_LABEL = frozenset(":：是为叫 \t")
 _GIVEN_NAME = re.compile(f"(?:(?![{''.join(sorted(_STOP_GIVEN))}])[{HAN}])+")
 _HONORIFIC_AFTER = re.compile(trie_regex(_HONORIFICS))
 _FOLLOWER_AFTER = re.compile(trie_regex(_FOLLOWERS))
@@ -86,8 +87,48 @@ _LABEL_SCORE = 0.85
 _TAGGED_SCORE = 0.75
 
 
+def _surname_at(text: str, start: int) -> str | None:
+    for length in _COMPOUND_LENGTHS:
+        if text[start : start + length] in COMPOUND_SURNAMES:
+            return text[start : start + length]
+    single = text[start]
+    return single if single in SINGLE_SURNAMES else None
+
+
+def _word_before(text: str, end: int) -> str | None:
+    for length in _EVIDENCE_LENGTHS:
+        if length <= end:
+            kind = _EVIDENCE.get(text[end - length : end])
+            if kind is not None:
+                return kind
+    return None
+
+
+def _left_evidence(text: str, start: int) -> str | None:
+    """ "label", "lead" or "edge" (start of a Han run) before `start`, else None."""
+    if start == 0:
+        return "edge"
+    kind = _word_before(text, start)
+    if kind is not None:
+        return kind
+    previous = text[start - 1]
+    if previous in _AFTER_LABEL:  # "姓名：王", "客户是王"
+        end = start - 1
+        if end > 0 and text[end - 1] in _AFTER_LABEL:
+            end -= 1
+        if _word_before(text, end) == "label":
+            return "label"
+    return None if _han_char(previous) else "edge"
+
+
+def _han_char(char: str) -> bool:
+    return (
+        "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or "\uf900" <= char <= "\ufaff"
+    )
+
+
 def _is_han(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and _HAN_CHAR.match(text, index) is not None
+    return 0 <= index < len(text) and _han_char(text[index])
 
 
 class ChinesePersonRecognizer(WardgateRecognizer):
@@ -96,12 +137,17 @@ class ChinesePersonRecognizer(WardgateRecognizer):
 
     def find(self, text: str) -> Iterator[Finding]:
         taken_until = 0
-        for match in _CANDIDATE.finditer(text):
-            start = match.end()
+        for match in _SURNAME_START.finditer(text):
+            start = match.start()
             if start < taken_until:
                 continue
-            left = "label" if match["label"] else "lead" if match["lead"] else "edge"
-            finding = self._candidate(text, start, match["surname"], left)
+            surname = _surname_at(text, start)
+            if surname is None:
+                continue
+            left = _left_evidence(text, start)
+            if left is None:
+                continue
+            finding = self._candidate(text, start, surname, left)
             if finding is not None:
                 taken_until = finding.end
                 yield finding
