@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -171,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         f"UTF-8, median of {args.runs} runs (target ≥ 1 MB/s):\n"
         f"  detect_many: {speed.batched_wall:.2f} MB/s wall clock, "
         f"{speed.batched_cpu:.2f} MB/s by process CPU time\n"
-        f"  detect() per text: {speed.single_wall:.2f} MB/s wall clock"
+        f"  detect() per text: {speed.single_wall:.2f} MB/s wall clock\n"
+        f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end "
+        "(other processes slow the wall-clock figures, less so the CPU-time one)"
     )
     RESULT.parent.mkdir(exist_ok=True)
     RESULT.write_text(

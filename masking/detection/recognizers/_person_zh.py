@@ -77,7 +77,7 @@ _AFTER_LABEL = frozenset(":：是为叫 \t")
 _GIVEN_NAME = re.compile(f"(?:(?![{''.join(sorted(_STOP_GIVEN))}])[{HAN}])+")
 _HONORIFIC_AFTER = re.compile(trie_regex(_HONORIFICS))
 _FOLLOWER_AFTER = re.compile(trie_regex(_FOLLOWERS))
-_CLAUSE = 6  # Han characters of clause on each side given to the tagger
+_CLAUSE = 4  # Han characters of clause on each side given to the tagger
 
 # jieba tags of dictionary words that are no names even after a label or before an
 # honorific: verbs, adjectives, adverbs, prepositions, conjunctions, particles,
