@@ -7,10 +7,12 @@ preposition or verb such as 与/给/通知/回电) and end where a word can end 
 punctuation, digits, an honorific such as 先生/女士, or a verb such as 来电/反映/表示).
 Then:
 
-- a label before it, or an honorific after it, is enough;
-- otherwise jieba's part-of-speech tagger must tag it as a person name (nr), run on
-  the clause around the candidate only, which keeps the tagger (~1 MB/s) off most of
-  the text.
+- a label before it, or an honorific after it, is enough (unless jieba's dictionary
+  knows the candidate as a verb, adjective... "安装师傅" is an installer);
+- otherwise jieba must segment the clause around it with word boundaries at both ends
+  and either tag a word inside as a person name (nr) or find no dictionary word inside
+  at all (each character a word of its own: how jieba splits a name it does not know).
+  jieba runs on those few clauses only, which keeps it (~1 MB/s) off most of the text.
 
 A surname directly followed by an honorific ("王先生") is reported as the surname alone.
 """
