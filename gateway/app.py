@@ -18,9 +18,18 @@ from gateway.controllers.audit import AuditController, access_report
 from gateway.controllers.bare import bare_customer, bare_customers
 from gateway.controllers.customers import CustomerController
 from gateway.controllers.ops import healthz, readyz
+from gateway.controllers.policy import PolicyController
+from gateway.controllers.scan import scan
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
-from gateway.problems import gateway_error_handler, http_error_handler, unexpected_error_handler
+from gateway.policy_admin.errors import PolicyChangeError
+from gateway.policy_reload import PolicyReloader
+from gateway.problems import (
+    gateway_error_handler,
+    http_error_handler,
+    policy_change_error_handler,
+    unexpected_error_handler,
+)
 from gateway.settings import Settings, get_settings
 from gateway.state import open_gateway
 
@@ -33,21 +42,34 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         state = await open_gateway(settings)
         state.appender.start()
         state.checkpoints.start()
+        reloader = PolicyReloader.for_state(state)
+        await reloader.start()
         app.state.gateway = state
+        app.state.policy_reloader = reloader
         holder["state"] = state
         log.info("gateway ready", policy_version=state.snapshot.version)
         try:
             yield
         finally:
+            await reloader.stop()
             await state.appender.close()
             await state.checkpoints.stop()
+            state.scanner.close()
             with contextlib.suppress(Exception):
                 # Cover the tail of the log with a signed head before going away.
                 await state.checkpoints.issue()
             holder.pop("state", None)
             await state.db.dispose()
 
-    handlers: list[Any] = [CustomerController, AuditController, access_report, healthz, readyz]
+    handlers: list[Any] = [
+        CustomerController,
+        AuditController,
+        PolicyController,
+        access_report,
+        scan,
+        healthz,
+        readyz,
+    ]
     if settings.bench_bare_endpoint:
         handlers += [bare_customer, bare_customers]
     return Litestar(
@@ -55,6 +77,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         lifespan=[lifespan],
         exception_handlers={
             GatewayError: gateway_error_handler,
+            PolicyChangeError: policy_change_error_handler,
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },

@@ -1,8 +1,10 @@
 """API keys and the principals they authenticate.
 
-Keys are 256-bit random strings shown once; only their SHA-256 is stored. The
-directory of principals is loaded into memory with the policy version, so
-authentication on the request path is one hash and one dict lookup.
+Keys are 256-bit random strings shown once; only their SHA-256 is stored, in the
+`api_keys` table. Who a principal is — its roles and allowed purposes — is part of the
+versioned policy document. The directory joins the two in memory with each policy
+version, so authentication on the request path is one hash and one dict lookup. A key
+whose principal the document does not name authenticates nobody (fail closed).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.db.schema import api_keys, principals
+from gateway.db.schema import api_keys
+from gateway.policy_store import notify_policy_change
+from policies.document import PolicyDocument
 
 API_KEY_PREFIX = "wg_"
 
@@ -58,51 +62,62 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-async def load_directory(conn: AsyncConnection) -> PrincipalDirectory:
-    query = (
-        select(api_keys.c.key_hash, principals.c.id, principals.c.roles, principals.c.purposes)
-        .join(principals, principals.c.id == api_keys.c.principal_id)
-        .where(api_keys.c.revoked_at.is_(None))
-    )
-    rows = (await conn.execute(query)).all()
+def build_directory(
+    key_owners: Iterable[tuple[str, str]], document: PolicyDocument
+) -> PrincipalDirectory:
+    """Active keys (key hash, principal id) joined with the document's principals."""
+    principals = {
+        pid: Principal(id=pid, roles=spec.roles, purposes=spec.purposes)
+        for pid, spec in document.principals.items()
+    }
     return PrincipalDirectory(
         {
-            row.key_hash: Principal(
-                id=row.id, roles=frozenset(row.roles), purposes=frozenset(row.purposes)
-            )
-            for row in rows
+            key_hash: principals[owner]
+            for key_hash, owner in key_owners
+            # A key of a principal the document does not name opens nothing.
+            if owner in principals
         }
     )
 
 
-async def create_principal(
-    conn: AsyncConnection,
-    principal_id: str,
-    roles: Iterable[str],
-    purposes: Iterable[str],
-    description: str = "",
-) -> None:
-    await conn.execute(
-        insert(principals).values(
-            id=principal_id,
-            description=description,
-            roles=sorted(roles),
-            purposes=sorted(purposes),
-            created_at=_now(),
-        )
+async def load_directory(conn: AsyncConnection, document: PolicyDocument) -> PrincipalDirectory:
+    query = select(api_keys.c.key_hash, api_keys.c.principal_id).where(
+        api_keys.c.revoked_at.is_(None)
     )
+    rows = (await conn.execute(query)).all()
+    return build_directory(((row.key_hash, row.principal_id) for row in rows), document)
 
 
-async def issue_api_key(conn: AsyncConnection, principal_id: str) -> str:
-    """Store a new key's hash and return the key itself: the only time it is seen."""
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A new API key. `key` is shown once, in the response that issued it."""
+
+    key_id: str
+    principal_id: str
+    key: str
+
+    def __repr__(self) -> str:
+        return f"IssuedKey(key_id={self.key_id!r}, principal_id={self.principal_id!r}, key=***)"
+
+
+async def issue_key(conn: AsyncConnection, principal_id: str) -> IssuedKey:
+    """Store a new key's hash; the key itself is returned once and never stored."""
     key = new_api_key()
     key_hash = hash_api_key(key)
+    key_id = key_hash[:16]
     await conn.execute(
         insert(api_keys).values(
-            key_id=key_hash[:16],
+            key_id=key_id,
             principal_id=principal_id,
             key_hash=key_hash,
             created_at=_now(),
         )
     )
-    return key
+    # Other gateway processes reload their directory when this commits.
+    await notify_policy_change(conn, "keys")
+    return IssuedKey(key_id=key_id, principal_id=principal_id, key=key)
+
+
+async def issue_api_key(conn: AsyncConnection, principal_id: str) -> str:
+    """Store a new key's hash and return the key itself: the only time it is seen."""
+    return (await issue_key(conn, principal_id)).key

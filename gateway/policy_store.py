@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db.schema import policy_versions
 from policies.document import PolicyDocument, parse_policy_document
+
+POLICY_CHANNEL = "wardgate_policy"
+"""PostgreSQL NOTIFY channel: a new policy version (payload: its number) or changed API
+keys (payload: `keys`). Every gateway process listens and reloads (gateway/policy_reload.py)."""
 
 
 class NoPolicyError(Exception):
     """The store holds no policy version: the gateway must not serve (fail closed)."""
 
 
-async def save_policy_version(
-    conn: AsyncConnection, document: PolicyDocument, *, author: str, comment: str
-) -> int:
+async def latest_version(conn: AsyncConnection) -> int | None:
     latest = (await conn.execute(select(func.max(policy_versions.c.version)))).scalar()
-    version = int(latest or 0) + 1
+    return None if latest is None else int(latest)
+
+
+async def save_policy_version(
+    conn: AsyncConnection,
+    document: PolicyDocument,
+    *,
+    author: str,
+    comment: str,
+    diff: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert the next version. Two writers racing for the same number: the primary key
+    refuses the second one (IntegrityError), so no version is ever overwritten."""
+    version = (await latest_version(conn) or 0) + 1
     await conn.execute(
         insert(policy_versions).values(
             version=version,
@@ -27,12 +44,27 @@ async def save_policy_version(
             author=author,
             comment=comment,
             document=document.to_document(),
+            diff=None if diff is None else dict(diff),
         )
     )
+    await notify_policy_change(conn, str(version))
     return version
 
 
-async def load_latest_policy(conn: AsyncConnection) -> tuple[int, PolicyDocument]:
+async def notify_policy_change(conn: AsyncConnection, payload: str) -> None:
+    """Tell every gateway process on this PostgreSQL that policy or keys changed.
+
+    NOTIFY is transactional: listeners hear it when (and only if) the transaction that
+    made the change commits. SQLite has no such thing; processes there poll.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": POLICY_CHANNEL, "payload": payload},
+        )
+
+
+async def latest_policy_or_none(conn: AsyncConnection) -> tuple[int, PolicyDocument] | None:
     row = (
         await conn.execute(
             select(policy_versions.c.version, policy_versions.c.document)
@@ -40,7 +72,12 @@ async def load_latest_policy(conn: AsyncConnection) -> tuple[int, PolicyDocument
             .limit(1)
         )
     ).first()
-    if row is None:
+    return None if row is None else (int(row.version), parse_policy_document(row.document))
+
+
+async def load_latest_policy(conn: AsyncConnection) -> tuple[int, PolicyDocument]:
+    latest = await latest_policy_or_none(conn)
+    if latest is None:
         msg = "no policy version in the store (run `wardgate init`)"
         raise NoPolicyError(msg)
-    return int(row.version), parse_policy_document(row.document)
+    return latest

@@ -10,6 +10,16 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from gateway.errors import GatewayError
+from gateway.policy_admin.errors import (
+    KeyRevoked,
+    NoChange,
+    PolicyChangeError,
+    PolicyChangeRejected,
+    PolicyTargetExists,
+    PolicyTargetNotFound,
+    SelfGrantRefused,
+    VersionConflict,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("wardgate.errors")
@@ -33,7 +43,11 @@ _HTTP_DETAILS = {
 
 
 def problem_body(
-    status: int, title: str, detail: str, reason: str, errors: list[dict[str, str]] | None = None
+    status: int,
+    title: str,
+    detail: str,
+    reason: str,
+    errors: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"urn:wardgate:problem:{reason}",
@@ -62,6 +76,39 @@ def gateway_error_handler(request: Request[Any, Any, Any], exc: GatewayError) ->
         exc.status, exc.title, exc.detail, exc.reason, [e.to_json() for e in exc.errors]
     )
     return Response(content=body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+# Policy changes refused by the change service: (status, title) by exception type.
+_POLICY_STATUS: dict[type[PolicyChangeError], tuple[int, str]] = {
+    PolicyChangeRejected: (422, "Invalid policy"),
+    VersionConflict: (409, "Policy version conflict"),
+    SelfGrantRefused: (403, "Forbidden"),
+    NoChange: (409, "No change"),
+    PolicyTargetExists: (409, "Already exists"),
+    PolicyTargetNotFound: (404, "Not found"),
+    KeyRevoked: (409, "Key revoked"),
+}
+
+
+def policy_change_error_handler(
+    request: Request[Any, Any, Any], exc: PolicyChangeError
+) -> Response[Any]:
+    """Policy messages name roles, purposes and rules: policy, never a customer value."""
+    status, title = next(
+        (value for kind, value in _POLICY_STATUS.items() if isinstance(exc, kind)),
+        (400, "Bad request"),
+    )
+    _note_reason(request, exc.reason)
+    log.info("policy change refused", status=status, reason=exc.reason)
+    errors: list[dict[str, str]] = []
+    detail = str(exc)
+    if isinstance(exc, PolicyChangeRejected):
+        errors = [{"field": p.where, "reason": p.reason, "detail": p.message} for p in exc.problems]
+        detail = f"the policy change was not applied: {len(errors)} problem(s), see errors"
+    body = problem_body(status, title, detail, exc.reason, errors)
+    if isinstance(exc, VersionConflict):
+        body["latest_version"] = exc.latest
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

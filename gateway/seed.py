@@ -6,26 +6,28 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.auth import create_principal, issue_api_key
+from gateway.auth import issue_api_key
+from gateway.classification import classify_rows, scanned_fields
 from gateway.cli_record import record_cli
 from gateway.consent_store import append_consent
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, upgrade_to_head
-from gateway.db.schema import policy_versions, principals, store_tables
+from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
 from gateway.demo import iter_generate
 from gateway.demo.consents import demo_consents
-from gateway.policy_store import save_policy_version
+from gateway.pii import shared_detector
+from gateway.policy_store import latest_policy_or_none, save_policy_version
 from gateway.protection import Protector
 from gateway.settings import Settings
 from gateway.state import open_protector
 from keys import KeyStore, LocalKeyProvider, suite_named
-from policies.document import default_policy_document
+from policies.document import PolicyDocument, PrincipalSpec, default_policy_document
 
 DEMO_KEYS_FILE = "demo-keys.json"
 BATCH = 500
@@ -71,18 +73,43 @@ def write_secret_json(path: Path, content: dict[str, str]) -> None:
 
 
 async def _count(conn: AsyncConnection, table_name: str) -> int:
-    table = store_tables().get(table_name)
-    target = table if table is not None else {"principals": principals}[table_name]
-    return int((await conn.execute(select(func.count()).select_from(target))).scalar_one())
+    table = store_tables()[table_name]
+    return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
-async def _seed_principals(db: Database) -> dict[str, str]:
+def with_demo_principals(document: PolicyDocument) -> PolicyDocument:
+    """The document with the demo principals added (their roles and purposes)."""
+    principals = dict(document.principals)
+    for demo in DEMO_PRINCIPALS:
+        principals[demo.id] = PrincipalSpec(
+            roles=frozenset(demo.roles),
+            purposes=frozenset(demo.purposes),
+            description=demo.description,
+        )
+    return replace(document, principals=principals)
+
+
+async def _install_policy(db: Database, *, demo: bool) -> tuple[bool, dict[str, str]]:
+    """The default policy if there is none; with `demo`, the demo principals and a key
+    each, unless the policy already names any of them. One transaction."""
     keys: dict[str, str] = {}
     async with db.writer.begin() as conn:
-        for demo in DEMO_PRINCIPALS:
-            await create_principal(conn, demo.id, demo.roles, demo.purposes, demo.description)
-            keys[demo.id] = await issue_api_key(conn, demo.id)
-    return keys
+        latest = await latest_policy_or_none(conn)
+        document = default_policy_document() if latest is None else latest[1]
+        seed_principals = demo and not any(p.id in document.principals for p in DEMO_PRINCIPALS)
+        if seed_principals:
+            document = with_demo_principals(document)
+        if latest is None or seed_principals:
+            parts = (["default policy"] if latest is None else []) + (
+                ["demo principals"] if seed_principals else []
+            )
+            await save_policy_version(
+                conn, document, author="wardgate init", comment=" with ".join(parts)
+            )
+        if seed_principals:
+            for principal in DEMO_PRINCIPALS:
+                keys[principal.id] = await issue_api_key(conn, principal.id)
+    return latest is None, keys
 
 
 async def _insert_batches(
@@ -93,6 +120,8 @@ async def _insert_batches(
     progress: Callable[[int], None],
 ) -> tuple[int, int, int]:
     tables = store_tables()
+    catalog = protector.catalog
+    detector = shared_detector()
     started = dt.datetime.now(dt.UTC)
     now = started.isoformat(timespec="microseconds")
     stamp = {"created_at": now, "updated_at": now}
@@ -106,9 +135,14 @@ async def _insert_batches(
         grants = [event for row in batch["customers"] for event in demo_consents(row, started)]
         keys = await protector.keystore.create_data_keys(owners)
         for name, rows in batch.items():
+            # The notes and summaries are classified as an API write would classify them.
+            entity = catalog.entity(name)
+            scanned = bool(scanned_fields(entity))
+            classes = classify_rows(detector, entity, rows) if scanned else [{} for _ in rows]
             batch[name] = [
                 protector.protect(name, row, str(row["id"]), keys[owner_of_row(name, row)])
-                for row in rows
+                | ({PII_CLASSES_COLUMN: found or None} if scanned else {})
+                for row, found in zip(rows, classes, strict=True)
             ]
         async with db.writer.begin() as conn:
             for name in ("customers", "interactions", "orders"):
@@ -156,33 +190,21 @@ async def init_store(
         await upgrade_to_head(db.keys, Schema.KEYSTORE)
         await KeyStore(db.keys, provider, keyring).ensure_system_keys(suite)
         protector = await open_protector(settings, db, provider)
-        async with db.writer.begin() as conn:
-            has_policy = (
-                await conn.execute(select(func.count()).select_from(policy_versions))
-            ).scalar_one() > 0
-            if not has_policy:
-                await save_policy_version(
-                    conn,
-                    default_policy_document(),
-                    author="wardgate init",
-                    comment="default policy",
-                )
+        policy_created, keys = await _install_policy(db, demo=demo)
         if not demo:
-            return InitReport(not has_policy, 0, 0, 0, 0, None)
+            return InitReport(policy_created, 0, 0, 0, 0, None)
         async with db.reader.connect() as conn:
-            existing_principals = await _count(conn, "principals")
             existing_customers = await _count(conn, "customers")
         keys_path = settings.data_dir / DEMO_KEYS_FILE
         created_principals = 0
-        if existing_principals == 0:
-            keys = await _seed_principals(db)
+        if keys:
             write_secret_json(keys_path, keys)
             created_principals = len(keys)
         counts = (0, 0, 0)
         if existing_customers == 0 and customers > 0:
             counts = await _insert_batches(db, protector, customers, seed, progress)
             await record_cli(db, "store.seed_demo", fields={"customers": f"created:{counts[0]}"})
-        return InitReport(not has_policy, created_principals, *counts, keys_path)
+        return InitReport(policy_created, created_principals, *counts, keys_path)
     finally:
         await db.dispose()
 

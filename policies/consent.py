@@ -55,6 +55,7 @@ from typing import Literal, Protocol
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from policies.catalog import Entity, Sensitivity
 from policies.errors import PolicyError
 from policies.purposes import LegalBasis
 
@@ -272,6 +273,17 @@ def birth_date_for(birth_date: str | None, id_number: str | None) -> date | None
 
 
 _NO_REASONS: Mapping[str, str] = MappingProxyType({})
+
+
+def record_fields(entity: Entity, shown: Iterable[str]) -> tuple[tuple[str, str, bool], ...]:
+    """The `fields` argument of `decide` for the fields of `entity` a caller is shown:
+    (name, data category, sensitive), in catalog order."""
+    names = frozenset(shown)
+    return tuple(
+        (spec.name, spec.category, spec.sensitivity is Sensitivity.SENSITIVE)
+        for spec in entity.fields
+        if spec.name in names
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,16 @@
 """The policy document: what one immutable policy version holds.
 
-A version bundles purposes, roles and field rules so that a request can run entirely
-under the version it started with. The document is plain data (JSON-serialisable) so
-it can be stored, diffed and exported as files.
+A version bundles purposes, roles, field rules and principals (their roles and allowed
+purposes) so that a request can run entirely under the version it started with, and a
+diff or rollback covers who holds which role as well as what each role may see. API
+keys are not part of it: they live in their own table, so a rollback can never bring a
+revoked key back. The document is plain data (JSON-serialisable) so it can be stored,
+diffed and exported as files.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -50,12 +54,34 @@ class Rule:
         return self.as_casbin()
 
 
+ROLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+PRINCIPAL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""A principal id: what API keys and audit entries name (at most 64 characters)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalSpec:
+    """Who a principal is in the policy: its roles and the purposes it may declare."""
+
+    roles: frozenset[str]
+    purposes: frozenset[str]
+    description: str = ""
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "roles": sorted(self.roles),
+            "purposes": sorted(self.purposes),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyDocument:
     purposes: Mapping[str, Purpose]
     roles: Mapping[str, str]
     rules: tuple[Rule, ...]
     role_parents: tuple[tuple[str, str], ...] = field(default=())
+    principals: Mapping[str, PrincipalSpec] = field(default_factory=dict)
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -63,6 +89,7 @@ class PolicyDocument:
             "roles": {name: {"description": desc} for name, desc in self.roles.items()},
             "rules": [rule.to_document() for rule in self.rules],
             "role_parents": [list(pair) for pair in self.role_parents],
+            "principals": {pid: spec.to_document() for pid, spec in self.principals.items()},
         }
 
 
@@ -80,6 +107,40 @@ def _parse_rule(index: int, raw: Any) -> Rule:
         msg = f"{where}: effect must be 'allow' or 'deny'"
         raise PolicyFileError(msg) from None
     return Rule(role=raw[0], purpose=raw[1], target=raw[2], action=raw[3], effect=effect)
+
+
+def _names(where: str, raw: Any) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list | tuple) or not all(isinstance(n, str) and n for n in raw):
+        msg = f"{where}: expected a list of names"
+        raise PolicyFileError(msg)
+    return frozenset(raw)
+
+
+def _parse_principals(raw: Any) -> dict[str, PrincipalSpec]:
+    """Principals by id. Versions stored before principals joined the document have none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        msg = "principals: expected a mapping of principal id to {roles, purposes}"
+        raise PolicyFileError(msg)
+    principals: dict[str, PrincipalSpec] = {}
+    for pid, spec in raw.items():
+        where = f"principals.{pid}"
+        if not isinstance(spec, dict):
+            msg = f"{where}: expected a mapping such as {{roles: [...], purposes: [...]}}"
+            raise PolicyFileError(msg)
+        unknown = sorted(set(spec) - {"roles", "purposes", "description"})
+        if unknown:
+            msg = f"{where}: unknown keys {', '.join(map(str, unknown))}"
+            raise PolicyFileError(msg)
+        principals[str(pid)] = PrincipalSpec(
+            roles=_names(f"{where}.roles", spec.get("roles")),
+            purposes=_names(f"{where}.purposes", spec.get("purposes")),
+            description=str(spec.get("description") or ""),
+        )
+    return principals
 
 
 def parse_policy_document(raw: Any) -> PolicyDocument:
@@ -107,72 +168,154 @@ def parse_policy_document(raw: Any) -> PolicyDocument:
         roles=roles,
         rules=rules,
         role_parents=parents,
+        principals=_parse_principals(raw.get("principals")),
     )
 
 
-def _target_problem(target: str, catalog: Catalog, purposes: Collection[str] = ()) -> str | None:
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """One thing wrong with a policy: where, a stable reason word, and what, for people.
+
+    `where` names the part of the document (`rules[3]`, `principals.app.roles`);
+    `reason` is a machine word (`unknown_role`); the message quotes only policy names,
+    never a customer value.
+    """
+
+    where: str
+    reason: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def _target_problem(
+    target: str, catalog: Catalog, purposes: Collection[str] = ()
+) -> tuple[str, str] | None:
     if target == "*" or target.startswith("api:"):
         return None
     if target.startswith("consent:"):
         known = target.removeprefix("consent:") in purposes
-        return None if known else "unknown purpose in consent target"
+        return None if known else ("unknown_purpose", "unknown purpose in consent target")
     if target.endswith("*"):
         prefix = target[:-1]
         if any(name.startswith(prefix) for name in catalog.categories):
             return None
-        return "pattern matches no category"
+        return "unknown_category", "pattern matches no category"
     if target in catalog.categories:
         return None
     entity, _, field_name = target.partition(".")
     if entity in catalog.entities and field_name in catalog.entities[entity].field_names:
         return None
-    return "unknown category or field"
+    # `customers.shoe_size` names a field of a known entity; anything else a category.
+    reason = "unknown_field" if entity in catalog.entities else "unknown_category"
+    return reason, "unknown category or field"
 
 
-def _action_problem(action: str, operators: Collection[str]) -> str | None:
+def _action_problem(action: str, operators: Collection[str]) -> tuple[str, str] | None:
     if action == "*" or action in FIELD_ACTIONS or action in API_ACTIONS:
         return None
     if action in ("read:*", "read:clear", "read:mask", "read:pseudonymize"):
         return None
     if action.startswith("read:mask:"):
         operator = action.removeprefix("read:mask:")
-        return None if operator in operators else f"unknown masking operator {operator!r}"
-    return "unknown action"
+        if operator in operators:
+            return None
+        return "unknown_operator", f"unknown masking operator {operator!r}"
+    return "unknown_action", "unknown action"
+
+
+def _category_known(category: str, catalog: Catalog) -> bool:
+    if category == "*":
+        return True
+    if category.endswith("*"):
+        prefix = category.removesuffix("*")
+        return any(name.startswith(prefix) for name in catalog.categories)
+    return category in catalog.categories
+
+
+def _rule_problems(
+    document: PolicyDocument, catalog: Catalog, operators: Collection[str]
+) -> list[PolicyProblem]:
+    problems: list[PolicyProblem] = []
+    for index, rule in enumerate(document.rules):
+        where = f"rules[{index}]"
+        if rule.role not in document.roles:
+            problems.append(PolicyProblem(where, "unknown_role", f"unknown role {rule.role!r}"))
+        if rule.purpose != "*" and rule.purpose not in document.purposes:
+            message = f"unknown purpose {rule.purpose!r}"
+            problems.append(PolicyProblem(where, "unknown_purpose", message))
+        target = _target_problem(rule.target, catalog, document.purposes.keys())
+        if target is not None:
+            message = f"target {rule.target!r}: {target[1]}"
+            problems.append(PolicyProblem(where, target[0], message))
+        if (action := _action_problem(rule.action, operators)) is not None:
+            message = f"action {rule.action!r}: {action[1]}"
+            problems.append(PolicyProblem(where, action[0], message))
+    return problems
+
+
+def _principal_problems(document: PolicyDocument) -> list[PolicyProblem]:
+    problems: list[PolicyProblem] = []
+    for pid, spec in document.principals.items():
+        where = f"principals.{pid}"
+        if not PRINCIPAL_ID.fullmatch(pid):
+            message = "a principal id is 1-64 lowercase letters, digits, '.', '_' or '-'"
+            problems.append(PolicyProblem(where, "invalid_principal_id", message))
+        problems.extend(
+            PolicyProblem(f"{where}.roles", "unknown_role", f"unknown role {role!r}")
+            for role in sorted(spec.roles - document.roles.keys())
+        )
+        problems.extend(
+            PolicyProblem(f"{where}.purposes", "unknown_purpose", f"unknown purpose {purpose!r}")
+            for purpose in sorted(spec.purposes - document.purposes.keys())
+        )
+    return problems
+
+
+def policy_problems(
+    document: PolicyDocument, catalog: Catalog, operators: Collection[str]
+) -> list[PolicyProblem]:
+    """Every structural problem with the document, each naming where it is and why.
+
+    Whether a (valid) change is *safe* — sensitive data in clear, separation of duties —
+    is `policies.review`'s business.
+    """
+    problems = [
+        PolicyProblem(
+            f"roles.{role}",
+            "invalid_role_name",
+            "a role name is a lowercase letter, then up to 63 lowercase letters, digits or '_'",
+        )
+        for role in document.roles
+        if not ROLE_NAME.fullmatch(role)
+    ]
+    problems += _rule_problems(document, catalog, operators)
+    for child, parent in document.role_parents:
+        problems.extend(
+            PolicyProblem("role_parents", "unknown_role", f"unknown role {role!r}")
+            for role in (child, parent)
+            if role not in document.roles
+        )
+    for purpose in document.purposes.values():
+        problems.extend(
+            PolicyProblem(
+                f"purposes.{purpose.id}.categories",
+                "unknown_category",
+                f"unknown category {category!r}",
+            )
+            for category in sorted(purpose.categories)
+            if not _category_known(category, catalog)
+        )
+    problems.extend(_principal_problems(document))
+    return problems
 
 
 def validate_policy(
     document: PolicyDocument, catalog: Catalog, operators: Collection[str]
 ) -> list[str]:
     """Every problem with the document, each naming the rule and what is wrong."""
-    problems: list[str] = []
-    for index, rule in enumerate(document.rules):
-        where = f"rules[{index}]"
-        if rule.role not in document.roles:
-            problems.append(f"{where}: unknown role {rule.role!r}")
-        if rule.purpose != "*" and rule.purpose not in document.purposes:
-            problems.append(f"{where}: unknown purpose {rule.purpose!r}")
-        target_problem = _target_problem(rule.target, catalog, document.purposes.keys())
-        if target_problem is not None:
-            problems.append(f"{where}: target {rule.target!r}: {target_problem}")
-        if (action_problem := _action_problem(rule.action, operators)) is not None:
-            problems.append(f"{where}: action {rule.action!r}: {action_problem}")
-    for child, parent in document.role_parents:
-        for role in (child, parent):
-            if role not in document.roles:
-                problems.append(f"role_parents: unknown role {role!r}")
-    for purpose in document.purposes.values():
-        for category in sorted(purpose.categories):
-            if category == "*":
-                continue
-            prefix = category.removesuffix("*")
-            known = (
-                any(name.startswith(prefix) for name in catalog.categories)
-                if category.endswith("*")
-                else category in catalog.categories
-            )
-            if not known:
-                problems.append(f"purposes.{purpose.id}.categories: unknown category {category!r}")
-    return problems
+    return [str(problem) for problem in policy_problems(document, catalog, operators)]
 
 
 @cache

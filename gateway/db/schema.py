@@ -27,21 +27,13 @@ metadata = MetaData()
 # encrypted fields will hold ciphertext).
 _INTEGER_FORMATS = frozenset({"rating"})
 
-principals = Table(
-    "principals",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("description", Text, nullable=False, default=""),
-    Column("roles", JSON, nullable=False),
-    Column("purposes", JSON, nullable=False),
-    Column("created_at", String(40), nullable=False),
-)
-
+# Principals (roles, allowed purposes) live in the versioned policy document; a key
+# names its principal by id, and a key whose principal the document lacks opens nothing.
 api_keys = Table(
     "api_keys",
     metadata,
     Column("key_id", String(32), primary_key=True),
-    Column("principal_id", String(64), ForeignKey("principals.id"), nullable=False),
+    Column("principal_id", String(64), nullable=False, index=True),
     # SHA-256 of the whole key: keys are 256-bit random, so a fast hash is enough and
     # the plaintext is never stored.
     Column("key_hash", String(64), nullable=False, unique=True),
@@ -76,6 +68,10 @@ policy_versions = Table(
     Column("author", String(64), nullable=False),
     Column("comment", Text, nullable=False, default=""),
     Column("document", JSON, nullable=False),
+    # What changed from the version before (policies.diff), null for versions saved
+    # before diffs were recorded. Derived data, kept so the history reads without
+    # recomputing it; the audit entry of the change carries the same diff.
+    Column("diff", JSON),
 )
 
 
@@ -94,6 +90,10 @@ def blind_index_column(field: str) -> str:
     return f"{field}_bidx"
 
 
+# What PII detection found in a record's `scan_pii` fields: {field: {entity type: count}}.
+PII_CLASSES_COLUMN = "pii_classes"
+
+
 @cache
 def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
     """One table per catalog entity, columns in catalog order, plus bookkeeping times."""
@@ -106,6 +106,8 @@ def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
             for spec in entity.fields
             if spec.blind_index
         )
+        if any(spec.scan_pii for spec in entity.fields):
+            columns.append(Column(PII_CLASSES_COLUMN, JSON(none_as_null=True)))
         if entity.parent is None:
             # Erased subjects keep their (undecryptable) ciphertext; this marks them.
             columns.append(Column("erased_at", String(40)))
@@ -120,10 +122,10 @@ def customers_table() -> Table:
 
 
 __all__ = [
+    "PII_CLASSES_COLUMN",
     "api_keys",
     "customers_table",
     "metadata",
     "policy_versions",
-    "principals",
     "store_tables",
 ]

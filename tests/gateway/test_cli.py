@@ -195,7 +195,9 @@ def test_given_init_without_demo_then_no_principals_or_demo_keys(tmp_path: Path)
     assert (data_dir / "master.key").is_file()
     assert not (data_dir / DEMO_KEYS_FILE).exists()
     database = data_dir / "wardgate.db"
-    assert sqlite_rows(database, "SELECT count(*) FROM principals") == [(0,)]
+    assert sqlite_rows(database, "SELECT count(*) FROM api_keys") == [(0,)]
+    (document,) = sqlite_rows(database, "SELECT document FROM policy_versions")
+    assert json.loads(document[0])["principals"] == {}
     assert sqlite_rows(database, "SELECT count(*) FROM customers") == [(0,)]
 
 

@@ -21,7 +21,6 @@ COUNTED_TABLES = (
     "customers",
     "interactions",
     "orders",
-    "principals",
     "api_keys",
     "policy_versions",
 )
@@ -109,7 +108,7 @@ def test_given_init_run_again_then_nothing_is_added_or_rekeyed(store: Store) -> 
     master_key = (data_dir / "master.key").read_bytes()
     demo_keys = (data_dir / DEMO_KEYS_FILE).read_bytes()
     assert counts["customers"] > 0
-    assert counts["principals"] > 0
+    assert counts["api_keys"] > 0
 
     report = asyncio.run(init_store(store.settings, demo=True, customers=DEMO_CUSTOMERS))
 
