@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException
 
 from gateway.errors import GatewayError
 from gateway.policy_admin.errors import (
+    KeyRevoked,
     NoChange,
     PolicyChangeError,
     PolicyChangeRejected,
@@ -85,6 +86,7 @@ _POLICY_STATUS: dict[type[PolicyChangeError], tuple[int, str]] = {
     NoChange: (409, "No change"),
     PolicyTargetExists: (409, "Already exists"),
     PolicyTargetNotFound: (404, "Not found"),
+    KeyRevoked: (409, "Key revoked"),
 }
 
 

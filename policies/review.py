@@ -29,14 +29,15 @@ exactly as they will on the request path):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from policies.catalog import Catalog, Sensitivity
 from policies.consent import PurposeRules
-from policies.document import PolicyDocument, PolicyProblem, policy_problems
+from policies.document import PolicyDocument, PolicyProblem, RuleEffect, policy_problems
 from policies.plan import EffectKind, PolicyEngine, PolicyPlan
 
+POLICY_ADMIN = "policy:admin"
 SENSITIVE_CLEAR = "sensitive_clear"
 SEPARATION_OF_DUTIES = "separation_of_duties"
 SENSITIVE_CLEAR_UNACKNOWLEDGED = "sensitive_clear_unacknowledged"
@@ -76,7 +77,34 @@ def sensitive_exposures(engine: PolicyEngine) -> frozenset[SensitiveExposure]:
     return frozenset(found)
 
 
+def _with_ancestors(document: PolicyDocument, roles: frozenset[str]) -> set[str]:
+    found, todo = set(roles), list(roles)
+    while todo:
+        role = todo.pop()
+        for child, parent in document.role_parents:
+            if child == role and parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
+def _has_allow_rule(
+    document: PolicyDocument, roles: frozenset[str], action: Callable[[str], bool]
+) -> bool:
+    """A necessary condition for a right: some allow rule of these roles (or the roles
+    they inherit from) names a matching action (or `*`). Only a shortcut that saves
+    casbin calls — when it holds, the engine decides."""
+    reachable = _with_ancestors(document, roles)
+    return any(
+        rule.role in reachable and (rule.action == "*" or action(rule.action))
+        for rule in document.rules
+        if rule.effect is RuleEffect.ALLOW
+    )
+
+
 def _reads_anything(engine: PolicyEngine, roles: frozenset[str], purpose: str) -> bool:
+    if not _has_allow_rule(engine.document, roles, lambda a: a.startswith("read:")):
+        return False
     return any(
         engine.decide_read(roles, purpose, spec).kind is not EffectKind.DENY
         for spec in engine.catalog.all_fields()
@@ -84,9 +112,11 @@ def _reads_anything(engine: PolicyEngine, roles: frozenset[str], purpose: str) -
 
 
 def _duties_clash(engine: PolicyEngine, roles: frozenset[str], purposes: Iterable[str]) -> bool:
+    if not _has_allow_rule(engine.document, roles, lambda a: a == POLICY_ADMIN):
+        return False
     purposes = [p for p in purposes if p in engine.document.purposes]
     rights = {p: engine.api_rights(roles, p) for p in purposes}
-    if not any("policy:admin" in r for r in rights.values()):
+    if not any(POLICY_ADMIN in r for r in rights.values()):
         return False
     return any("audit:read" in rights[p] or _reads_anything(engine, roles, p) for p in purposes)
 

@@ -144,21 +144,25 @@ def _seed(settings: Settings) -> None:
     asyncio.run(init_store(settings, demo=True, customers=DEMO_CUSTOMERS))
 
 
-@pytest.fixture(
-    scope="session",
-    params=[
-        pytest.param(("sqlite", "aes256gcm"), id="sqlite-aes"),
-        pytest.param(("postgres", "aes256gcm"), id="postgres-aes", marks=pytest.mark.postgres),
-        pytest.param(("sqlite", "sm4gcm"), id="sqlite-sm4"),
-        pytest.param(("postgres", "sm4gcm"), id="postgres-sm4", marks=pytest.mark.postgres),
-    ],
-)
+STORE_PARAMS = [
+    pytest.param(("sqlite", "aes256gcm"), id="sqlite-aes"),
+    pytest.param(("postgres", "aes256gcm"), id="postgres-aes", marks=pytest.mark.postgres),
+    pytest.param(("sqlite", "sm4gcm"), id="sqlite-sm4"),
+    pytest.param(("postgres", "sm4gcm"), id="postgres-sm4", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(scope="session", params=STORE_PARAMS)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A seeded demo store (40 customers) per backend and cipher suite.
 
     Every API test runs on SQLite and PostgreSQL, under AES-256-GCM and under the SM4
     suite. On PostgreSQL the key store is a database of its own, as in production.
     """
+    return new_store(request, tmp_path_factory)
+
+
+def new_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
     backend, suite = request.param
     data_dir: Path = tmp_path_factory.mktemp(f"store-{backend}-{suite}")
     settings = Settings(data_dir=data_dir, log_json=True, crypto_suite=suite)
@@ -197,6 +201,9 @@ class Api:
     def patch(self, path: str, principal: str | None, purpose: str | None, **kw: Any) -> Any:
         return self.client.patch(path, headers=self.headers(principal, purpose), **kw)
 
+    def delete(self, path: str, principal: str | None, purpose: str | None, **kw: Any) -> Any:
+        return self.client.delete(path, headers=self.headers(principal, purpose), **kw)
+
     @property
     def state(self) -> GatewayState:
         state: GatewayState = self.app.litestar.state.gateway
@@ -209,6 +216,18 @@ class Api:
 
 @pytest.fixture(scope="session")
 def api(store: Store) -> Iterator[Api]:
+    app = WardgateApp(store.settings)
+    with TestClient(app=app) as client:  # type: ignore[arg-type]
+        yield Api(client, store, app)
+
+
+@pytest.fixture(scope="module", params=STORE_PARAMS)
+def own_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Api]:
+    """Like `api`, on a store of this test module's own: for tests that change policy,
+    keys or principals, which the shared store must never see."""
+    store = new_store(request, tmp_path_factory)
     app = WardgateApp(store.settings)
     with TestClient(app=app) as client:  # type: ignore[arg-type]
         yield Api(client, store, app)

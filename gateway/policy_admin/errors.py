@@ -69,3 +69,9 @@ class PolicyTargetExists(PolicyChangeError):
     """The change would create a role, principal, purpose or rule that already exists."""
 
     reason = "already_exists"
+
+
+class KeyRevoked(PolicyChangeError):
+    """The key was revoked before; a revocation cannot be undone or repeated."""
+
+    reason = "key_revoked"

@@ -66,7 +66,14 @@ async def list_versions(conn: AsyncConnection) -> list[VersionInfo]:
     ]
 
 
+MAX_VERSION = 2**31 - 1
+"""Versions are a database INTEGER: a larger number names no version (and must not
+reach the database, which would refuse the parameter)."""
+
+
 async def version_row(conn: AsyncConnection, version: int) -> dict[str, Any] | None:
+    if not 0 < version <= MAX_VERSION:
+        return None
     row = (
         await conn.execute(select(policy_versions).where(policy_versions.c.version == version))
     ).first()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.seed import with_demo_principals
 from masking import default_mask_for
 from policies.catalog import default_catalog
 from policies.consent import (
@@ -26,13 +27,10 @@ from policies.plan import EffectKind, PolicyEngine
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
-# The demo principals of `wardgate init --demo` (gateway/seed.py): roles and purposes.
+# The demo principals of `wardgate init --demo`: their roles and purposes.
 DEMO = {
-    "support-desk": ({"customer_service"}, {"customer_service"}),
-    "marketing-app": ({"marketing"}, {"marketing"}),
-    "analytics-job": ({"analyst"}, {"analytics"}),
-    "compliance-officer": ({"compliance"}, {"compliance_audit", "erasure"}),
-    "security-admin": ({"security_admin"}, {"policy_admin"}),
+    pid: (set(spec.roles), set(spec.purposes))
+    for pid, spec in with_demo_principals(default_policy_document()).principals.items()
 }
 
 
