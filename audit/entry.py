@@ -2,7 +2,9 @@
 
 One entry per `/v1` request, allowed or not. Field effects name what happened to each
 field (`masked`, `withheld:denied`); record and subject ids are identifiers the gateway
-minted, not personal information.
+minted, not personal information. `classification` says which kinds of personal data
+PII detection found in the text a request wrote or scanned, and how many of each
+({field: {entity type: count}}) — types and counts, never the text.
 """
 
 from __future__ import annotations
@@ -37,3 +39,4 @@ class AuditEntry:
     fields: Mapping[str, str] = field(default_factory=dict)
     policy_version: int | None = None
     reason: str | None = None
+    classification: Mapping[str, Mapping[str, int]] | None = None

@@ -43,6 +43,11 @@ def entry_row(entry: AuditEntry) -> dict[str, object]:
         "outcome": entry.outcome.value,
         "status": entry.status,
         "reason": entry.reason,
+        "classification": (
+            None
+            if entry.classification is None
+            else {name: dict(counts) for name, counts in entry.classification.items()}
+        ),
     }
 
 
@@ -139,7 +144,9 @@ def append_entries_sqlite(raw: Any, entries: Sequence[AuditEntry]) -> list[int]:
             _INSERT_EVENTS_SQL,
             [
                 tuple(
-                    _canonical_json(row[name]) if name in _JSON_COLUMNS else row[name]
+                    _canonical_json(row[name])
+                    if name in _JSON_COLUMNS and row[name] is not None
+                    else row[name]
                     for name in _EVENT_COLUMNS
                 )
                 for row in batch.events

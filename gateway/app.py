@@ -19,9 +19,11 @@ from gateway.controllers.bare import bare_customer, bare_customers
 from gateway.controllers.customers import CustomerController
 from gateway.controllers.ops import healthz, readyz
 from gateway.controllers.policy import PolicyController
+from gateway.controllers.scan import scan
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.policy_admin.errors import PolicyChangeError
+from gateway.policy_reload import PolicyReloader
 from gateway.problems import (
     gateway_error_handler,
     http_error_handler,
@@ -40,14 +42,19 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         state = await open_gateway(settings)
         state.appender.start()
         state.checkpoints.start()
+        reloader = PolicyReloader.for_state(state)
+        await reloader.start()
         app.state.gateway = state
+        app.state.policy_reloader = reloader
         holder["state"] = state
         log.info("gateway ready", policy_version=state.snapshot.version)
         try:
             yield
         finally:
+            await reloader.stop()
             await state.appender.close()
             await state.checkpoints.stop()
+            state.scanner.close()
             with contextlib.suppress(Exception):
                 # Cover the tail of the log with a signed head before going away.
                 await state.checkpoints.issue()
@@ -59,6 +66,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         AuditController,
         PolicyController,
         access_report,
+        scan,
         healthz,
         readyz,
     ]

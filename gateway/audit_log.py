@@ -39,6 +39,7 @@ def build_entry(audit: RequestAudit, status: int) -> AuditEntry:
         fields=audit.fields,
         policy_version=audit.policy_version,
         reason=audit.reason,
+        classification=audit.classification,
     )
 
 

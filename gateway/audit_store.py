@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audit.canonical import ENTRY_FIELDS, canonical_entry
+from audit.canonical import ENTRY_FIELDS, OPTIONAL_ENTRY_FIELDS, canonical_entry
 from audit.checkpoint import CheckpointError
 from audit.merkle import consistency_proof, inclusion_proof, root_of
 from audit.schema import audit_events
@@ -27,15 +27,16 @@ from gateway.checkpoints import all_checkpoints
 from gateway.db.engine import Database
 from keys.signing import NoteVerifier
 
-_JSON_FIELDS = frozenset({"record_ids", "subject_ids", "fields"})
+_JSON_FIELDS = frozenset({"record_ids", "subject_ids", "fields", "classification"})
+_COLUMNS = (*ENTRY_FIELDS, *OPTIONAL_ENTRY_FIELDS)
 _STREAM = text(
-    f"SELECT {', '.join(ENTRY_FIELDS)}, leaf_hash FROM audit_events ORDER BY seq"  # noqa: S608 - fixed names
+    f"SELECT {', '.join(_COLUMNS)}, leaf_hash FROM audit_events ORDER BY seq"  # noqa: S608 - fixed names
 )
 _CHUNK = 5000
 
 
 def _entry(row: tuple[object, ...]) -> dict[str, object]:
-    entry = dict(zip(ENTRY_FIELDS, row, strict=False))
+    entry = dict(zip(_COLUMNS, row, strict=False))
     for name in _JSON_FIELDS:
         value = entry[name]
         if isinstance(value, str | bytes):
@@ -55,12 +56,7 @@ async def stream_entries(
 
 
 def _slow_canonical(row: Any) -> bytes:
-    entry = dict(zip(ENTRY_FIELDS, row, strict=False))
-    for name in _JSON_FIELDS:
-        value = entry[name]
-        if isinstance(value, str | bytes):
-            entry[name] = orjson.loads(value)
-    return canonical_entry(entry)
+    return canonical_entry(_entry(tuple(row)))
 
 
 def _spliced(row: Any) -> bytes | None:
@@ -69,13 +65,20 @@ def _spliced(row: Any) -> bytes | None:
     wrote this is byte for byte the hashed entry. Keys in RFC 8785 (sorted) order."""
     (seq, occurred_at, request_id, principal_id, on_behalf_of, purpose, legal_basis, action,
      entity, record_ids, subject_ids, fields, policy_version, outcome, status, reason,
-     _leaf) = row  # fmt: skip
+     classification, _leaf) = row  # fmt: skip
     texts = (record_ids, subject_ids, fields)
     if not all(isinstance(text, str) for text in texts):
         return None
+    if classification is None:
+        classified = b""
+    elif isinstance(classification, str):
+        classified = b',"classification":' + classification.encode()
+    else:
+        return None
     d = orjson.dumps
     return b"".join((
-        b'{"action":', d(action), b',"entity":', d(entity), b',"fields":', fields.encode(),
+        b'{"action":', d(action), classified, b',"entity":', d(entity), b',"fields":',
+        fields.encode(),
         b',"legal_basis":', d(legal_basis), b',"occurred_at":', d(occurred_at),
         b',"on_behalf_of":', d(on_behalf_of), b',"outcome":', d(outcome),
         b',"policy_version":', d(policy_version), b',"principal_id":', d(principal_id),

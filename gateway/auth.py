@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db.schema import api_keys
+from gateway.policy_store import notify_policy_change
 from policies.document import PolicyDocument
 
 API_KEY_PREFIX = "wg_"
@@ -112,6 +113,8 @@ async def issue_key(conn: AsyncConnection, principal_id: str) -> IssuedKey:
             created_at=_now(),
         )
     )
+    # Other gateway processes reload their directory when this commits.
+    await notify_policy_change(conn, "keys")
     return IssuedKey(key_id=key_id, principal_id=principal_id, key=key)
 
 

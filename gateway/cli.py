@@ -14,6 +14,8 @@ from gateway.cli_audit import audit_app
 from gateway.cli_consents import consents_app
 from gateway.cli_import import import_command
 from gateway.cli_keys import keys_app
+from gateway.cli_policy import policy_app
+from gateway.cli_scan import scan_command
 from gateway.logging import configure_logging
 from gateway.settings import Settings, get_settings
 from keys import MasterKeyError
@@ -26,9 +28,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("import")(import_command)
+app.command("scan")(scan_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consents_app, name="consents")
+app.add_typer(policy_app, name="policy")
 console = Console(stderr=True)
 
 DataDir = Annotated[

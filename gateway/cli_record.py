@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from audit import AuditEntry, Outcome, append_entry
 from gateway.db.engine import Database
@@ -29,6 +29,8 @@ async def record_cli(
     outcome: Outcome = Outcome.ALLOWED,
     fields: Mapping[str, str] | None = None,
     reason: str | None = None,
+    subject_ids: Sequence[str] = (),
+    policy_version: int | None = None,
 ) -> int:
     entry = AuditEntry(
         occurred_at=dt.datetime.now(dt.UTC),
@@ -39,6 +41,8 @@ async def record_cli(
         principal_id=cli_principal(),
         fields=dict(fields or {}),
         reason=reason,
+        subject_ids=tuple(subject_ids),
+        policy_version=policy_version,
     )
     async with db.writer.begin() as conn:
         return await append_entry(conn, entry)

@@ -32,6 +32,8 @@ class RequestAudit:
     policy_version: int | None = None
     outcome: Outcome | None = None
     reason: str | None = None
+    classification: dict[str, dict[str, int]] | None = None
+    """PII types and counts found in the text written or scanned (never the text)."""
     seq: int | None = None
 
     @property

@@ -57,6 +57,14 @@ class Gone(GatewayError):
     status, title, reason = 410, "Gone", "gone"
 
 
+class PayloadTooLarge(GatewayError):
+    status, title, reason = 413, "Payload too large", "payload_too_large"
+
+
+class UnsupportedMediaType(GatewayError):
+    status, title, reason = 415, "Unsupported media type", "unsupported_media_type"
+
+
 class Unprocessable(GatewayError):
     status, title, reason = 422, "Invalid fields", "invalid_fields"
 

@@ -34,8 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ulid import ULID
 
 from audit import AuditEntry, Outcome, append_entry
+from gateway import classification as classes
 from gateway.db.engine import Database, create_database
-from gateway.db.schema import store_tables
+from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
+from gateway.pii import shared_detector
 from gateway.protection import Protector
 from gateway.settings import Settings
 from gateway.state import check_schemas, open_protector
@@ -453,12 +455,16 @@ class _Import:
         occurred = dt.datetime.now(dt.UTC)
         now = occurred.isoformat(timespec="microseconds")
         blank = dict.fromkeys(self.entity.field_names)
+        # Free text classified as an API write would (one batched detection).
+        texts, places = classes.texts_of(self.entity, batch)
+        found = shared_detector().detect_many(texts) if texts else []
+        classified = classes.classifications(len(batch), places, found)
         rows = [
             protector.protect(
                 ENTITY, blank | values | {"id": record_id}, record_id, keys[record_id]
             )
-            | {"created_at": now, "updated_at": now}
-            for record_id, values in zip(ids, batch, strict=True)
+            | {"created_at": now, "updated_at": now, PII_CLASSES_COLUMN: counts or None}
+            for record_id, values, counts in zip(ids, batch, classified, strict=True)
         ]
         present = {name for values in batch for name in values}
         entry = AuditEntry(
@@ -472,6 +478,7 @@ class _Import:
             record_ids=tuple(ids),
             subject_ids=tuple(ids),
             fields={name: "written" for name in self.entity.field_names if name in present},
+            classification=classes.total(classified) if places else None,
         )
         async with transaction() as conn:
             await conn.execute(insert(self.table), rows)

@@ -6,11 +6,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db.schema import policy_versions
 from policies.document import PolicyDocument, parse_policy_document
+
+POLICY_CHANNEL = "wardgate_policy"
+"""PostgreSQL NOTIFY channel: a new policy version (payload: its number) or changed API
+keys (payload: `keys`). Every gateway process listens and reloads (gateway/policy_reload.py)."""
 
 
 class NoPolicyError(Exception):
@@ -43,7 +47,21 @@ async def save_policy_version(
             diff=None if diff is None else dict(diff),
         )
     )
+    await notify_policy_change(conn, str(version))
     return version
+
+
+async def notify_policy_change(conn: AsyncConnection, payload: str) -> None:
+    """Tell every gateway process on this PostgreSQL that policy or keys changed.
+
+    NOTIFY is transactional: listeners hear it when (and only if) the transaction that
+    made the change commits. SQLite has no such thing; processes there poll.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": POLICY_CHANNEL, "payload": payload},
+        )
 
 
 async def latest_policy_or_none(conn: AsyncConnection) -> tuple[int, PolicyDocument] | None:

@@ -13,13 +13,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.auth import issue_api_key
+from gateway.classification import classify_rows, scanned_fields
 from gateway.cli_record import record_cli
 from gateway.consent_store import append_consent
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, upgrade_to_head
-from gateway.db.schema import store_tables
+from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
 from gateway.demo import iter_generate
 from gateway.demo.consents import demo_consents
+from gateway.pii import shared_detector
 from gateway.policy_store import latest_policy_or_none, save_policy_version
 from gateway.protection import Protector
 from gateway.settings import Settings
@@ -118,6 +120,8 @@ async def _insert_batches(
     progress: Callable[[int], None],
 ) -> tuple[int, int, int]:
     tables = store_tables()
+    catalog = protector.catalog
+    detector = shared_detector()
     started = dt.datetime.now(dt.UTC)
     now = started.isoformat(timespec="microseconds")
     stamp = {"created_at": now, "updated_at": now}
@@ -131,9 +135,14 @@ async def _insert_batches(
         grants = [event for row in batch["customers"] for event in demo_consents(row, started)]
         keys = await protector.keystore.create_data_keys(owners)
         for name, rows in batch.items():
+            # The notes and summaries are classified as an API write would classify them.
+            entity = catalog.entity(name)
+            scanned = bool(scanned_fields(entity))
+            classes = classify_rows(detector, entity, rows) if scanned else [{} for _ in rows]
             batch[name] = [
                 protector.protect(name, row, str(row["id"]), keys[owner_of_row(name, row)])
-                for row in rows
+                | ({PII_CLASSES_COLUMN: found or None} if scanned else {})
+                for row, found in zip(rows, classes, strict=True)
             ]
         async with db.writer.begin() as conn:
             for name in ("customers", "interactions", "orders"):

@@ -40,6 +40,10 @@ class Settings:
     max_body_bytes: int = 1_048_576
     """WARDGATE_MAX_BODY_BYTES: larger request bodies get 413."""
 
+    scan_max_bytes: int = 65_536
+    """WARDGATE_SCAN_MAX_BYTES: the largest text (UTF-8 bytes) POST /v1/scan takes;
+    larger gets 413 `text_too_large`. Detection is CPU work on the request path."""
+
     log_level: str = "info"
     """WARDGATE_LOG_LEVEL: debug, info, warning or error."""
 
@@ -59,9 +63,22 @@ class Settings:
     db_pool_size: int = 10
     """WARDGATE_DB_POOL_SIZE: connections per process for reads (PostgreSQL)."""
 
+    policy_poll_seconds: float | None = None
+    """WARDGATE_POLICY_POLL_SECONDS: how often each process checks the store for a newer
+    policy version (or a changed API key) and reloads. Unset: 0.25 s on SQLite, where the
+    check is the only way a process learns of a change made by another; 5 s on
+    PostgreSQL, where LISTEN/NOTIFY brings changes at once and the check is a safety net
+    for a notification missed while the listening connection was down."""
+
     bench_bare_endpoint: bool = False
     """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
     Never enable it in production: it bypasses policy, masking and audit."""
+
+    @property
+    def policy_poll_interval(self) -> float:
+        if self.policy_poll_seconds is not None:
+            return self.policy_poll_seconds
+        return 0.25 if self.is_sqlite else 5.0
 
     @property
     def sqlite_path(self) -> Path:
@@ -98,6 +115,16 @@ def _async_url(url: str) -> str:
     return url
 
 
+def _positive_or_none(value: str | None) -> float | None:
+    if value is None or value == "":
+        return None
+    number = float(value)
+    if not number > 0:
+        msg = f"expected a positive number of seconds, got {value!r}"
+        raise ValueError(msg)
+    return number
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     defaults = Settings()
@@ -109,6 +136,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         host=env.get("WARDGATE_HOST") or defaults.host,
         port=int(env.get("WARDGATE_PORT") or defaults.port),
         max_body_bytes=int(env.get("WARDGATE_MAX_BODY_BYTES") or defaults.max_body_bytes),
+        scan_max_bytes=int(env.get("WARDGATE_SCAN_MAX_BYTES") or defaults.scan_max_bytes),
         log_level=(env.get("WARDGATE_LOG_LEVEL") or defaults.log_level).lower(),
         log_json=_bool(env.get("WARDGATE_LOG_JSON"), defaults.log_json),
         db_pool_size=int(env.get("WARDGATE_DB_POOL_SIZE") or defaults.db_pool_size),
@@ -119,6 +147,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         checkpoint_seconds=float(
             env.get("WARDGATE_CHECKPOINT_SECONDS") or defaults.checkpoint_seconds
         ),
+        policy_poll_seconds=_positive_or_none(env.get("WARDGATE_POLICY_POLL_SECONDS")),
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 

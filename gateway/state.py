@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 
 from audit import GroupCommitAppender
 from gateway.auth import PrincipalDirectory, load_directory
 from gateway.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, current_revision, head_revision
+from gateway.pii import TextScanner, shared_detector
 from gateway.pipeline.plans import PlanBinder
 from gateway.policy_store import load_latest_policy
 from gateway.protection import Protector
@@ -50,6 +52,7 @@ class GatewayState:
         keystore: KeyStore,
         system_keys: SystemKeys,
         snapshot: PolicySnapshot,
+        scanner: TextScanner,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -71,14 +74,16 @@ class GatewayState:
         )
         self.cursors = Sealer(system_keys.cursor)
         self.protector = protector_for(catalog, keystore, system_keys)
+        self._reload_lock = asyncio.Lock()
+        self.scanner = scanner
 
     def __repr__(self) -> str:
         return f"GatewayState(policy_version={self.snapshot.version})"
 
-    def warm_plans(self) -> int:
+    def warm_plans(self, snapshot: PolicySnapshot | None = None) -> int:
         """Compile the plan of every known principal for each of its purposes."""
         compiled = 0
-        snapshot = self.snapshot
+        snapshot = snapshot or self.snapshot
         for principal in snapshot.directory.principals():
             for purpose in principal.purposes:
                 if purpose in snapshot.document.purposes:
@@ -87,9 +92,38 @@ class GatewayState:
         return compiled
 
     async def reload_policy(self) -> PolicySnapshot:
-        self.snapshot = await load_snapshot(self.db, self.catalog)
-        self.binder.forget_versions_before(self.snapshot.version)
-        return self.snapshot
+        """Load the newest policy version and the principals with it, and swap them in.
+
+        Requests in flight keep the snapshot they started with. The new one is built off
+        to the side — its casbin enforcers and the plans of known principals compiled in
+        a worker thread, so the event loop keeps serving — and put in force by one
+        assignment. When only API keys changed (same version), the engine and its
+        compiled plans are kept and just the directory is new.
+        """
+        async with self._reload_lock:
+            current = self.snapshot
+            async with self.db.reader.connect() as conn:
+                version, document = await load_latest_policy(conn)
+                directory = await load_directory(conn, document)
+            if version == current.version:
+                self.snapshot = replace(current, directory=directory)
+                return self.snapshot
+            snapshot = await asyncio.to_thread(self._prepare, version, document, directory)
+            self.snapshot = snapshot
+            self.binder.forget_versions_before(snapshot.version)
+            return snapshot
+
+    def _prepare(
+        self, version: int, document: PolicyDocument, directory: PrincipalDirectory
+    ) -> PolicySnapshot:
+        snapshot = PolicySnapshot(
+            version=version,
+            document=document,
+            engine=PolicyEngine(document, self.catalog, version),
+            directory=directory,
+        )
+        self.warm_plans(snapshot)
+        return snapshot
 
 
 async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
@@ -156,9 +190,11 @@ async def open_gateway(settings: Settings) -> GatewayState:
         keystore, system_keys = await open_keystore(settings, db, provider)
         catalog = default_catalog()
         snapshot = await load_snapshot(db, catalog)
+        # Offline and under 2 s; once per process.
+        scanner = TextScanner(shared_detector())
     except BaseException:
         await db.dispose()
         raise
-    state = GatewayState(settings, db, catalog, keystore, system_keys, snapshot)
+    state = GatewayState(settings, db, catalog, keystore, system_keys, snapshot, scanner)
     state.warm_plans()
     return state

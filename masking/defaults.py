@@ -16,6 +16,13 @@ DEFAULT_MASK_BY_CATEGORY: Mapping[str, str] = MappingProxyType(
         "contact.email": "email",
         "contact.address": "address",
         "demographic.birth_date": "date_year",
+        # Found inside free text: the last four characters, as on a receipt.
+        "identity.credit_code": "partial",
+        "identity.travel_document": "partial",
+        # A plate has too few characters for any of them to be shown; an IP address
+        # keeps nothing useful to a reader when partly shown.
+        "identity.vehicle_plate": "redact",
+        "network.ip_address": "redact",
     }
 )
 

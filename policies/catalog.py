@@ -68,11 +68,16 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class Category:
-    """A data category: the unit that rules and masks are written against."""
+    """A data category: the unit that rules and masks are written against.
+
+    `sensitivity` matters for categories found only inside free text (no column to carry
+    a field's sensitivity); a category of any sensitive field is sensitive as well.
+    """
 
     name: str
     description: str
     personal: bool
+    sensitivity: Sensitivity = Sensitivity.GENERAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,17 @@ class Catalog:
 
     def all_fields(self) -> tuple[FieldSpec, ...]:
         return tuple(spec for entity in self.entities.values() for spec in entity.fields)
+
+    def sensitive_categories(self) -> frozenset[str]:
+        """Categories that are PIPL Art. 28 sensitive wherever they appear, free text
+        included: declared so, or the category of a sensitive field."""
+        return frozenset(
+            name
+            for name, category in self.categories.items()
+            if category.sensitivity is Sensitivity.SENSITIVE
+        ) | frozenset(
+            spec.category for spec in self.all_fields() if spec.sensitivity is Sensitivity.SENSITIVE
+        )
 
 
 _FIELD_KEYS = {
@@ -116,11 +132,7 @@ def _parse_field(entity: str, name: str, raw: Any, categories: Mapping[str, Cate
     if not isinstance(category, str) or category not in categories:
         msg = f"{where}: unknown category {category!r}"
         raise PolicyFileError(msg)
-    try:
-        sensitivity = Sensitivity(raw.get("sensitivity", "general"))
-    except ValueError:
-        msg = f"{where}: sensitivity must be 'general' or 'sensitive'"
-        raise PolicyFileError(msg) from None
+    sensitivity = _sensitivity(raw.get("sensitivity", "general"), where)
     if not isinstance(raw.get("format"), str):
         msg = f"{where}: a format is required"
         raise PolicyFileError(msg)
@@ -145,6 +157,14 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _sensitivity(raw: object, where: str) -> Sensitivity:
+    try:
+        return Sensitivity(str(raw))
+    except ValueError:
+        msg = f"{where}: sensitivity must be 'general' or 'sensitive'"
+        raise PolicyFileError(msg) from None
+
+
 def parse_catalog(document: Any) -> Catalog:
     """Build a catalog from the parsed YAML document, refusing anything malformed."""
     if not isinstance(document, dict):
@@ -156,6 +176,7 @@ def parse_catalog(document: Any) -> Catalog:
             name=name,
             description=str(spec.get("description", "")),
             personal=bool(spec.get("personal", True)),
+            sensitivity=_sensitivity(spec.get("sensitivity", "general"), f"categories.{name}"),
         )
         for name, spec in (
             (name, _mapping(spec or {}, f"categories.{name}"))

@@ -4,15 +4,23 @@ casbin decides; the plan remembers. `enforce` costs close to a millisecond with 
 hundred rules, so it is asked once per (roles, purpose, field, candidate effect) when a
 plan is compiled, and never on the request path. Plans are immutable and cached per
 policy version.
+
+Free text gets a second plan: one decision per data category, for the personal data PII
+detection finds inside a `scan_pii` field. Those are asked about as the object
+`text:<category>` with that category, so category rules and patterns (`contact.*`)
+apply inside text exactly as they do to columns, while rules on a column
+(`customers.phone`) do not.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
+from types import MappingProxyType
 
 import casbin
 
@@ -26,6 +34,9 @@ class EffectKind(StrEnum):
     MASK = "mask"
     PSEUDONYMIZE = "pseudonymize"
     DENY = "deny"
+    SCAN = "scan"
+    """A `scan_pii` field shown with what PII detection finds in it treated per the
+    caller's plan for each category (`PolicyPlan.text`)."""
 
 
 # What the governance block says about a field, by effect.
@@ -34,7 +45,12 @@ GOVERNANCE_LABEL = {
     EffectKind.MASK: "masked",
     EffectKind.PSEUDONYMIZE: "pseudonymized",
     EffectKind.DENY: "withheld:denied",
+    EffectKind.SCAN: "scanned",
 }
+
+# Why a category is withheld inside free text.
+TEXT_DENIED = "denied"
+TEXT_OUTSIDE_PURPOSE = "outside_purpose"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +60,8 @@ class FieldDecision:
     field: FieldSpec
     kind: EffectKind
     operator: str | None = None
+    scanned_via: str | None = dataclasses.field(default=None, compare=False)
+    """For SCAN: the read action (read:clear or read:mask) that let the text be shown."""
 
     @property
     def label(self) -> str:
@@ -55,9 +73,28 @@ class FieldDecision:
         for a denial."""
         if self.kind is EffectKind.DENY:
             return None
+        if self.kind is EffectKind.SCAN:
+            return self.scanned_via
         if self.kind is EffectKind.MASK and self.operator is not None:
             return f"read:mask:{self.operator}"
         return f"read:{self.kind.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDecision:
+    """The effect a datum of one category gets where it appears inside free text.
+
+    A DENY names its `reason`: the policy's (`denied`) or the purpose's scope
+    (`outside_purpose`). `operator` None means the category's default mask.
+    """
+
+    category: str
+    kind: EffectKind
+    operator: str | None = None
+    reason: str | None = None
+
+
+_NO_TEXT: Mapping[str, CategoryDecision] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +120,9 @@ class PolicyPlan:
     api_rights: frozenset[str]
     consent_purposes: frozenset[str] = frozenset()
     """Purposes whose consents these roles may record and withdraw under this purpose."""
+    text: Mapping[str, CategoryDecision] = dataclasses.field(default_factory=lambda: _NO_TEXT)
+    """Per personal data category, its effect inside free text; empty when no `scan_pii`
+    field is visible. A category missing here is withheld (fail closed)."""
 
 
 def _model_text() -> str:
@@ -202,8 +242,36 @@ class PolicyEngine:
         """The read effect of one field, exactly as a compiled plan would hold it."""
         for action, kind, operator in self._candidates:
             if self.granted(roles, purpose, spec.qualified_name, spec.category, action):
+                if spec.scan_pii and kind in _SCANNED and operator is None:
+                    # Free text is never shown as it is stored: what is personal inside
+                    # it is treated per category. (An explicit operator or pseudonym
+                    # still applies to the whole text.)
+                    return FieldDecision(spec, EffectKind.SCAN, scanned_via=action)
                 return FieldDecision(field=spec, kind=kind, operator=operator)
         return FieldDecision(field=spec, kind=EffectKind.DENY)
+
+    def _decide_text(self, roles: frozenset[str], purpose: str) -> Mapping[str, CategoryDecision]:
+        """One decision per personal category, for data found inside free text."""
+        scope = self.document.purposes[purpose]
+        scanned = {spec.category for spec in self.catalog.all_fields() if spec.scan_pii}
+        decisions: dict[str, CategoryDecision] = {}
+        for name, category in self.catalog.categories.items():
+            if not category.personal or name in scanned:
+                continue
+            if not scope.allows_category(name):
+                decisions[name] = CategoryDecision(
+                    name, EffectKind.DENY, reason=TEXT_OUTSIDE_PURPOSE
+                )
+                continue
+            decisions[name] = next(
+                (
+                    CategoryDecision(name, kind, operator)
+                    for action, kind, operator in self._candidates
+                    if self.granted(roles, purpose, f"text:{name}", name, action)
+                ),
+                CategoryDecision(name, EffectKind.DENY, reason=TEXT_DENIED),
+            )
+        return MappingProxyType(decisions)
 
     def api_rights(self, roles: frozenset[str], purpose: str) -> frozenset[str]:
         """The API rights of `roles` under `purpose`, without compiling a whole plan."""
@@ -250,6 +318,11 @@ class PolicyEngine:
             for pid in self.document.purposes
             if self.granted(known, purpose, f"consent:{pid}", "api:consent", "consent:write")
         )
+        shows_text = any(
+            decision.kind is EffectKind.SCAN
+            for policy in entities.values()
+            for decision in policy.decisions.values()
+        )
         return PolicyPlan(
             version=self.version,
             roles=known,
@@ -257,7 +330,15 @@ class PolicyEngine:
             entities=entities,
             api_rights=api_rights,
             consent_purposes=consent_purposes,
+            # The scan API masks per the same decisions, so they are compiled for it too.
+            text=self._decide_text(known, purpose)
+            if shows_text or "scan" in api_rights
+            else _NO_TEXT,
         )
+
+
+# Effects that show a `scan_pii` field scanned (a named operator or a pseudonym does not).
+_SCANNED = frozenset({EffectKind.CLEAR, EffectKind.MASK})
 
 
 def _as_rule(matched: list[str]) -> Rule:

@@ -179,6 +179,8 @@ _READ_RANK = {
     EffectKind.DENY: 0,
     EffectKind.PSEUDONYMIZE: 1,
     EffectKind.MASK: 2,
+    # Free text shown with the personal data inside it treated per category.
+    EffectKind.SCAN: 2,
     EffectKind.CLEAR: 3,
 }
 
@@ -202,6 +204,11 @@ def _gains(before: PolicyPlan | None, after: PolicyPlan) -> list[str]:
             f"lookup {name}.{f}"
             for f in sorted(entity.lookupable - (old.lookupable if old else set()))
         ]
+    for category, text in after.text.items():
+        old_text = before.text.get(category) if before else None
+        old_kind = old_text.kind if old_text else EffectKind.DENY
+        if _READ_RANK[text.kind] > _READ_RANK[old_kind]:
+            gained.append(f"read {category} inside free text as {text.kind.value}")
     return gained
 
 

@@ -90,6 +90,10 @@ def blind_index_column(field: str) -> str:
     return f"{field}_bidx"
 
 
+# What PII detection found in a record's `scan_pii` fields: {field: {entity type: count}}.
+PII_CLASSES_COLUMN = "pii_classes"
+
+
 @cache
 def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
     """One table per catalog entity, columns in catalog order, plus bookkeeping times."""
@@ -102,6 +106,8 @@ def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
             for spec in entity.fields
             if spec.blind_index
         )
+        if any(spec.scan_pii for spec in entity.fields):
+            columns.append(Column(PII_CLASSES_COLUMN, JSON(none_as_null=True)))
         if entity.parent is None:
             # Erased subjects keep their (undecryptable) ciphertext; this marks them.
             columns.append(Column("erased_at", String(40)))
@@ -116,6 +122,7 @@ def customers_table() -> Table:
 
 
 __all__ = [
+    "PII_CLASSES_COLUMN",
     "api_keys",
     "customers_table",
     "metadata",

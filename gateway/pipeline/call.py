@@ -42,6 +42,8 @@ def authenticate(
 ) -> tuple[PolicySnapshot, Principal]:
     # The snapshot is taken once: the whole request runs under this policy version.
     snapshot = state.snapshot
+    # Even a refused key was judged under this version's directory: the entry says so.
+    audit.policy_version = snapshot.version
     authorization = headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -52,7 +54,6 @@ def authenticate(
         msg = "the API key is not valid"
         raise NotAuthenticated(msg, reason="invalid_api_key")
     audit.principal_id = principal.id
-    audit.policy_version = snapshot.version
     structlog.contextvars.bind_contextvars(principal=principal.id)
     return snapshot, principal
 

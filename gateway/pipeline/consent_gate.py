@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.consent_store import consent_events, events_from_history
 from gateway.pipeline.call import GovernedCall
+from gateway.pipeline.text_plan import TEXT_FIELD_PREFIX
 from policies.catalog import Entity
 from policies.consent import (
     ConsentEvent,
@@ -49,6 +50,31 @@ def rules_for(purpose: Purpose) -> PurposeRules:
 @cache
 def consent_fields(entity: Entity, shown: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
     return record_fields(entity, shown)
+
+
+def gated_fields(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...]:
+    """The consent-relevant data a read of `entity` shows: its shown fields, and, when
+    free text is shown, the sensitive categories it may hold (`text:<category>`)."""
+    view = call.view(entity)
+    fields = consent_fields(call.state.catalog.entity(entity), view.shown_columns)
+    if view.scanned:
+        fields += call.plan.text.consent_fields
+    return fields
+
+
+def split_reasons(entity: Entity, reasons: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+    """A record's withheld fields, and the categories its free text must not show: the
+    sensitive categories consent withholds, and the category of every withheld field
+    (an ID number withheld from `id_number` is withheld inside the notes too)."""
+    fields: dict[str, str] = {}
+    categories: set[str] = set()
+    for name, reason in reasons.items():
+        if name.startswith(TEXT_FIELD_PREFIX):
+            categories.add(name.removeprefix(TEXT_FIELD_PREFIX))
+        else:
+            fields[name] = reason
+            categories.add(entity.field(name).category)
+    return fields, categories
 
 
 @cache

@@ -8,15 +8,29 @@ that produces its shown value.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.pipeline.text_plan import (
+    ScannedText,
+    TextPlan,
+    TextRule,
+    Transform,
+    UnscannedTextError,
+    text_plan,
+)
 from masking import default_mask_for, default_registry
 from masking.registry import OperatorRegistry
-from policies.plan import EffectKind, EntityPolicy, FieldDecision, PolicyEngine, PolicyPlan
-
-Transform = Callable[[str], str]
+from policies.catalog import Catalog
+from policies.plan import (
+    CategoryDecision,
+    EffectKind,
+    EntityPolicy,
+    FieldDecision,
+    PolicyEngine,
+    PolicyPlan,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +42,8 @@ class EntityView:
     governance: Mapping[str, str]
     writable: frozenset[str]
     lookupable: frozenset[str] = frozenset()
+    scanned: frozenset[str] = frozenset()
+    """Shown `scan_pii` fields: rendered only after `pipeline.scan` rewrote them."""
 
     @property
     def shown_columns(self) -> tuple[str, ...]:
@@ -39,11 +55,17 @@ class EntityView:
 
     def render(self, row: Mapping[Any, Any]) -> dict[str, object]:
         rendered: dict[str, object] = {}
+        scanned = self.scanned
         for name, transform in self.shown:
             if name not in row:
                 continue  # withheld for a reason the governance block names
             value = row[name]
-            if transform is not None and value is not None:
+            if name in scanned and value is not None:
+                if not isinstance(value, ScannedText):
+                    msg = f"{self.entity}.{name} was about to be shown without its PII scan"
+                    raise UnscannedTextError(msg)
+                value = str(value)
+            elif transform is not None and value is not None:
                 value = transform(value if isinstance(value, str) else str(value))
             rendered[name] = value
         return rendered
@@ -53,6 +75,7 @@ class EntityView:
 class ExecutablePlan:
     policy: PolicyPlan
     views: Mapping[str, EntityView]
+    text: TextPlan
 
     @property
     def version(self) -> int:
@@ -79,7 +102,9 @@ class PlanBinder:
         plan = self._cache.get(key)
         if plan is None:
             with self._lock:
-                plan = self._cache.get(key) or self._bind(engine.plan(roles, purpose))
+                plan = self._cache.get(key) or self._bind(
+                    engine.plan(roles, purpose), engine.catalog
+                )
                 self._cache[key] = plan
         return plan
 
@@ -88,13 +113,24 @@ class PlanBinder:
             for key in [k for k in self._cache if k[1] < version]:
                 del self._cache[key]
 
-    def _transform(self, decision: FieldDecision, purpose: str) -> Transform | None:
-        if decision.kind is EffectKind.CLEAR:
-            return None
-        if decision.kind is EffectKind.PSEUDONYMIZE:
+    def _effect(
+        self, kind: EffectKind, operator: str | None, category: str, purpose: str
+    ) -> Transform | None:
+        if kind in (EffectKind.CLEAR, EffectKind.SCAN):
+            return None  # shown as stored, or rewritten by the scan before rendering
+        if kind is EffectKind.PSEUDONYMIZE:
             return self._registry.bind("pseudonym", key=self._pseudonym_key, purpose=purpose)
-        operator = decision.operator or default_mask_for(decision.field.category)
-        return self._registry.bind(operator)
+        return self._registry.bind(operator or default_mask_for(category))
+
+    def _transform(self, decision: FieldDecision, purpose: str) -> Transform | None:
+        return self._effect(decision.kind, decision.operator, decision.field.category, purpose)
+
+    def _text_rule(self, decision: CategoryDecision, purpose: str) -> TextRule:
+        if decision.kind is EffectKind.DENY:
+            return TextRule(withheld=decision.reason or "denied")
+        return TextRule(
+            transform=self._effect(decision.kind, decision.operator, decision.category, purpose)
+        )
 
     def _view(self, policy: EntityPolicy, purpose: str) -> EntityView:
         shown = tuple(
@@ -109,11 +145,25 @@ class PlanBinder:
             governance=governance,
             writable=policy.writable,
             lookupable=policy.lookupable,
+            scanned=frozenset(
+                name
+                for name, decision in policy.decisions.items()
+                if decision.kind is EffectKind.SCAN
+            ),
         )
 
-    def _bind(self, policy: PolicyPlan) -> ExecutablePlan:
+    def _bind(self, policy: PolicyPlan, catalog: Catalog) -> ExecutablePlan:
         views = {
             name: self._view(entity_policy, policy.purpose)
             for name, entity_policy in policy.entities.items()
         }
-        return ExecutablePlan(policy=policy, views=views)
+        rules = {
+            category: self._text_rule(decision, policy.purpose)
+            for category, decision in policy.text.items()
+        }
+        shown = {category for category, rule in rules.items() if rule.withheld is None}
+        return ExecutablePlan(
+            policy=policy,
+            views=views,
+            text=text_plan(rules, frozenset(shown & catalog.sensitive_categories())),
+        )

@@ -1,7 +1,8 @@
 """The governed read pipeline: fetch only what may be shown, mask it, audit it, answer.
 
 Per request: one query for the rows (plus one existence check for related records),
-one audit append; no per-record queries and no policy evaluation.
+one batched PII detection for the free text shown, one audit append; no per-record
+queries and no policy evaluation.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gateway.errors import BadRequest, Forbidden, Gone, NotFound
 from gateway.pipeline import consent_gate as gate
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.plans import EntityView
+from gateway.pipeline.scan import scan_rows
 from gateway.protection import Revealed
 from keys import InvalidToken
 
@@ -171,7 +173,7 @@ async def _reveal_id_numbers_for_age(
 
 def _gated(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...] | None:
     """The consent-relevant fields shown, or None when this purpose needs no check."""
-    fields = gate.consent_fields(call.state.catalog.entity(entity), call.view(entity).shown_columns)
+    fields = gate.gated_fields(call, entity)
     return fields if gate.needs_gate(call.purpose, fields) else None
 
 
@@ -233,16 +235,21 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     governance = _governance_with_failures(call, entity, revealed.failures, single=True)
     labels = governance["fields"]
     assert isinstance(labels, dict)  # noqa: S101 - built just above
+    in_text: set[str] = set()
     if decided is not None:
         decision = decided.record(_owner(entity, plain))
         if decision.withheld_reason is not None:
             call.audit.fields = dict(labels)
             msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
             raise Forbidden(msg, reason=decision.withheld_reason)
-        for name, reason in decision.field_reasons.items():
+        reasons, in_text = gate.split_reasons(
+            call.state.catalog.entity(entity), decision.field_reasons
+        )
+        for name, reason in reasons.items():
             plain.pop(name, None)
             labels[name] = f"withheld:{reason}"
     call.audit.fields = dict(labels)
+    await scan_rows(call, entity, [plain], [in_text])
     data = view.render(plain)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance)
@@ -326,9 +333,12 @@ async def read_page(
         )
     governance = _governance_with_failures(call, entity, revealed.failures, single=False)
     kept: list[dict[str, object]] = []
+    in_text: list[set[str]] = []
     withheld_fields: dict[str, dict[str, str]] = {}
     withheld_records = 0
+    spec = call.state.catalog.entity(entity)
     for plain in revealed.rows:
+        categories: set[str] = set()
         if decided is not None:
             decision = decided.record(_owner(entity, plain))
             if decision.withheld_reason is not None:
@@ -337,11 +347,13 @@ async def read_page(
                     raise Forbidden(msg, reason=decision.withheld_reason)
                 withheld_records += 1
                 continue
-            if decision.field_reasons:
-                withheld_fields[str(plain["id"])] = dict(decision.field_reasons)
-                for name in decision.field_reasons:
+            reasons, categories = gate.split_reasons(spec, decision.field_reasons)
+            if reasons:
+                withheld_fields[str(plain["id"])] = reasons
+                for name in reasons:
                     plain.pop(name, None)
         kept.append(plain)
+        in_text.append(categories)
     ids = tuple(str(plain["id"]) for plain in kept)
     call.audit.record_ids = ids
     call.audit.subject_ids = (customer_id,) if customer_id else ids if entity == "customers" else ()
@@ -349,6 +361,7 @@ async def read_page(
     if withheld_fields:
         governance["withheld_fields"] = withheld_fields
     call.audit.fields = dict(view.governance)
+    await scan_rows(call, entity, kept, in_text)
     data = [view.render(plain) for plain in kept]
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance, next_cursor=next_cursor)

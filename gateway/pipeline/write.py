@@ -2,7 +2,8 @@
 
 Nothing is stored unless every field passes; the change and its audit entry commit in
 one transaction, so there is never a write without its entry or an entry for a write
-that did not happen.
+that did not happen. Free text written is classified (PII types and counts, never
+values) into the record's `pii_classes` and the audit entry's `classification`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from ulid import ULID
 
+from gateway import classification as classes
 from gateway.audit_log import append_in_transaction
-from gateway.db.schema import store_tables
+from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
 from gateway.errors import (
     AuditUnavailable,
     BadRequest,
@@ -29,7 +31,9 @@ from gateway.errors import (
 from gateway.pipeline import consent_gate as gate
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.read import GovernedResult
+from gateway.pipeline.scan import scan_rows
 from keys import DataKeyMissingError
+from masking.detection import DetectedEntity
 from policies.catalog import Entity
 from policies.consent import RecordDecision
 from policies.formats import FieldInvalid, check_consistency, validate
@@ -108,8 +112,7 @@ async def _consent_decision(
     call: GovernedCall, customer_id: str, record: Mapping[str, object]
 ) -> RecordDecision | None:
     """The same consent rules as a read, for the record being written."""
-    view = call.view(ENTITY)
-    fields = gate.consent_fields(call.state.catalog.entity(ENTITY), view.shown_columns)
+    fields = gate.gated_fields(call, ENTITY)
     if not gate.needs_gate(call.purpose, fields):
         return None
     minor = gate.minor_of(record, dt.datetime.now(dt.UTC).date())
@@ -118,17 +121,37 @@ async def _consent_decision(
     return decided.record(customer_id)
 
 
-def _result(
-    call: GovernedCall, row: Mapping[str, object], seq: int, decision: RecordDecision | None
+async def _classify(
+    call: GovernedCall, entity: Entity, values: Mapping[str, object]
+) -> tuple[classes.Classification, dict[tuple[int, str], list[DetectedEntity]]]:
+    """The written free text's classification, and its entities for the response.
+    Detection runs before the transaction: CPU work must not hold the write lock."""
+    texts, places = classes.texts_of(entity, [values])
+    found = await call.state.scanner.detect(texts)
+    if places:
+        call.audit.classification = classes.classifications(1, places, found)[0]
+    return call.audit.classification or {}, dict(zip(places, found, strict=True))
+
+
+async def _result(
+    call: GovernedCall,
+    row: Mapping[str, object],
+    seq: int,
+    decision: RecordDecision | None,
+    known: Mapping[tuple[int, str], list[DetectedEntity]],
 ) -> GovernedResult:
     view = call.view(ENTITY)
     governance = call.governance(ENTITY)
     shown = dict(row)
     fields = governance["fields"]
     assert isinstance(fields, dict)  # noqa: S101 - built by call.governance
-    for name, reason in (decision.field_reasons if decision else {}).items():
+    reasons, in_text = gate.split_reasons(
+        call.state.catalog.entity(ENTITY), decision.field_reasons if decision else {}
+    )
+    for name, reason in reasons.items():
         shown.pop(name, None)
         fields[name] = f"withheld:{reason}"
+    await scan_rows(call, ENTITY, [shown], [in_text], known)
     governance["audit_id"] = seq
     return GovernedResult(data=view.render(shown), governance=governance)
 
@@ -137,6 +160,7 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
     entity = call.state.catalog.entity(ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=True)
     _check_consistency(call, values)
+    classification, known = await _classify(call, entity, values)
     table = store_tables()[ENTITY]
     now = _now()
     customer_id = f"cus_{ULID()}"
@@ -149,7 +173,11 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
         # unused key, never a record that cannot be decrypted.
         key = (await protector.keystore.create_data_keys([customer_id]))[customer_id]
         stored = protector.protect(ENTITY, record, customer_id, key)
-        stored |= {"created_at": now, "updated_at": now}
+        stored |= {
+            "created_at": now,
+            "updated_at": now,
+            PII_CLASSES_COLUMN: classes.merge(None, classification),
+        }
         async with call.state.db.writer.begin() as conn:
             await conn.execute(insert(table).values(stored))
             seq = await append_in_transaction(conn, call.audit, 201)
@@ -158,7 +186,8 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
         msg = "the change could not be committed with its audit entry; nothing was stored"
         raise AuditUnavailable(msg) from exc
     # A new customer has no consent yet: the response withholds what consent would.
-    return _result(call, record, seq, await _consent_decision(call, customer_id, record))
+    decision = await _consent_decision(call, customer_id, record)
+    return await _result(call, record, seq, decision, known)
 
 
 _CONSISTENCY_FIELDS = frozenset({"id_number", "birth_date"})
@@ -186,6 +215,10 @@ def _require_write_consent(
 async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
     entity = call.state.catalog.entity(ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=False)
+    classification, known = await _classify(call, entity, values)
+    cleared = [
+        name for name in classes.scanned_fields(entity) if name in values and values[name] is None
+    ]
     table = store_tables()[ENTITY]
     protector = call.state.protector
     # Decrypt only what the consistency check and the response need.
@@ -211,6 +244,10 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
             key = await protector.keystore.current_key(customer_id)
             stored = protector.protect(ENTITY, values, customer_id, key)
             stored["updated_at"] = _now()
+            if classification or cleared:
+                stored[PII_CLASSES_COLUMN] = classes.merge(
+                    current._mapping[PII_CLASSES_COLUMN], classification, cleared
+                )
             await conn.execute(update(table).where(table.c.id == customer_id).values(stored))
             call.audit.fields = dict.fromkeys(values, "written")
             seq = await append_in_transaction(conn, call.audit, 200)
@@ -218,4 +255,4 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
         call.audit.seq = None
         msg = "the change could not be committed with its audit entry; nothing was stored"
         raise AuditUnavailable(msg) from exc
-    return _result(call, merged, seq, decision)
+    return await _result(call, merged, seq, decision, known)

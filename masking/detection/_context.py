@@ -5,14 +5,14 @@ the few tokens before a match and, if one is there, adds `context_similarity_fac
 to the score (at least `min_score_with_context_similarity`). Its implementation scans
 the token list from the start for every match and tests membership in a list, which is
 quadratic in the text length; a batch of records joined into one text would pay for
-that. This subclass keeps the rule and the parameters, finds the match's token by
-bisection, and stops at the `SEPARATOR` between batched texts, so a text's context
-never comes from its neighbour.
+that. This subclass keeps the rule and the parameters, reads the tokens of a short
+window around each match only (`TokenArtifacts.context_words`), and stops at the
+`SEPARATOR` between batched texts, so a text's context never comes from its neighbour.
 """
 
 from __future__ import annotations
 
-import bisect
+import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -23,9 +23,17 @@ from masking.detection._text import SEPARATOR
 
 __all__ = ["WindowContextEnhancer"]
 
+_JOIN = "\n"  # no context word contains a newline, so no match spans two lemmas
+
 
 class WindowContextEnhancer(LemmaContextAwareEnhancer):
     """presidio's lemma context rule over `TokenArtifacts`, bounded per text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # One compiled pattern per recognizer id; filled on first use (recognizers
+        # are fixed once the analyzer is built, so a racing fill writes the same).
+        self._patterns: dict[str, re.Pattern[str]] = {}
 
     def enhance_using_context(
         self,
@@ -50,11 +58,14 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
             recognizer = by_id.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, ""))
             if recognizer is None or not recognizer.context:
                 continue
-            words = self._words_before(nlp_artifacts, result.start)
-            words.extend(extra)
-            supportive = self._find_supportive_word_in_context(
-                words, recognizer.context, self.context_matching_mode
+            words = nlp_artifacts.context_words(
+                result.start,
+                result.end,
+                self.context_prefix_count,
+                self.context_suffix_count,
             )
+            words.extend(extra)
+            supportive = self._supportive_word(recognizer, words)
             if supportive:
                 score = max(
                     result.score + self.context_similarity_factor,
@@ -66,24 +77,17 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
                     result.analysis_explanation.set_improved_score(result.score)
         return raw_results
 
-    def _words_before(self, artifacts: TokenArtifacts, start: int) -> list[str]:
-        """The match's own token and up to `context_prefix_count` keywords before it,
-        then up to `context_suffix_count` keywords after it, all within one text."""
-        starts, lemmas, flags = artifacts.starts, artifacts.lemmas, artifacts.keyword_flags
-        index = max(0, bisect.bisect_right(starts, start) - 1)
-        words: list[str] = []
-        remaining = self.context_prefix_count + 1
-        i = index
-        while i >= 0 and remaining > 0 and lemmas[i] != SEPARATOR:
-            if flags[i]:
-                words.append(lemmas[i])
-                remaining -= 1
-            i -= 1
-        remaining = self.context_suffix_count
-        i = index + 1
-        while i < len(lemmas) and remaining > 0 and lemmas[i] != SEPARATOR:
-            if flags[i]:
-                words.append(lemmas[i])
-                remaining -= 1
-            i += 1
-        return words
+    def _supportive_word(self, recognizer: EntityRecognizer, words: list[str]) -> str:
+        """presidio's `_find_supportive_word_in_context`, as one regex search."""
+        pattern = self._patterns.get(recognizer.id)
+        if pattern is None:
+            alternation = "|".join(
+                re.escape(word.lower())
+                for word in sorted(recognizer.context, key=len, reverse=True)
+            )
+            if self.context_matching_mode == "whole_word":
+                alternation = f"^(?:{alternation})$"
+            pattern = re.compile(alternation, re.MULTILINE)
+            self._patterns[recognizer.id] = pattern
+        match = pattern.search(_JOIN.join(words))
+        return match.group() if match else ""

@@ -2,12 +2,17 @@
 
 presidio uses the NLP engine's tokens and lemmas only to find context words near a
 match (our recognizers bring no model-based NER). So this engine loads no model: one
-compiled regex splits a text into runs of Han characters, runs of other letters and
+compiled regex splits text into runs of Han characters, runs of other letters and
 digits, and single symbols; a lemma is the lowercased token. A Han run is a clause
 ("客户要求退款至银行卡"), and presidio matches context words as substrings of lemmas,
 so "银行卡" is found inside it without word segmentation. Segmenting with jieba here
-would cost about as much as everything else together (jieba.cut runs at ~1.5 MB/s on
-one core) and would not find more context words.
+would cost more than all recognizers together (jieba.cut runs at ~1.5 MB/s on one
+core) and would not find more context words.
+
+Tokens are needed only around matches, and most text has none, so `TokenArtifacts`
+tokenizes lazily: `context_words` reads a short window around one match; the full
+`tokens`/`lemmas`/`keywords` that presidio's own enhancer reads are computed on first
+access only.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 
-from masking.detection._text import HAN, SEPARATOR
+from masking.detection._text import HAN, SEPARATOR, left_window, right_window
 
 __all__ = ["LANGUAGES", "TokenArtifacts", "TokenNlpEngine"]
 
@@ -29,32 +34,7 @@ _ENGLISH_STOP_WORDS = frozenset(
     "a an the and or of to in on at by for with from is are was were be been am it its "
     "this that these those he she his her him they them their we our you your i me my".split()
 )
-
-
-class TokenArtifacts(NlpArtifacts):
-    """presidio's artifacts plus, per token, whether it may count as a context word.
-
-    `tokens`, `tokens_indices`, `lemmas` and `keywords` are filled the way presidio's
-    own `LemmaContextAwareEnhancer` reads them, so that enhancer works on them too.
-    """
-
-    def __init__(self, words: list[str], starts: list[int], language: str) -> None:
-        # presidio's constructor derives keywords by asking the engine per lemma; we
-        # pass no engine and fill them below from the flags the tokenizer computed.
-        super().__init__(
-            entities=[],
-            tokens=None,  # type: ignore[arg-type]  # set below: str tokens, not a spaCy Doc
-            tokens_indices=starts,
-            lemmas=[word.lower() for word in words],
-            nlp_engine=None,  # type: ignore[arg-type]
-            language=language,
-        )
-        self.tokens = words  # type: ignore[assignment]
-        self.starts = starts
-        self.keyword_flags = [_is_keyword(lemma) for lemma in self.lemmas]
-        self.keywords = [
-            lemma for lemma, flag in zip(self.lemmas, self.keyword_flags, strict=True) if flag
-        ]
+_WINDOW = 64  # characters around a match that are tokenized for its context
 
 
 def _is_keyword(lemma: str) -> bool:
@@ -65,13 +45,59 @@ def _is_keyword(lemma: str) -> bool:
     return lemma not in _ENGLISH_STOP_WORDS
 
 
-def tokenize(text: str, language: str) -> TokenArtifacts:
-    words: list[str] = []
-    starts: list[int] = []
-    for match in _TOKEN.finditer(text):
-        words.append(match.group())
-        starts.append(match.start())
-    return TokenArtifacts(words, starts, language)
+def _keywords(text: str) -> list[str]:
+    return [lemma for lemma in map(str.lower, _TOKEN.findall(text)) if _is_keyword(lemma)]
+
+
+class TokenArtifacts(NlpArtifacts):
+    """presidio's NLP artifacts for one text, tokenized on demand."""
+
+    def __init__(self, text: str, nlp_engine: NlpEngine) -> None:
+        # presidio's constructor tokenizes eagerly; everything here is lazy instead.
+        self.text = text
+        self.entities = []
+        self.scores = []
+        self.nlp_engine = nlp_engine
+        self._full: tuple[list[str], list[int], list[str], list[str]] | None = None
+
+    def context_words(self, start: int, end: int, before: int, after: int) -> list[str]:
+        """The lemmas of the match's first token and of up to `before` keyword tokens
+        before it and `after` after it, never crossing into a neighbouring text."""
+        own = _TOKEN.match(self.text, start)
+        words = _keywords(own.group()) if own else []
+        words += _keywords(left_window(self.text, start, _WINDOW))[-before:] if before else []
+        words += _keywords(right_window(self.text, end, _WINDOW))[:after] if after else []
+        return words
+
+    def _tokenized(self) -> tuple[list[str], list[int], list[str], list[str]]:
+        if self._full is None:
+            matches = list(_TOKEN.finditer(self.text))
+            words = [m.group() for m in matches]
+            lemmas = [w.lower() for w in words]
+            self._full = (
+                words,
+                [m.start() for m in matches],
+                lemmas,
+                [lemma for lemma in lemmas if _is_keyword(lemma)],
+            )
+        return self._full
+
+    # presidio's attributes, for its own LemmaContextAwareEnhancer and `to_json`.
+    @property  # type: ignore[override]
+    def tokens(self) -> list[str]:
+        return self._tokenized()[0]
+
+    @property  # type: ignore[override]
+    def tokens_indices(self) -> list[int]:
+        return self._tokenized()[1]
+
+    @property  # type: ignore[override]
+    def lemmas(self) -> list[str]:
+        return self._tokenized()[2]
+
+    @property  # type: ignore[override]
+    def keywords(self) -> list[str]:
+        return self._tokenized()[3]
 
 
 class TokenNlpEngine(NlpEngine):
@@ -88,7 +114,7 @@ class TokenNlpEngine(NlpEngine):
         return self._loaded
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
-        return tokenize(text, language)
+        return TokenArtifacts(text, self)
 
     def process_batch(
         self,
@@ -99,7 +125,7 @@ class TokenNlpEngine(NlpEngine):
         **kwargs: Any,
     ) -> Iterator[tuple[str, NlpArtifacts]]:
         for text in texts:
-            yield text, tokenize(text, language)
+            yield text, TokenArtifacts(text, self)
 
     def is_stopword(self, word: str, language: str) -> bool:
         return word.lower() in _ENGLISH_STOP_WORDS

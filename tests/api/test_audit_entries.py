@@ -78,7 +78,7 @@ def test_given_read_then_entry_names_fields_records_and_on_behalf_of(api: Api) -
     record_ids = row["record_ids"]
     record_ids = record_ids if isinstance(record_ids, list) else json.loads(str(record_ids))
     assert fields["phone"] == "masked"
-    assert fields["notes"] == "withheld:denied"
+    assert fields["notes"] == "scanned"
     assert record_ids == [customer_id]
 
 

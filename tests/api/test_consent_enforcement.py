@@ -52,6 +52,7 @@ def test_given_marketing_consent_lifecycle_then_reads_follow_it_at_once(api: Api
         "birth_date",
         "region",
         "tier",
+        "notes",
     }
 
     withdrawn = api.post(f"{path}/consents/marketing/withdraw", *MARKETING)

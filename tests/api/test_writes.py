@@ -116,12 +116,6 @@ def test_given_role_without_write_right_then_403_naming_fields(api: Api) -> None
     assert api.store.count("customers") == before
 
 
-def test_given_support_writing_notes_then_403_for_that_field_only(api: Api) -> None:
-    response = api.post("/v1/customers", *SUPPORT, json=valid_body(notes="客户来电"))
-    assert response.status_code == 403
-    assert response.json()["errors"] == [{"field": "notes", "reason": "field_not_writable"}]
-
-
 def test_given_id_in_body_then_refused(api: Api) -> None:
     response = api.post(
         "/v1/customers", *SUPPORT, json=valid_body(id="cus_01J00000000000000000000000")

@@ -8,7 +8,7 @@ import string
 import pytest
 import rfc8785
 
-from audit.canonical import ENTRY_FIELDS, canonical_entry
+from audit.canonical import ENTRY_FIELDS, OPTIONAL_ENTRY_FIELDS, canonical_entry
 
 # Characters that stress escaping: controls, quotes, backslash, DEL, BMP and astral
 # code points, line/paragraph separators, lone high-plane CJK.
@@ -50,6 +50,36 @@ def test_given_random_entries_then_fast_encoder_equals_rfc8785(seed: int) -> Non
     for _ in range(50):
         entry = _entry(rng)
         assert canonical_entry(entry) == rfc8785.dumps(entry)
+
+
+def _name(rng: random.Random) -> str:
+    # Field names and entity types: ASCII identifiers, as the canonical form assumes.
+    return "".join(rng.choice(string.ascii_letters + "_") for _ in range(rng.randint(1, 16)))
+
+
+def _classification(rng: random.Random) -> dict[str, dict[str, int]]:
+    return {
+        _name(rng): {_name(rng): rng.randint(0, 2**31) for _ in range(rng.randint(0, 4))}
+        for _ in range(rng.randint(0, 3))
+    }
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_given_entries_with_classification_then_fast_encoder_equals_rfc8785(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(50):
+        entry = _entry(rng) | {"classification": _classification(rng)}
+        assert canonical_entry(entry) == rfc8785.dumps(entry)
+
+
+def test_given_no_or_null_classification_then_entry_is_hashed_as_before() -> None:
+    entry = _entry(random.Random(3))
+    before = rfc8785.dumps(entry)
+
+    assert canonical_entry(entry) == before
+    assert canonical_entry(entry | {"classification": None}) == before
+    assert canonical_entry(entry | {"classification": {"notes": {}}}) != before
+    assert OPTIONAL_ENTRY_FIELDS == ("classification",)
 
 
 def test_given_extra_keys_then_only_entry_fields_are_hashed() -> None:

@@ -68,7 +68,9 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def serving(settings: Settings, processes: int, logs: Path) -> Iterator[list[str]]:
+def serving(
+    settings: Settings, processes: int, logs: Path, env: dict[str, str] | None = None
+) -> Iterator[list[str]]:
     """Start `processes` gateways on one store, wait until all are ready, stop them after."""
     servers: list[tuple[subprocess.Popen[bytes], Path]] = []
     bases: list[str] = []
@@ -81,7 +83,7 @@ def serving(settings: Settings, processes: int, logs: Path) -> Iterator[list[str
                     [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
-                    env=server_env(settings),
+                    env=server_env(settings) | (env or {}),
                 )
             servers.append((server, log_path))
             bases.append(f"http://127.0.0.1:{port}")

@@ -362,6 +362,30 @@ def test_given_batches_then_exactly_one_audit_entry_per_batch_and_no_value_in_an
     assert len(set(imported_ids(store, report))) == 6
 
 
+def test_given_notes_imported_then_each_row_and_its_batch_entry_are_classified(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = people(5, seed=121)
+    del rows[1]["notes"]
+    path = write_jsonl(tmp_path / "customers.jsonl", rows)
+
+    report = run(store.settings, path, batch_size=10)
+
+    (entry,) = audit_entries(store, report)
+    ids = imported_ids(store, report)
+    stored = {row[0]: row[1] for row in store.sql("SELECT id, pii_classes FROM customers")}
+    classes = [None if stored[i] is None else as_json(stored[i]) for i in ids]
+    assert classes[1] is None  # no notes, nothing to classify
+    assert all(c and c["notes"] for i, c in enumerate(classes) if i != 1)
+    total: dict[str, int] = {}
+    for c in classes:
+        for entity_type, count in (c or {}).get("notes", {}).items():
+            total[entity_type] = total.get(entity_type, 0) + count
+    assert as_json(entry["classification"]) == {"notes": dict(sorted(total.items()))}
+    audit_text = json.dumps(entry, ensure_ascii=False, default=str)
+    assert not any(value in audit_text for value in values_of(rows))
+
+
 # --- reading files --------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.seed import with_demo_principals
 from masking import default_mask_for
 from policies.catalog import default_catalog
 from policies.consent import (
@@ -26,13 +27,10 @@ from policies.plan import EffectKind, PolicyEngine
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
-# The demo principals of `wardgate init --demo` (gateway/seed.py): roles and purposes.
+# The demo principals of `wardgate init --demo`: their roles and purposes.
 DEMO = {
-    "support-desk": ({"customer_service"}, {"customer_service"}),
-    "marketing-app": ({"marketing"}, {"marketing"}),
-    "analytics-job": ({"analyst"}, {"analytics"}),
-    "compliance-officer": ({"compliance"}, {"compliance_audit", "erasure"}),
-    "security-admin": ({"security_admin"}, {"policy_admin"}),
+    pid: (set(spec.roles), set(spec.purposes))
+    for pid, spec in with_demo_principals(default_policy_document()).principals.items()
 }
 
 
@@ -170,11 +168,18 @@ def test_given_support_desk_then_masked_fields_name_their_rule_and_operator() ->
     assert customer_id.outcome == "clear"
 
 
-def test_given_explicit_deny_then_it_is_the_deciding_rule() -> None:
+def test_given_free_text_shown_then_effect_is_scan_and_rule_is_the_read_grant() -> None:
     notes = explained({"customer_service"}, "customer_service").field("customers.notes")
+    assert notes.effect == "scan"
+    assert notes.outcome == "scanned"
+    assert notes.rule == rule("customer_service", "customer_service", "free_text", "read:mask")
+
+
+def test_given_explicit_deny_then_it_is_the_deciding_rule() -> None:
+    notes = explained({"analyst"}, "analytics").field("customers.notes")
     assert notes.effect == "deny"
     assert notes.outcome == "withheld:denied"
-    assert notes.rule == rule("customer_service", "customer_service", "free_text", "*", "deny")
+    assert notes.rule == rule("analyst", "analytics", "free_text", "*", "deny")
     assert notes.reason.startswith("denied by rule")
 
     id_number = explained({"marketing"}, "marketing").field("customers.id_number")

@@ -162,14 +162,14 @@ def test_given_one_role_with_several_allows_then_most_permissive_wins() -> None:
 
 
 def test_given_rule_on_one_field_then_other_fields_of_its_category_stay_denied() -> None:
-    plan = engine([["agent", "support", "customers.notes", "read:clear"]]).plan(
+    plan = engine([["agent", "support", "customers.address", "read:clear"]]).plan(
         {"agent"}, "support"
     )
 
-    assert decision(plan, "customers.notes").kind is EffectKind.CLEAR
-    assert decision(plan, "interactions.summary").kind is EffectKind.DENY
+    assert decision(plan, "customers.address").kind is EffectKind.CLEAR
+    assert decision(plan, "orders.delivery_address").kind is EffectKind.DENY
     assert [name for name, kind in kinds(plan).items() if kind is not EffectKind.DENY] == [
-        "customers.notes"
+        "customers.address"
     ]
 
 
@@ -189,7 +189,8 @@ def test_given_field_deny_and_category_allow_then_only_that_field_is_denied() ->
     ).plan({"agent"}, "support")
 
     assert decision(plan, "customers.notes").kind is EffectKind.DENY
-    assert decision(plan, "interactions.summary").kind is EffectKind.CLEAR
+    # Free text is never shown as stored: allowed means scanned.
+    assert decision(plan, "interactions.summary").kind is EffectKind.SCAN
 
 
 # --- masking operators ------------------------------------------------------------------
@@ -384,7 +385,8 @@ def test_given_read_rule_only_then_nothing_is_writable() -> None:
     plan = engine([["agent", "support", "*", "read:clear"]]).plan({"agent"}, "support")
 
     assert all(not policy.writable for policy in plan.entities.values())
-    assert set(kinds(plan).values()) == {EffectKind.CLEAR}
+    # Everything is shown: as stored, or (free text) scanned.
+    assert set(kinds(plan).values()) == {EffectKind.CLEAR, EffectKind.SCAN}
 
 
 def test_given_write_allow_and_deny_on_a_field_then_it_is_not_writable() -> None:
@@ -494,15 +496,15 @@ def default_engine() -> PolicyEngine:
     return PolicyEngine(default_policy_document(), default_catalog(), version=1)
 
 
-def test_given_default_policy_then_customer_service_sees_phone_masked_notes_denied(
+def test_given_default_policy_then_customer_service_sees_phone_masked_notes_scanned(
     default_engine: PolicyEngine,
 ) -> None:
     plan = default_engine.plan({"customer_service"}, "customer_service")
 
     phone = decision(plan, "customers.phone")
     assert (phone.kind, phone.operator) == (EffectKind.MASK, None)
-    assert decision(plan, "customers.notes").kind is EffectKind.DENY
-    assert decision(plan, "interactions.summary").kind is EffectKind.DENY
+    assert decision(plan, "customers.notes").kind is EffectKind.SCAN
+    assert decision(plan, "interactions.summary").kind is EffectKind.SCAN
     assert decision(plan, "customers.id").kind is EffectKind.CLEAR
     assert decision(plan, "customers.tier").kind is EffectKind.CLEAR
     assert plan.entities["customers"].writable == {
@@ -515,9 +517,10 @@ def test_given_default_policy_then_customer_service_sees_phone_masked_notes_deni
         "birth_date",
         "region",
         "tier",
+        "notes",
     }
-    # The desk records consents taken on the phone; no other API right.
-    assert plan.api_rights == frozenset({"consent:write"})
+    # The desk records consents taken on the phone and checks texts for PII.
+    assert plan.api_rights == frozenset({"consent:write", "scan"})
 
 
 def test_given_default_policy_then_marketing_is_denied_identity_documents_and_accounts(
@@ -556,7 +559,7 @@ def test_given_default_policy_then_role_outside_its_purpose_gets_nothing(
 @pytest.mark.parametrize(
     ("role", "purpose", "rights"),
     [
-        ("compliance", "compliance_audit", {"audit:read"}),
+        ("compliance", "compliance_audit", {"audit:read", "scan"}),
         ("security_admin", "policy_admin", {"policy:admin"}),
     ],
 )

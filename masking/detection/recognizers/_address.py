@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from masking.detection._text import HAN
+from masking.detection._text import HAN, trie_regex
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
 
 __all__ = ["AddressRecognizer"]
@@ -29,34 +29,38 @@ _LEADS = (
     "地址 住址 收货地址 地点 住在 家住 居住 寄往 寄到 寄至 寄送 送往 送到 送至 发往 发到 改送 改到 改为 "
     "位于 来自 迁至 搬到 搬至 户籍 籍贯 住 在 到 至 往 于 为 是"
 ).split()
+_MARKER = re.compile("[省市区县旗盟州]|地区")
 _NAME = f"(?:(?![省市区县旗盟]){'[' + HAN + ']'})"
 _CITY = f"{_NAME}{{2,7}}?(?:市|自治州|地区|盟)"
 _DISTRICT = f"(?:{_NAME}{{1,8}}?(?:自治县|区|县|旗|市))"
-
-
-def _alternation(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-
-
-_LEAD_LOOKBEHIND = "|".join(f"(?<={re.escape(w)})" for w in _LEADS)
-# A prefecture or county name starts at a word start, and not with a lead word itself
-# ("地址杭州市" is 地址 + 杭州市; the rare names starting with one, like 来宾市, are lost).
-_START = f"(?:(?<![{HAN}])|{_LEAD_LOOKBEHIND})(?!{_alternation(_LEADS)})"
-_PREFIX = re.compile(
-    f"(?:中华人民共和国|中国)?(?P<province>{_alternation(_PROVINCES)})(?:{_CITY})?(?:{_DISTRICT})?"
-    f"|{_START}(?:{_CITY})(?:{_DISTRICT})?"
-    f"|{_START}{_DISTRICT}"
+_MAX_NAME = 10  # longest name before the first level marker that we look back over
+_CHAIN = re.compile(
+    f"(?:中华人民共和国|中国)?(?P<province>{trie_regex(_PROVINCES)})?(?:{_CITY})?(?:{_DISTRICT})?"
 )
+_PROVINCE_AT = re.compile(f"(?:中华人民共和国|中国)?{trie_regex(_PROVINCES)}")
+_LEAD_AT = re.compile(trie_regex(_LEADS))
+_LEAD_BEFORE = re.compile(f"(?:{trie_regex(_LEADS)})$")
+_HAN_CHAR = re.compile(f"[{HAN}]")
 _TAIL_CHAR = re.compile(f"[{HAN}0-9A-Za-z#\\-]")
+# Words that end an address when notes run on without punctuation ("...1102室客户要求").
+# Only words, no single characters: 和/交/放 also start street names (和平路, 交通路).
 _TAIL_STOP = re.compile(
-    "联系|电话|手机|收件|收货|收$|收[，。,.]|附近|旁边|对面|门口|楼下|的|和|及|或|请|已|需|要|转|给|交|放"
+    trie_regex(
+        "联系 电话 手机 座机 收件 收货 附近 旁边 对面 门口 楼下 客户 用户 先生 女士 卡号 身份 证件 "
+        "订单 询问 咨询 要求 通知 投诉 反映 登记 办理 预约 提供 备注 已经 已通知 已发 已安排 已完成 "
+        "请 的".split()
+    )
+    + "|收$|收[，。,.]"
 )
-_UNIT = re.compile("[号室栋幢座楼层元弄村组路街道巷里苑园城厦院场镇乡户期门府庄湾居寓邸宅舍]")
+_UNIT = re.compile("[号室栋幢座楼层元弄村组路街道巷里苑园城厦院场镇乡期门府庄湾居寓邸宅舍]")
 _STREET_LEVEL = re.compile(
     "路|街|道|巷|弄|胡同|村|号|栋|幢|座|室|楼|单元|小区|苑|园|大厦|广场|镇|乡"
 )
 _ROOM = re.compile("[0-9A-Za-z-]{1,5}(?![0-9A-Za-z])")
 _MAX_TAIL = 40
+# After "105号" a new Han run starts, but 号丽景小区 is no district: unit words do not
+# start a place name.
+_NOT_A_NAME_START = frozenset("号室栋幢座楼层单元弄组期")
 _FULL_SCORE = 0.85
 _PARTIAL_SCORE = 0.6
 
@@ -72,22 +76,29 @@ class AddressRecognizer(WardgateRecognizer):
         "住",
         "户籍",
         "address",
-        "ship to",
+        "ship",
         "deliver",
     )
 
     def find(self, text: str) -> Iterator[Finding]:
+        # Driven by the level markers (省/市/区/县...): the address prefix ends at one,
+        # so only the few characters before each marker are candidate starts.
         position = 0
-        while True:
-            match = _PREFIX.search(text, position)
-            if match is None:
-                return
-            end = self._street_end(text, match.end())
-            if end is None:
-                position = match.start() + 1
+        for marker in _MARKER.finditer(text):
+            at = marker.start()
+            if at < position or not _UNIT.search(text, at + 1, at + 1 + _MAX_TAIL):
                 continue
-            score = _FULL_SCORE if match["province"] else _PARTIAL_SCORE
-            yield Finding(match.start(), end, score)
+            start = _prefix_start(text, at, position)
+            if start is None:
+                continue
+            chain = _CHAIN.match(text, start)
+            if chain is None or chain.end() <= at:
+                continue
+            end = self._street_end(text, chain.end())
+            if end is None:
+                continue
+            score = _FULL_SCORE if chain["province"] else _PARTIAL_SCORE
+            yield Finding(start, end, score)
             position = end
 
     @staticmethod
@@ -104,3 +115,28 @@ class AddressRecognizer(WardgateRecognizer):
         if room is not None and room.end() == end:
             return room.end()
         return last_unit
+
+
+def _prefix_start(text: str, marker: int, floor: int) -> int | None:
+    """Where the address holding the level marker at `marker` starts, if anywhere.
+
+    The name before the marker runs back over Han characters; it starts at a
+    province-level name, else right after the nearest lead word (地址, 寄到, 住在...),
+    else at the start of the Han run, unless that run starts with a lead word.
+    """
+    lo = max(floor, marker - _MAX_NAME)
+    run = marker
+    while run > lo and _HAN_CHAR.match(text, run - 1):
+        run -= 1
+    if run == marker:
+        return None
+    for start in range(run, marker):
+        if _PROVINCE_AT.match(text, start):
+            return start
+    for start in range(marker - 1, run, -1):
+        if _LEAD_BEFORE.search(text, max(run, start - 4), start):
+            return start
+    run_is_word_start = run == 0 or not _HAN_CHAR.match(text, run - 1)
+    if run_is_word_start and not _LEAD_AT.match(text, run) and text[run] not in _NOT_A_NAME_START:
+        return run
+    return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from stdnum import luhn
-from stdnum.cn import ric
 
 from masking.detection.recognizers._base import RegexRecognizer, labelled_as_other_number
+from masking.detection.recognizers._resident_id import looks_like_resident_id
 
 __all__ = ["BankCardRecognizer"]
 
@@ -50,8 +50,9 @@ class BankCardRecognizer(RegexRecognizer):
         digits = _NON_DIGIT.sub("", text[start:end])
         if not 15 <= len(digits) <= 19 or not luhn.is_valid(digits):
             return None
-        # An 18-digit resident ID passes Luhn one time in ten; it is an ID.
-        if len(digits) == 18 and ric.is_valid(digits):
+        # An 18-digit resident ID passes Luhn one time in ten; it is an ID, and so is a
+        # mistyped one (known area, real birth date, wrong check digit).
+        if looks_like_resident_id(digits):
             return None
         if labelled_as_other_number(text, start):
             return None

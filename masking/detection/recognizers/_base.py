@@ -39,7 +39,12 @@ class Finding:
 
 
 class WardgateRecognizer(LocalRecognizer):
-    """One entity type, context words, and a typed `find`."""
+    """One entity type, context words, and a typed `find`.
+
+    Context words are single words: presidio compares them with one token's lemma at a
+    time ("credit code" would never match the tokens "credit", "code"). Chinese
+    context words match inside a Han run, which is one token.
+    """
 
     ENTITY: ClassVar[str]
     CONTEXT: ClassVar[tuple[str, ...]] = ()

@@ -17,7 +17,7 @@ class EmailRecognizer(RegexRecognizer):
     """
 
     ENTITY = "EMAIL_ADDRESS"
-    CONTEXT = ("邮箱", "邮件", "电子邮件", "email", "e-mail", "mail")
+    CONTEXT = ("邮箱", "邮件", "电子邮件", "email", "mail")
     PATTERN = re.compile(
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
         r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"

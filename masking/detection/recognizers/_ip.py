@@ -10,7 +10,9 @@ from masking.detection.recognizers._base import RegexRecognizer, labelled_as
 __all__ = ["IpAddressRecognizer"]
 
 # "版本1.2.3.4", "v2.10.0.1": dotted version numbers that happen to be valid IPv4.
-_VERSION_LABEL = re.compile(r"(?:版本号?|version|ver\.?|v)\s*[:：]?\s*$", re.IGNORECASE)
+_VERSION_LABEL = re.compile(
+    r"(?:版本号?|(?<![A-Za-z])(?:version|ver\.?|v))\s*[:：]?\s*$", re.IGNORECASE
+)
 
 
 class IpAddressRecognizer(RegexRecognizer):

@@ -20,10 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import jieba.posseg
-
+from masking.detection._jieba import dictionary_tag, tag_words
 from masking.detection._surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
-from masking.detection._text import HAN, SEPARATOR
+from masking.detection._text import HAN, trie_regex
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
 
 __all__ = ["ChinesePersonRecognizer"]
@@ -41,7 +40,7 @@ _LABELS = (
 _LEADS = (
     "与 和 跟 同 给 向 对 请 让 叫 由 被 把 将 为 是 帮 替 据 经 等 及 或 和 问 找 "
     "联系 通知 告知 转告 回复 回访 致电 回电 拨打 电话 来电 提醒 邀请 安排 转给 交给 陪同 核实 "
-    "确认 询问 答复 约 由于 向其 代 ："
+    "确认 询问 答复 约 由于 向其 代 称 ： 今天 昨天 明天 今日 当天 刚才 随后 上午 下午 晚上"
 ).split()
 _HONORIFICS = (
     "先生 女士 小姐 老师 经理 总监 主任 主管 师傅 阿姨 叔叔 大爷 大妈 同学 医生 大夫 护士 律师 "
@@ -53,7 +52,8 @@ _FOLLOWERS = (
     "需要 办理 申请 提出 提供 登记 预约 签收 下单 购买 退货 退款 换货 收到 本人 的 已 未 不 没 在 于 "
     "是 和 与 及 也 都 对 今天 明天 昨天 上午 下午 晚上 电话 手机 身份证 邮箱 地址 来 去 到 将 会 要 "
     "想 于 为 因 从 把 被 通过 再次 多次 一直 目前 现在 此前 之前 今日 近日 等 处 家 名下 账户 "
-    "联系 表态 认为 指出 留言 留下 发来 打来 回复 答应 承诺 请求 "
+    "联系 表态 认为 指出 留言 留下 发来 打来 回复 答应 承诺 请求 核实 核对 沟通 协商 见面 面谈 签字 "
+    "签名 付款 支付 取件 取货 "
 ).split()
 
 _STOP_GIVEN = frozenset(
@@ -62,23 +62,21 @@ _STOP_GIVEN = frozenset(
     "如虽时后前上下中内外里间年月日天点分秒元块钱次件位名码反映表示要求投诉咨询询问办理申请登记确认"
     "已收到处理核实回访致电来电联系"
 )
-_SURNAME_AT = re.compile(
-    "(?=(" + "|".join(sorted(COMPOUND_SURNAMES, key=len, reverse=True)) + "|["
-    + "".join(sorted(SINGLE_SURNAMES)) + "]))"
-)
+_LONGEST_COMPOUND = max(len(surname) for surname in COMPOUND_SURNAMES)
+# Where a name may start: after a label (with an optional colon), after a lead word,
+# or at the start of a run of Han characters. Scanned once per text, factored by
+# prefix, so the cost does not grow with the word lists.
+_LABEL_ENDS = re.compile(f"(?=((?:{trie_regex(_LABELS)})[:：是为叫]?[ \\t]?))")
+_LEAD_ENDS = re.compile(f"(?=({trie_regex(_LEADS)}))")
+_RUN_STARTS = re.compile(f"(?<![{HAN}])[{HAN}]")
+_HONORIFIC_AFTER = re.compile(trie_regex(_HONORIFICS))
+_FOLLOWER_AFTER = re.compile(trie_regex(_FOLLOWERS))
+_CLAUSE = 8  # Han characters of clause on each side given to the tagger
 
-
-def _alternation(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-
-
-_LABEL_BEFORE = re.compile(f"(?:{_alternation(_LABELS)})[:：是为叫]?\\s?$")
-_LEAD_BEFORE = re.compile(f"(?:{_alternation(_LEADS)})$")
-_HONORIFIC_AFTER = re.compile(f"(?:{_alternation(_HONORIFICS)})")
-_FOLLOWER_AFTER = re.compile(f"(?:{_alternation(_FOLLOWERS)})")
-_LOOKBACK = 8
-_CLAUSE = 12  # characters of clause on each side given to the tagger
-
+# jieba tags of dictionary words that are no names even after a label or before an
+# honorific: verbs, adjectives, adverbs, prepositions, conjunctions, particles,
+# pronouns, numerals, measure words, locatives, time words.
+_NOT_NAME_TAGS = frozenset("v vn vd a ad an d p c u r m q f t".split())
 _LABEL_SCORE = 0.85
 _TAGGED_SCORE = 0.75
 
@@ -87,28 +85,40 @@ def _is_han(text: str, index: int) -> bool:
     return 0 <= index < len(text) and _HAN_CHAR.match(text, index) is not None
 
 
+def _surname_at(text: str, start: int) -> str | None:
+    for length in range(_LONGEST_COMPOUND, 1, -1):
+        if text[start : start + length] in COMPOUND_SURNAMES:
+            return text[start : start + length]
+    single = text[start : start + 1]  # empty at the end of the text
+    return single if single in SINGLE_SURNAMES else None
+
+
 class ChinesePersonRecognizer(WardgateRecognizer):
     ENTITY = "PERSON"
     CONTEXT = (*_LABELS, *_HONORIFICS)
 
     def find(self, text: str) -> Iterator[Finding]:
+        labels = {m.start() + len(m[1]) for m in _LABEL_ENDS.finditer(text)}
+        leads = {m.start() + len(m[1]) for m in _LEAD_ENDS.finditer(text)}
+        edges = {m.start() for m in _RUN_STARTS.finditer(text)}
         taken_until = 0
-        for match in _SURNAME_AT.finditer(text):
-            start = match.start()
+        for start in sorted(labels | leads | edges):
             if start < taken_until:
                 continue
-            finding = self._candidate(text, start, match.group(1))
+            surname = _surname_at(text, start)
+            if surname is None:
+                continue
+            left = "label" if start in labels else "lead" if start in leads else "edge"
+            finding = self._candidate(text, start, surname, left)
             if finding is not None:
                 taken_until = finding.end
                 yield finding
 
-    def _candidate(self, text: str, start: int, surname: str) -> Finding | None:
-        left = self._left_evidence(text, start)
-        if left is None:
-            return None
+    def _candidate(self, text: str, start: int, surname: str, left: str) -> Finding | None:
         after_surname = start + len(surname)
         if _HONORIFIC_AFTER.match(text, after_surname):
             return Finding(start, after_surname, _LABEL_SCORE, context_applied=True)
+        tagged: list[int] = []
         for given in (2, 1):
             end = after_surname + given
             if not self._given_ok(text, after_surname, end):
@@ -117,24 +127,14 @@ class ChinesePersonRecognizer(WardgateRecognizer):
             if right is None:
                 continue
             if left == "label" or right == "honorific":
+                if dictionary_tag(text[start:end]) in _NOT_NAME_TAGS:
+                    continue  # 安装师傅 is an installer, not Mr. 安装
                 return Finding(start, end, _LABEL_SCORE, context_applied=True)
-            if self._tagged_as_name(text, start, end):
+            tagged.append(end)
+        if tagged:
+            end = _tagged_as_name(text, start, tagged)
+            if end is not None:
                 return Finding(start, end, _TAGGED_SCORE, context_applied=True)
-        return None
-
-    @staticmethod
-    def _left_evidence(text: str, start: int) -> str | None:
-        if start == 0 or not _is_han(text, start - 1):
-            if start > 0 and text[start - 1] in ":：":
-                head = max(0, start - _LOOKBACK)
-                if _LABEL_BEFORE.search(text, head, start):
-                    return "label"
-            return "edge"
-        head = max(0, start - _LOOKBACK)
-        if _LABEL_BEFORE.search(text, head, start):
-            return "label"
-        if _LEAD_BEFORE.search(text, head, start):
-            return "lead"
         return None
 
     @staticmethod
@@ -153,33 +153,28 @@ class ChinesePersonRecognizer(WardgateRecognizer):
             return "follower"
         return None
 
-    @staticmethod
-    def _tagged_as_name(text: str, start: int, end: int) -> bool:
-        """jieba's tagger, on the clause around the candidate, puts word boundaries at
-        both ends of it and tags a word inside it as a person name."""
-        lo = max(0, start - _CLAUSE)
-        hi = min(len(text), end + _CLAUSE)
-        clause = text[lo:hi]
-        # The clause stays inside one text: cut at the batch separator.
-        cut = clause.rfind(SEPARATOR, 0, start - lo)
-        offset = lo + cut + 1
-        clause = clause[cut + 1 :]
-        stop = clause.find(SEPARATOR)
-        if stop >= 0:
-            clause = clause[:stop]
-        position = offset
-        inside_name = False
-        starts_aligned = False
-        for pair in jieba.posseg.cut(clause, HMM=True):
-            word, flag = pair.word, pair.flag
-            word_end = position + len(word)
-            if position == start:
-                starts_aligned = True
-            if starts_aligned and start <= position < end and flag.startswith("nr"):
-                inside_name = True
-            if word_end == end:
-                return starts_aligned and inside_name
-            if word_end > end:
-                return False
-            position = word_end
-        return False
+
+def _tagged_as_name(text: str, start: int, ends: list[int]) -> int | None:
+    """The first of `ends` such that jieba, segmenting the Han clause around the
+    candidate, puts word boundaries at `start` and at that end, and between them
+    either tags a word as a person name (nr, nrfg, nrt) or finds no dictionary word
+    at all (every character a word of its own: the usual shape of a name jieba does
+    not know, "钱/佳")."""
+    lo = start
+    while lo > max(0, start - _CLAUSE) and _is_han(text, lo - 1):
+        lo -= 1
+    hi = max(ends)
+    while hi < min(len(text), max(ends) + _CLAUSE) and _is_han(text, hi):
+        hi += 1
+    words = [(lo + a, lo + b, tag) for a, b, tag in tag_words(text[lo:hi])]
+    if not any(word_start == start for word_start, _, _ in words):
+        return None
+    for end in ends:
+        inside = [(a, b, tag) for a, b, tag in words if start <= a < end]
+        if not inside or inside[-1][1] != end:
+            continue
+        if any(tag.startswith("nr") for _, _, tag in inside):
+            return end
+        if len(inside) > 1 and all(b - a == 1 for a, b, _ in inside):
+            return end
+    return None

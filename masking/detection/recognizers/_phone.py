@@ -36,14 +36,18 @@ _FIXED_TYPES = frozenset(
 
 
 def _cn_number_type(national: str) -> int | None:
-    """phonenumbers' type of a national CN number, or None if it is not valid."""
-    try:
-        parsed = phonenumbers.parse(national, "CN")
-    except phonenumbers.NumberParseException:
+    """phonenumbers' type of a national CN number (mobile 1..., landline 0...), or None
+    if phonenumbers does not hold it valid for region CN.
+
+    The number is built directly rather than through `phonenumbers.parse`, which costs
+    twice as much and only strips the trunk prefix 0 here (the callers pass digits).
+    """
+    if not national.isdigit() or national.startswith("00"):
         return None
-    if not phonenumbers.is_valid_number_for_region(parsed, "CN"):
+    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
+    if not phonenumbers.is_valid_number_for_region(number, "CN"):
         return None
-    return int(phonenumbers.number_type(parsed))
+    return int(phonenumbers.number_type(number))
 
 
 def _national_digits(value: str) -> str:

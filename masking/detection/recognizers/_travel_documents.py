@@ -45,8 +45,8 @@ class HkMacauPermitRecognizer(_DocumentRecognizer):
         "通行证",
         "香港居民",
         "澳门居民",
-        "home return",
-        "mainland travel permit",
+        "return",
+        "permit",
     )
     PATTERN = re.compile(r"(?<![0-9A-Za-z])[HM]\d{8}(?:\d{2})?(?![0-9A-Za-z])")
 
@@ -62,9 +62,9 @@ class ExitEntryPermitRecognizer(_DocumentRecognizer):
         "往来港澳",
         "往来台湾",
         "赴台",
-        "exit-entry",
-        "exit entry",
-        "two-way permit",
+        "exit",
+        "entry",
+        "two-way",
         "permit",
     )
     PATTERN = re.compile(rf"(?<![0-9A-Za-z])(?:C[{_LETTER}0-9]\d{{7}}|L\d{{8}})(?![0-9A-Za-z])")

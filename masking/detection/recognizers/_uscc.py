@@ -7,8 +7,9 @@ import re
 from stdnum.cn import uscc
 
 from masking.detection.recognizers._base import RegexRecognizer, labelled_as_other_number
+from masking.detection.recognizers._resident_id import known_area
 
-__all__ = ["UsccRecognizer", "is_valid_uscc"]
+__all__ = ["UsccRecognizer", "is_valid_uscc", "plausible_uscc"]
 
 # GB 32100 leaves out I, O, Z, S and V so they are not misread.
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -28,6 +29,12 @@ def is_valid_uscc(code: str) -> bool:
     if code[0] not in "123456789ANY" or not code[1:8].isdigit():
         return False
     return bool(uscc.calc_check_digit(code) == code[17])
+
+
+def plausible_uscc(code: str) -> bool:
+    """`is_valid_uscc`, and characters 3-8 name a GB/T 2260 administrative division
+    (the registering authority's), as every issued code's do."""
+    return is_valid_uscc(code) and known_area(code[2:8])
 
 
 def has_valid_org_code(code: str) -> bool:
@@ -55,10 +62,11 @@ class UsccRecognizer(RegexRecognizer):
         "注册号",
         "企业",
         "公司",
-        "credit code",
+        "credit",
         "uscc",
-        "tax id",
-        "business license",
+        "tax",
+        "license",
+        "registration",
     )
     PATTERN = re.compile(
         r"(?<![0-9A-Za-z])[1-9ANY]\d{7}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])"
@@ -66,6 +74,6 @@ class UsccRecognizer(RegexRecognizer):
 
     def score(self, text: str, match: re.Match[str], start: int, end: int) -> float | None:
         code = text[start:end]
-        if not is_valid_uscc(code) or labelled_as_other_number(text, start):
+        if not plausible_uscc(code) or labelled_as_other_number(text, start):
             return None
         return 0.85 if has_valid_org_code(code) else 0.3

@@ -10,7 +10,8 @@ __all__ = ["VehiclePlateRecognizer"]
 
 # One-character abbreviations of the 31 mainland provincial divisions.
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_LETTER = "A-HJ-NP-Z"  # plates skip I and O
+_LETTER = "A-HJ-NP-Z"  # serials skip I and O
+_OFFICE = "A-HJ-Z"  # the issuing-office letter skips I; O marks police vehicles
 _MAX_SERIAL_LETTERS = 2
 
 
@@ -22,7 +23,7 @@ class VehiclePlateRecognizer(RegexRecognizer):
     ENTITY = "CN_VEHICLE_PLATE"
     CONTEXT = ("车牌", "车辆", "车号", "牌照", "号牌", "开车", "停车", "plate", "vehicle", "car")
     PATTERN = re.compile(
-        rf"(?<![0-9A-Za-z])[{_PROVINCES}][{_LETTER}][·• ]?"
+        rf"(?<![0-9A-Za-z])[{_PROVINCES}][{_OFFICE}][·• ]?"
         rf"(?:(?P<nev>[DF][{_LETTER}0-9]\d{{4}}|\d{{5}}[DF])|(?P<serial>[{_LETTER}0-9]{{5}}))"
         r"[挂学警港澳]?(?![0-9A-Za-z])"
     )

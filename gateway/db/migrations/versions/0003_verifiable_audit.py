@@ -35,8 +35,12 @@ branch_labels = None
 depends_on = None
 
 
+# Columns the table had before this revision (later revisions add more).
+_LATER_COLUMNS = frozenset({"leaf_hash", "classification"})
+
+
 def _existing_entries(bind: sa.Connection) -> list[dict[str, object]]:
-    columns = [c for c in audit_events.c if c.name != "leaf_hash"]
+    columns = [c for c in audit_events.c if c.name not in _LATER_COLUMNS]
     rows = bind.execute(sa.select(*columns).order_by(audit_events.c.seq)).all()
     return [dict(row._mapping) for row in rows]
 

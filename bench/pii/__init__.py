@@ -1,0 +1,2 @@
+"""PII detection benchmark: accuracy on a labelled synthetic corpus, and throughput
+(`python -m bench.pii`)."""

@@ -1,0 +1,60 @@
+"""Step 6 for free text: every shown `scan_pii` value of a page is scanned in one batch
+and rewritten per the caller's text plan, after decryption and consent.
+
+Only values about to be shown are scanned (a withheld field was already dropped from its
+row). Each record also withholds, inside its text, the categories its consent decision
+withholds (`consent_gate.split_reasons`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, MutableMapping, Sequence
+
+from gateway.pipeline.call import GovernedCall
+from gateway.pipeline.text_plan import ScannedText
+from masking.detection import DetectedEntity
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+async def scan_rows(
+    call: GovernedCall,
+    entity: str,
+    rows: Sequence[MutableMapping[str, object]],
+    withheld: Sequence[Collection[str]] | None = None,
+    known: Mapping[tuple[int, str], Sequence[DetectedEntity]] | None = None,
+) -> None:
+    """Rewrite, in place, the shown free text of `rows`; `withheld[i]` names the
+    categories row i withholds on top of the plan. `known` holds entities already
+    detected in a value, by (row index, field): a write's response reuses the
+    detection its classification made."""
+    view = call.view(entity)
+    if not view.scanned or not rows:
+        return
+    known = known or {}
+    texts: list[str] = []
+    places: list[tuple[int, str]] = []
+    ready: list[tuple[int, str, str, Sequence[DetectedEntity]]] = []
+    for index, row in enumerate(rows):
+        for name in view.scanned:
+            value = row.get(name)
+            if value is None:
+                continue
+            text = value if isinstance(value, str) else str(value)
+            if (index, name) in known:
+                ready.append((index, name, text, known[index, name]))
+            elif text:
+                texts.append(text)
+                places.append((index, name))
+            else:
+                row[name] = ScannedText("")
+    found = await call.state.scanner.detect(texts)
+    ready.extend(
+        (index, name, text, entities)
+        for (index, name), text, entities in zip(places, texts, found, strict=True)
+    )
+    plan = call.plan.text
+    for index, name, text, entities in ready:
+        rows[index][name] = plan.rewrite(
+            text, entities, withheld[index] if withheld is not None else _NOTHING
+        )

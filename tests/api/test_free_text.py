@@ -1,0 +1,256 @@
+"""Free text through the API: notes scanned on read per caller, classified on write."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+from structlog.testing import capture_logs
+from ulid import ULID
+
+from gateway.db.engine import create_database
+from gateway.db.schema import store_tables
+from gateway.state import open_protector
+from masking import default_registry
+from tests.api.synthetic_values import bank_card, resident_id
+from tests.api.test_consent_enforcement import MARKETING, grant
+from tests.api.test_writes import SUPPORT, valid_body
+from tests.conftest import Api, Store
+
+PHONE = "13912345678"
+NAME = "王建国"
+EMAIL = "wang.jianguo@example.com"
+COMPLIANCE = ("compliance-officer", "compliance_audit")
+
+
+def mask(operator: str, value: str) -> str:
+    return default_registry().bind(operator)(value)
+
+
+def note_with_pii(id_number: str) -> str:
+    return f"客户{NAME}来电，手机{PHONE}，身份证{id_number}，邮箱{EMAIL}，需回电。"
+
+
+def create(api: Api, **fields: Any) -> dict[str, Any]:
+    response = api.post("/v1/customers", *SUPPORT, json=valid_body(**fields))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def as_json(value: object) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def add_interaction(store: Store, customer_id: str, summary: str) -> None:
+    """An interaction stored as the demo seeding stores them (no API writes them)."""
+
+    async def run() -> None:
+        db = create_database(store.settings)
+        try:
+            protector = await open_protector(store.settings, db)
+            key = await protector.keystore.current_key(customer_id)
+            record_id = f"int_{ULID()}"
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+            row = {
+                "id": record_id,
+                "customer_id": customer_id,
+                "channel": "phone",
+                "occurred_at": now,
+                "summary": summary,
+                "satisfaction": 4,
+            }
+            stored = protector.protect("interactions", row, record_id, key)
+            async with db.writer.begin() as conn:
+                await conn.execute(
+                    insert(store_tables()["interactions"]),
+                    stored | {"created_at": now, "updated_at": now},
+                )
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+# --- the done-when: one note, two callers, no value in any log ------------------------
+
+
+def test_given_same_note_then_desk_and_marketing_see_its_pii_masked_differently(
+    api: Api, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    birth = dt.date(1985, 6, 1)
+    id_number = resident_id(birth)
+    values = (PHONE, id_number, EMAIL, NAME)
+    caplog.set_level(logging.DEBUG)
+    capsys.readouterr()
+    with capture_logs() as structured:
+        created = create(
+            api,
+            phone=PHONE,
+            id_number=id_number,
+            birth_date=birth.isoformat(),
+            notes=note_with_pii(id_number),
+        )
+        customer_id = created["data"]["id"]
+        desk_consent = grant(
+            api, customer_id, SUPPORT, purpose="customer_service", separate=["sensitive"]
+        )
+        assert desk_consent.status_code == 201, desk_consent.text
+        assert grant(api, customer_id, MARKETING, purpose="marketing").status_code == 201
+        desk = api.get(f"/v1/customers/{customer_id}", *SUPPORT).json()
+        marketing = api.get(f"/v1/customers/{customer_id}", *MARKETING).json()
+
+    desk_note, marketing_note = desk["data"]["notes"], marketing["data"]["notes"]
+    masked_phone = mask("mobile", PHONE)
+    assert desk_note == (
+        f"客户{mask('person_name', NAME)}来电，手机{masked_phone}，"
+        f"身份证{mask('resident_id', id_number)}，邮箱{mask('email', EMAIL)}，需回电。"
+    )
+    # Marketing may not see ID numbers at all (outside its purpose): removed, type named.
+    assert marketing_note == (
+        f"客户{mask('person_name', NAME)}来电，手机{masked_phone}，"
+        f"身份证[CN_RESIDENT_ID]，邮箱{mask('email', EMAIL)}，需回电。"
+    )
+    assert desk_note != marketing_note
+    # A role that sees phones masked sees the phone in a note masked the same way.
+    for body in (desk, marketing):
+        assert body["data"]["phone"] == masked_phone
+        assert body["governance"]["fields"]["notes"] == "scanned"
+    assert not any(value in desk_note or value in marketing_note for value in values)
+
+    structured_text = json.dumps(structured, ensure_ascii=False, default=str)
+    stdlib_text = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")
+    captured = capsys.readouterr()
+    everything = "\n".join([structured_text, stdlib_text, captured.out, captured.err])
+    assert structured, "the session was logged"
+    assert [value for value in values if value in everything] == []
+
+
+# --- consent inside text ------------------------------------------------------------------
+
+
+def test_given_no_separate_consent_then_sensitive_data_is_removed_from_notes(api: Api) -> None:
+    id_number, card = resident_id(dt.date(1986, 2, 3)), bank_card()
+    note = f"证件号{id_number}，退款至银行卡{card}，手机{PHONE}。"
+    customer_id = create(api, notes=note)["data"]["id"]
+    path = f"/v1/customers/{customer_id}"
+
+    before = api.get(path, *SUPPORT).json()
+    assert before["governance"]["fields"]["id_number"] == "withheld:no_separate_consent"
+    assert before["data"]["notes"] == (
+        f"证件号[CN_RESIDENT_ID]，退款至银行卡[BANK_CARD]，手机{mask('mobile', PHONE)}。"
+    )
+
+    grant(api, customer_id, SUPPORT, purpose="customer_service", separate=["sensitive"])
+    after = api.get(path, *SUPPORT).json()
+    assert after["data"]["notes"] == (
+        f"证件号{mask('resident_id', id_number)}，退款至银行卡{mask('bank_card', card)}，"
+        f"手机{mask('mobile', PHONE)}。"
+    )
+
+
+def test_given_interaction_summary_then_consent_reaches_it_too(api: Api) -> None:
+    """Interactions have no id_number column: the summary's ID number needs the separate
+    consent a sensitive field would, all the same."""
+    id_number = resident_id(dt.date(1991, 8, 8))
+    customer_id = create(api)["data"]["id"]
+    add_interaction(api.store, customer_id, f"核对身份证号{id_number}后重置密码。")
+    path = f"/v1/customers/{customer_id}/interactions"
+
+    (before,) = api.get(path, *SUPPORT).json()["data"]
+    assert before["summary"] == "核对身份证号[CN_RESIDENT_ID]后重置密码。"
+
+    grant(api, customer_id, SUPPORT, purpose="customer_service", separate=["sensitive"])
+    (after,) = api.get(path, *SUPPORT).json()["data"]
+    assert after["summary"] == f"核对身份证号{mask('resident_id', id_number)}后重置密码。"
+
+
+def test_given_analytics_then_notes_stay_withheld(api: Api) -> None:
+    customer_id = api.store.consented("analytics")[0]
+    body = api.get(f"/v1/customers/{customer_id}", "analytics-job", "analytics").json()
+    assert "notes" not in body["data"]
+    assert body["governance"]["fields"]["notes"] == "withheld:denied"
+
+
+# --- writes: classification stored and audited ----------------------------------------
+
+
+def test_given_note_written_then_types_and_counts_stored_and_audited(api: Api) -> None:
+    id_number = resident_id(dt.date(1988, 1, 9))
+    created = create(api, notes=note_with_pii(id_number) + f"备用电话{PHONE}。")
+    customer_id, seq = created["data"]["id"], created["governance"]["audit_id"]
+    expected = {"CN_MOBILE": 2, "CN_RESIDENT_ID": 1, "EMAIL_ADDRESS": 1, "PERSON": 1}
+
+    (stored,) = api.store.sql(
+        "SELECT pii_classes FROM customers WHERE id = :id", {"id": customer_id}
+    )
+    assert as_json(stored[0]) == {"notes": expected}
+    (entry,) = api.store.sql("SELECT * FROM audit_events WHERE seq = :s", {"s": seq})
+    assert as_json(entry.classification) == {"notes": expected}
+    raw_entry = json.dumps([str(v) for v in entry], ensure_ascii=False)
+    assert not any(value in raw_entry for value in (PHONE, id_number, EMAIL, NAME))
+    event = api.get(f"/v1/audit/events/{seq}", *COMPLIANCE).json()["data"]
+    assert event["classification"] == {"notes": expected}
+
+    patched = api.patch(f"/v1/customers/{customer_id}", *SUPPORT, json={"notes": "已回电。"})
+    assert patched.status_code == 200, patched.text
+    (stored,) = api.store.sql(
+        "SELECT pii_classes FROM customers WHERE id = :id", {"id": customer_id}
+    )
+    assert as_json(stored[0]) == {"notes": {}}
+    cleared = api.patch(f"/v1/customers/{customer_id}", *SUPPORT, json={"notes": None})
+    assert cleared.status_code == 200, cleared.text
+    (stored,) = api.store.sql(
+        "SELECT pii_classes FROM customers WHERE id = :id", {"id": customer_id}
+    )
+    assert stored[0] is None
+
+    verified = api.get("/v1/audit/verify", *COMPLIANCE).json()["data"]
+    assert verified["ok"] is True, verified
+
+
+def test_given_write_without_free_text_then_no_classification_in_entry(api: Api) -> None:
+    seq = create(api)["governance"]["audit_id"]
+    (entry,) = api.store.sql("SELECT classification FROM audit_events WHERE seq = :s", {"s": seq})
+    assert entry[0] is None
+
+
+def test_given_seeded_store_then_notes_and_summaries_are_classified(api: Api) -> None:
+    rows = api.store.sql("SELECT pii_classes FROM customers WHERE pii_classes IS NOT NULL")
+    assert rows, "demo notes always hold PII"
+    assert all(as_json(row[0])["notes"] for row in rows[:20])
+    summaries = api.store.sql("SELECT pii_classes FROM interactions WHERE pii_classes IS NOT NULL")
+    assert summaries
+
+
+# --- lists: one detection per page ------------------------------------------------------
+
+
+class CountingDetector:
+    """The real detector, counting the batched calls made to it."""
+
+    def __init__(self, detector: Any) -> None:
+        self.detector = detector
+        self.calls: list[int] = []
+
+    def detect_many(self, texts: Any, *, language: str | None = None) -> Any:
+        self.calls.append(len(texts))
+        return self.detector.detect_many(texts, language=language)
+
+
+def test_given_page_then_its_notes_are_scanned_in_one_batch(api: Api) -> None:
+    scanner = api.state.scanner
+    counting = CountingDetector(scanner.detector)
+    scanner.detector = counting  # type: ignore[assignment]
+    try:
+        body = api.get("/v1/customers", *SUPPORT, params={"limit": "40"}).json()
+    finally:
+        scanner.detector = counting.detector
+    shown = [item for item in body["data"] if item.get("notes")]
+    assert len(shown) > 5
+    assert counting.calls == [len(shown)]

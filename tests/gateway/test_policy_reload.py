@@ -1,0 +1,362 @@
+"""Hot reload: a new policy version reaches every gateway process without a restart.
+
+Two real server processes share one store (PostgreSQL, or an SQLite data directory);
+a rule changes in the store and the other process must serve under the new version
+within a second. In process: a request keeps the snapshot it started with (governance
+block and audit entry name it), a revoked key stops working without a new version, a
+malformed version never replaces the one in force, and the PostgreSQL listener comes
+back after its connection is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import insert, select, text, update
+from structlog.testing import capture_logs
+
+from audit.schema import audit_events
+from gateway.app import WardgateApp
+from gateway.context import RequestAudit
+from gateway.db.engine import create_database
+from gateway.db.schema import api_keys, policy_versions
+from gateway.pipeline.call import begin_call
+from gateway.pipeline.read import read_one
+from gateway.policy_admin.history import load_policy_version
+from gateway.policy_reload import LISTENER_NAME, PolicyReloader, listen_dsn
+from gateway.policy_store import load_latest_policy, save_policy_version
+from gateway.seed import init_store
+from gateway.settings import Settings, settings_from_env
+from gateway.state import open_gateway
+from policies.document import PolicyDocument, parse_policy_document
+from tests.gateway.test_audit_concurrency import serving
+
+CUSTOMERS = 5
+SUPPORT = ("support-desk", "customer_service")
+CLEAR_PHONE = ["customer_service", "customer_service", "contact.phone", "read:clear"]
+DEADLINE = 1.0  # seconds: issue 7's bound for a change to reach every process
+
+
+def seeded(settings: Settings) -> Settings:
+    asyncio.run(init_store(settings, demo=True, customers=CUSTOMERS))
+    return settings
+
+
+def sqlite_store(tmp_path: Path) -> Settings:
+    return seeded(Settings(data_dir=tmp_path / "data"))
+
+
+def postgres_store(tmp_path: Path, make_database: Callable[[], str]) -> Settings:
+    return seeded(
+        Settings(
+            data_dir=tmp_path / "data", database_url=make_database(), keystore_url=make_database()
+        )
+    )
+
+
+def with_rule(document: PolicyDocument, rule: list[str]) -> PolicyDocument:
+    raw = document.to_document()
+    raw["rules"] = [rule, *raw["rules"]]
+    return parse_policy_document(raw)
+
+
+async def _save_version(settings: Settings, rule: list[str]) -> int:
+    db = create_database(settings)
+    try:
+        async with db.writer.begin() as conn:
+            # Version 1 plus the rule (whatever else the store holds: see the malformed test).
+            first = await load_policy_version(conn, 1)
+            assert first is not None
+            document = with_rule(first, rule)
+            return await save_policy_version(conn, document, author="test", comment="phone")
+    finally:
+        await db.dispose()
+
+
+def save_version(settings: Settings, rule: list[str] = CLEAR_PHONE) -> tuple[int, float]:
+    """A new version with `rule` added, committed; returns it and the time of commit."""
+    version = asyncio.run(_save_version(settings, rule))
+    return version, time.monotonic()
+
+
+def customer_id(settings: Settings) -> str:
+    async def run() -> str:
+        db = create_database(settings)
+        try:
+            async with db.reader.connect() as conn:
+                return str((await conn.execute(text("SELECT min(id) FROM customers"))).scalar())
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def keys_of(settings: Settings) -> dict[str, str]:
+    keys: dict[str, str] = json.loads((settings.data_dir / "demo-keys.json").read_text())
+    return keys
+
+
+def support_headers(settings: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {keys_of(settings)['support-desk']}", "X-Purpose": SUPPORT[1]}
+
+
+def governance(client: httpx.Client, base: str, customer: str, headers: dict[str, str]) -> Any:
+    response = client.get(f"{base}/v1/customers/{customer}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["governance"]
+
+
+def wait_for_version(
+    client: httpx.Client, base: str, customer: str, headers: dict[str, str], version: int
+) -> tuple[float, Any]:
+    """Read until the governance block names `version`; the time it was first seen."""
+    deadline = time.monotonic() + 10
+    while True:
+        seen = governance(client, base, customer, headers)
+        if seen["policy_version"] >= version:
+            return time.monotonic(), seen
+        assert time.monotonic() < deadline, f"{base} still serves version {seen['policy_version']}"
+        time.sleep(0.02)
+
+
+# --- two server processes on one store (issue 7's done-when) -----------------------------
+
+
+def run_two_processes(settings: Settings, tmp_path: Path) -> None:
+    customer = customer_id(settings)
+    headers = support_headers(settings)
+    with (
+        serving(settings, 2, tmp_path, env={"WARDGATE_LOG_LEVEL": "info"}) as (a, b),
+        httpx.Client(timeout=5) as client,
+    ):
+        for base in (a, b):
+            before = governance(client, base, customer, headers)
+            assert before["policy_version"] == 1
+            assert before["fields"]["phone"] == "masked"
+        # The change is made through the store A writes to; B hears of it on its own.
+        version, committed = save_version(settings)
+        assert version == 2
+        seen_at, after = wait_for_version(client, b, customer, headers, version)
+        elapsed = seen_at - committed
+        assert elapsed < DEADLINE, f"process B applied version {version} after {elapsed:.2f} s"
+        assert after["fields"]["phone"] == "clear"
+        assert after["fields"]["email"] == "masked"  # only the changed rule changed
+        _, on_a = wait_for_version(client, a, customer, headers, version)
+        assert on_a["fields"]["phone"] == "clear"
+        data = client.get(f"{b}/v1/customers/{customer}", headers=headers).json()["data"]
+        assert "*" not in data["phone"]
+    # Each process logged the reload with the version, and nothing of the data.
+    for n in range(2):
+        lines = [
+            json.loads(line)
+            for line in (tmp_path / f"server-{n}.log").read_text().splitlines()
+            if line.startswith("{")
+        ]
+        reloaded = [line for line in lines if line.get("event") == "policy reloaded"]
+        assert [line["policy_version"] for line in reloaded] == [2]
+        assert all(data["phone"] not in json.dumps(line, ensure_ascii=False) for line in lines)
+
+
+def test_given_two_processes_on_one_sqlite_store_then_a_new_version_reaches_both(
+    tmp_path: Path,
+) -> None:
+    run_two_processes(sqlite_store(tmp_path), tmp_path)
+
+
+@pytest.mark.postgres
+def test_given_two_processes_on_one_postgres_then_a_new_version_reaches_both(
+    tmp_path: Path, postgres_url_factory: Callable[[], str]
+) -> None:
+    run_two_processes(postgres_store(tmp_path, postgres_url_factory), tmp_path)
+
+
+# --- in process ---------------------------------------------------------------------------
+
+
+def test_given_request_in_flight_then_it_finishes_under_the_version_it_started_with(
+    tmp_path: Path,
+) -> None:
+    """The governance block and the audit entry name the request's own version."""
+    settings = sqlite_store(tmp_path)
+    customer = customer_id(settings)
+    headers = {k.lower(): v for k, v in support_headers(settings).items()}
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any], int | None, int]:
+        state = await open_gateway(settings)
+        state.appender.start()
+        try:
+            audit = RequestAudit(request_id="in-flight", method="GET", path="/v1/customers/x")
+            call = begin_call(state, headers, audit, action="customers.read", entity="customers")
+            async with state.db.writer.begin() as conn:
+                _, document = await load_latest_policy(conn)
+                await save_policy_version(
+                    conn, with_rule(document, CLEAR_PHONE), author="test", comment=""
+                )
+            await state.reload_policy()
+            result = await read_one(call, "customers", customer)
+            fresh = begin_call(
+                state, headers, RequestAudit("next", "GET", "/"), action="read", entity="customers"
+            )
+            async with state.db.reader.connect() as conn:
+                stored = (
+                    await conn.execute(
+                        select(audit_events.c.policy_version).where(
+                            audit_events.c.request_id == "in-flight"
+                        )
+                    )
+                ).scalar()
+            return result.governance, fresh.governance("customers"), stored, state.snapshot.version
+        finally:
+            await state.appender.close()
+            await state.db.dispose()
+
+    old, new, audited_version, in_force = asyncio.run(run())
+    assert in_force == 2
+    assert old["policy_version"] == 1
+    assert old["fields"]["phone"] == "masked"
+    assert audited_version == 1
+    assert new["policy_version"] == 2
+    assert new["fields"]["phone"] == "clear"
+
+
+@contextmanager
+def app_client(settings: Settings) -> Iterator[tuple[TestClient[Any], WardgateApp]]:
+    app = WardgateApp(settings)
+    with TestClient(app=app) as client:  # type: ignore[arg-type]
+        yield client, app
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_given_key_revoked_in_the_store_then_it_stops_working_without_a_new_version(
+    tmp_path: Path,
+) -> None:
+    settings = sqlite_store(tmp_path)
+    customer = customer_id(settings)
+    headers = support_headers(settings)
+    with app_client(settings) as (client, app):
+        assert client.get(f"/v1/customers/{customer}", headers=headers).status_code == 200
+        engine = app.litestar.state.gateway.snapshot.engine
+
+        async def revoke() -> None:
+            db = create_database(settings)
+            try:
+                async with db.writer.begin() as conn:
+                    await conn.execute(
+                        update(api_keys)
+                        .where(api_keys.c.principal_id == "support-desk")
+                        .values(revoked_at="2026-01-01T00:00:00+00:00")
+                    )
+            finally:
+                await db.dispose()
+
+        asyncio.run(revoke())
+        wait_until(
+            lambda: client.get(f"/v1/customers/{customer}", headers=headers).status_code == 401
+        )
+        snapshot = app.litestar.state.gateway.snapshot
+        assert snapshot.version == 1
+        assert snapshot.engine is engine  # keys changed, policy did not: nothing recompiled
+
+
+def test_given_malformed_version_then_the_one_in_force_stays_until_a_good_one(
+    tmp_path: Path,
+) -> None:
+    settings = sqlite_store(tmp_path)
+    customer = customer_id(settings)
+    headers = support_headers(settings)
+
+    async def insert_broken() -> None:
+        db = create_database(settings)
+        try:
+            async with db.writer.begin() as conn:
+                await conn.execute(
+                    insert(policy_versions).values(
+                        version=2,
+                        created_at="2026-01-01T00:00:00+00:00",
+                        author="test",
+                        comment="broken",
+                        document={"rules": "not a list of rules", "roles": []},
+                    )
+                )
+        finally:
+            await db.dispose()
+
+    with capture_logs() as logs, app_client(settings) as (client, app):
+        asyncio.run(insert_broken())
+        wait_until(lambda: any(e["event"] == "policy check failed" for e in logs))
+        response = client.get(f"/v1/customers/{customer}", headers=headers)
+        assert response.status_code == 200
+        assert response.json()["governance"]["policy_version"] == 1
+        version, _ = save_version(settings)
+        assert version == 3
+        wait_until(lambda: app.litestar.state.gateway.snapshot.version == 3)
+        response = client.get(f"/v1/customers/{customer}", headers=headers)
+        assert response.json()["governance"]["fields"]["phone"] == "clear"
+    failures = [e for e in logs if e["event"] == "policy check failed"]
+    assert len(failures) == 1, "a failure streak is logged once"
+    assert any(e["event"] == "policy check recovered" for e in logs)
+    assert any(e["event"] == "policy reloaded" and e["policy_version"] == 3 for e in logs)
+
+
+@pytest.mark.postgres
+def test_given_listener_connection_killed_then_it_reconnects_and_hears_the_next_change(
+    tmp_path: Path, postgres_url_factory: Callable[[], str]
+) -> None:
+    # A long safety poll: only the listener can bring the change within the deadline.
+    settings = postgres_store(tmp_path, postgres_url_factory).with_overrides(
+        policy_poll_seconds=30.0
+    )
+    assert settings.database_url is not None
+    customer = customer_id(settings)
+    headers = support_headers(settings)
+
+    async def kill_listener() -> int:
+        conn = await asyncpg.connect(listen_dsn(settings.async_database_url))
+        try:
+            killed = await conn.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND datname = current_database()",
+                LISTENER_NAME,
+            )
+            return len(killed)
+        finally:
+            await conn.close()
+
+    with capture_logs() as logs, app_client(settings) as (client, app):
+        reloader: PolicyReloader = app.litestar.state.policy_reloader
+        wait_until(lambda: reloader.connections == 1 and reloader.listening.is_set())
+        assert asyncio.run(kill_listener()) == 1
+        wait_until(lambda: reloader.connections == 2 and reloader.listening.is_set())
+        version, committed = save_version(settings)
+        wait_until(lambda: app.litestar.state.gateway.snapshot.version == version)
+        assert time.monotonic() - committed < DEADLINE
+        response = client.get(f"/v1/customers/{customer}", headers=headers)
+        assert response.json()["governance"]["policy_version"] == version
+        assert response.json()["governance"]["fields"]["phone"] == "clear"
+    assert any(e["event"] == "policy listener connection lost" for e in logs)
+
+
+def test_given_poll_setting_then_it_is_read_and_defaults_per_backend() -> None:
+    assert settings_from_env({}).policy_poll_interval == 0.25
+    postgres = settings_from_env({"WARDGATE_DATABASE_URL": "postgresql://db/wardgate"})
+    assert postgres.policy_poll_interval == 5.0
+    tuned = settings_from_env({"WARDGATE_POLICY_POLL_SECONDS": "0.5"})
+    assert tuned.policy_poll_interval == 0.5
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        settings_from_env({"WARDGATE_POLICY_POLL_SECONDS": "0"})
