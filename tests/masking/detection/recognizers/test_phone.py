@@ -41,9 +41,7 @@ def test_given_order_number_label_then_not_reported(detector: PiiDetector) -> No
     assert detector.detect("Order no. 13912345678 shipped") == []
 
 
-@pytest.mark.parametrize(
-    "number", ["010-62345678", "0755-26123456", "(021)62345678", "0571 87654321"]
-)
+@pytest.mark.parametrize("number", ["010-62345678", "0755-26123456", "(021)62345678", "0571 87654321"])
 def test_given_landline_with_area_code_then_found(detector: PiiDetector, number: str) -> None:
     assert values_of(detector, f"办公室座机{number}，工作日可联系", "CN_LANDLINE") == [number]
 
