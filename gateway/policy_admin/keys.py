@@ -22,7 +22,7 @@ from gateway.db.engine import Database
 from gateway.db.schema import api_keys
 from gateway.errors import AuditUnavailable
 from gateway.policy_admin.errors import KeyRevoked, PolicyTargetNotFound
-from gateway.policy_store import latest_policy_or_none
+from gateway.policy_store import latest_policy_or_none, notify_policy_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,8 @@ async def revoke_key(db: Database, key_id: str, audit: RequestAudit) -> KeyInfo:
             await conn.execute(
                 update(api_keys).where(api_keys.c.key_id == key_id).values(revoked_at=revoked_at)
             )
+            # Other gateway processes drop the key when this commits.
+            await notify_policy_change(conn, "keys")
             _key_audit(audit, key_id, row.principal_id, "revoked")
             await append_in_transaction(conn, audit, 200)
     except SQLAlchemyError as exc:
@@ -114,6 +116,7 @@ async def revoke_keys_of(conn: AsyncConnection, principal_id: str) -> Mapping[st
             .where(api_keys.c.principal_id == principal_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=_now())
         )
+        await notify_policy_change(conn, "keys")
     return {f"api_key:{row.key_id}": "revoked" for row in active}
 
 
