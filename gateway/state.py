@@ -233,7 +233,7 @@ async def open_gateway(settings: Settings) -> GatewayState:
         catalog = default_catalog()
         snapshot = await load_snapshot(db, catalog)
         # Offline and under 2 s; once per process.
-        scanner = TextScanner(shared_detector())
+        scanner = TextScanner(shared_detector(), cache_entries=settings.scan_cache_entries)
     except BaseException:
         await db.dispose()
         raise

@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from gateway.errors import BadRequest, Forbidden
 from gateway.pipeline import policy_body as body
 from gateway.pipeline.call import GovernedCall
@@ -31,6 +35,7 @@ from policies.diff import diff_documents
 from policies.document import PolicyDocument, parse_policy_document
 
 ADMIN_RIGHT = "policy:admin"
+log = structlog.get_logger("wardgate.policy")
 
 
 def require_admin(call: GovernedCall) -> None:
@@ -72,11 +77,23 @@ async def _apply(
     return await _after_change(call, applied, options)
 
 
+async def reload_now(call: GovernedCall) -> None:
+    """Put the newest version (and keys) in force in this process for the next request.
+
+    The change is committed and audited by now; if reloading fails, the caller is still
+    told what was stored, and the next reload (periodic, or by the next change) applies it.
+    """
+    try:
+        await call.state.reload_policy()
+    except SQLAlchemyError as exc:
+        log.warning("policy reload after a change failed", error_type=type(exc).__name__)
+
+
 async def _after_change(
     call: GovernedCall, applied: AppliedChange, options: body.ChangeOptions
 ) -> dict[str, object]:
     # In force in this process at once; other processes pick it up by their reload.
-    await call.state.reload_policy()
+    await reload_now(call)
     return applied.to_json() | {
         "author": call.principal.id,
         "comment": options.comment,
@@ -224,7 +241,7 @@ async def delete_principal(
         msg = "a principal may not delete itself"
         raise Forbidden(msg, reason="self_delete")
 
-    async def revoke(conn: Any, _version: int) -> Mapping[str, str]:
+    async def revoke(conn: AsyncConnection, _version: int) -> Mapping[str, str]:
         return await revoke_keys_of(conn, pid)
 
     options = body.options_only(raw, query)
@@ -279,7 +296,7 @@ async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, ob
 
 async def issue_key(call: GovernedCall, pid: str) -> dict[str, object]:
     issued = await issue_key_for(call.state.db, pid, call.audit)
-    await call.state.reload_policy()
+    await reload_now(call)
     return {
         "key_id": issued.key_id,
         "principal": issued.principal_id,
@@ -294,5 +311,5 @@ async def revoke(call: GovernedCall, key_id: str) -> dict[str, object]:
         raise BadRequest(msg, reason="invalid_key_id")
     info = await revoke_key(call.state.db, key_id, call.audit)
     # Refused from the next request on in this process.
-    await call.state.reload_policy()
+    await reload_now(call)
     return info.to_json()

@@ -87,6 +87,8 @@ async def revoke_key(db: Database, key_id: str, audit: RequestAudit) -> KeyInfo:
             await conn.execute(
                 update(api_keys).where(api_keys.c.key_id == key_id).values(revoked_at=revoked_at)
             )
+            # Other gateway processes drop the key when this commits.
+            await notify_policy_change(conn, "keys")
             _key_audit(audit, key_id, row.principal_id, "revoked")
             await append_in_transaction(conn, audit, 200)
             # Every other gateway process refuses the key once this commits.
