@@ -43,12 +43,12 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         state.appender.start()
         state.checkpoints.start()
         reloader = PolicyReloader.for_state(state)
-        await reloader.start()
-        app.state.gateway = state
-        app.state.policy_reloader = reloader
-        holder["state"] = state
-        log.info("gateway ready", policy_version=state.snapshot.version)
         try:
+            await reloader.start()
+            app.state.gateway = state
+            app.state.policy_reloader = reloader
+            holder["state"] = state
+            log.info("gateway ready", policy_version=state.snapshot.version)
             yield
         finally:
             await reloader.stop()

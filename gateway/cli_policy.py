@@ -35,7 +35,7 @@ from gateway.state import StoreNotReadyError, check_schemas, open_protector
 from keys import MasterKeyError
 from masking import default_mask_for
 from policies.catalog import default_catalog
-from policies.document import PolicyDocument, PolicyProblem, parse_policy_document
+from policies.document import PolicyProblem, parse_policy_document
 from policies.errors import PolicyError, PolicyFileError
 from policies.expectations import Case, CaseResult, parse_expectations, run_cases
 from policies.explain import ConsentFacts
@@ -296,7 +296,8 @@ def check_expectations(
                 msg = "the store has no policy (run `wardgate init`)"
                 raise _Unusable(msg)
             else:
-                document, version = _document(row), int(row["version"])
+                document = parse_policy_document(row["document"])
+                version = int(row["version"])
             engine = PolicyEngine(document, catalog, version)
             return judge(engine, await _stored_facts(settings, db, cases))
 
@@ -305,7 +306,3 @@ def check_expectations(
     out.print(f"judged against {escape(where)}")
     _print_results(results, str(file))
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
-
-
-def _document(row: dict[str, object]) -> PolicyDocument:
-    return parse_policy_document(row["document"])

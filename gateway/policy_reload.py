@@ -122,17 +122,10 @@ class PolicyReloader:
     async def _reload(self, stamp: PolicyStamp) -> None:
         started = time.perf_counter()
         previous = self._state.snapshot.version
-        snapshot = await self._state.reload_policy()
+        snapshot = await self._state.reload_policy()  # logs `policy reloaded` on a new version
         self._stamp = stamp
-        ms = round((time.perf_counter() - started) * 1000, 1)
-        if snapshot.version != previous:
-            log.info(
-                "policy reloaded",
-                policy_version=snapshot.version,
-                previous_version=previous,
-                ms=ms,
-            )
-        elif self._tasks:  # not the start-up re-read
+        if snapshot.version == previous and self._tasks:  # not the start-up re-read
+            ms = round((time.perf_counter() - started) * 1000, 1)
             log.info("api keys reloaded", policy_version=snapshot.version, ms=ms)
 
     async def _watch(self) -> None:

@@ -44,6 +44,10 @@ class Settings:
     """WARDGATE_SCAN_MAX_BYTES: the largest text (UTF-8 bytes) POST /v1/scan takes;
     larger gets 413 `text_too_large`. Detection is CPU work on the request path."""
 
+    scan_cache_entries: int = 100_000
+    """WARDGATE_SCAN_CACHE_ENTRIES: free-text values whose detected PII spans (types and
+    offsets, keyed by a digest of the ciphertext) reads remember; 0 turns it off."""
+
     log_level: str = "info"
     """WARDGATE_LOG_LEVEL: debug, info, warning or error."""
 
@@ -137,6 +141,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         port=int(env.get("WARDGATE_PORT") or defaults.port),
         max_body_bytes=int(env.get("WARDGATE_MAX_BODY_BYTES") or defaults.max_body_bytes),
         scan_max_bytes=int(env.get("WARDGATE_SCAN_MAX_BYTES") or defaults.scan_max_bytes),
+        scan_cache_entries=int(
+            env.get("WARDGATE_SCAN_CACHE_ENTRIES") or defaults.scan_cache_entries
+        ),
         log_level=(env.get("WARDGATE_LOG_LEVEL") or defaults.log_level).lower(),
         log_json=_bool(env.get("WARDGATE_LOG_JSON"), defaults.log_json),
         db_pool_size=int(env.get("WARDGATE_DB_POOL_SIZE") or defaults.db_pool_size),

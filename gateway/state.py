@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, replace
+
+import structlog
 
 from audit import GroupCommitAppender
 from gateway.auth import PrincipalDirectory, load_directory
@@ -27,6 +30,11 @@ from keys import (
 from policies.catalog import Catalog, default_catalog
 from policies.document import PolicyDocument
 from policies.plan import PolicyEngine
+
+log = structlog.get_logger("wardgate.policy")
+
+WARM_BEFORE_SWAP_SECONDS = 0.15
+"""Plan compilation a reload may spend before the new version goes into force."""
 
 
 class StoreNotReadyError(Exception):
@@ -82,25 +90,36 @@ class GatewayState:
 
     def warm_plans(self, snapshot: PolicySnapshot | None = None) -> int:
         """Compile the plan of every known principal for each of its purposes."""
-        compiled = 0
         snapshot = snapshot or self.snapshot
-        for principal in snapshot.directory.principals():
-            for purpose in principal.purposes:
-                if purpose in snapshot.document.purposes:
-                    self.binder.plan(snapshot.engine, principal.roles, purpose)
-                    compiled += 1
-        return compiled
+        pending = _plans_of_principals(snapshot)
+        self._warm(snapshot, pending, deadline=None)
+        return len(pending)
+
+    def _warm(
+        self,
+        snapshot: PolicySnapshot,
+        pending: list[tuple[frozenset[str], str]],
+        deadline: float | None,
+    ) -> list[tuple[frozenset[str], str]]:
+        """Compile plans until done or past `deadline` (monotonic); returns what is left."""
+        for index, (roles, purpose) in enumerate(pending):
+            if deadline is not None and time.monotonic() > deadline:
+                return pending[index:]
+            self.binder.plan(snapshot.engine, roles, purpose)
+        return []
 
     async def reload_policy(self) -> PolicySnapshot:
         """Load the newest policy version and the principals with it, and swap them in.
 
         Requests in flight keep the snapshot they started with. The new one is built off
-        to the side — its casbin enforcers and the plans of known principals compiled in
-        a worker thread, so the event loop keeps serving — and put in force by one
-        assignment. When only API keys changed (same version), the engine and its
-        compiled plans are kept and just the directory is new.
+        to the side — its casbin enforcers, and as many plans of known principals as fit
+        in `WARM_BEFORE_SWAP_SECONDS`, compiled in a worker thread so the event loop
+        keeps serving — and put in force by one assignment; the remaining plans are
+        compiled right after, still off the loop. When only API keys changed (same
+        version), the engine and its compiled plans are kept and just the directory is new.
         """
         async with self._reload_lock:
+            started = time.perf_counter()
             current = self.snapshot
             async with self.db.reader.connect() as conn:
                 version, document = await load_latest_policy(conn)
@@ -108,22 +127,45 @@ class GatewayState:
             if version == current.version:
                 self.snapshot = replace(current, directory=directory)
                 return self.snapshot
-            snapshot = await asyncio.to_thread(self._prepare, version, document, directory)
+            snapshot, pending = await asyncio.to_thread(self._prepare, version, document, directory)
             self.snapshot = snapshot
+            log.info(
+                "policy reloaded",
+                policy_version=snapshot.version,
+                previous_version=current.version,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                plans_pending=len(pending),
+            )
             self.binder.forget_versions_before(snapshot.version)
+            if pending:
+                await asyncio.to_thread(self._warm, snapshot, pending, None)
             return snapshot
 
     def _prepare(
         self, version: int, document: PolicyDocument, directory: PrincipalDirectory
-    ) -> PolicySnapshot:
+    ) -> tuple[PolicySnapshot, list[tuple[frozenset[str], str]]]:
+        started = time.monotonic()
         snapshot = PolicySnapshot(
             version=version,
             document=document,
             engine=PolicyEngine(document, self.catalog, version),
             directory=directory,
         )
-        self.warm_plans(snapshot)
-        return snapshot
+        # A new version must not wait long for plans nobody may ask for soon: the bound
+        # keeps a change in force within a second on a busy machine.
+        deadline = started + WARM_BEFORE_SWAP_SECONDS
+        return snapshot, self._warm(snapshot, _plans_of_principals(snapshot), deadline)
+
+
+def _plans_of_principals(snapshot: PolicySnapshot) -> list[tuple[frozenset[str], str]]:
+    """(roles, purpose) of every known principal and each purpose it may declare, once."""
+    wanted = {
+        (principal.roles, purpose): None
+        for principal in snapshot.directory.principals()
+        for purpose in sorted(principal.purposes)
+        if purpose in snapshot.document.purposes
+    }
+    return list(wanted)
 
 
 async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
@@ -191,7 +233,7 @@ async def open_gateway(settings: Settings) -> GatewayState:
         catalog = default_catalog()
         snapshot = await load_snapshot(db, catalog)
         # Offline and under 2 s; once per process.
-        scanner = TextScanner(shared_detector())
+        scanner = TextScanner(shared_detector(), cache_entries=settings.scan_cache_entries)
     except BaseException:
         await db.dispose()
         raise

@@ -197,6 +197,10 @@ def _target_problem(
     if target.startswith("consent:"):
         known = target.removeprefix("consent:") in purposes
         return None if known else ("unknown_purpose", "unknown purpose in consent target")
+    if target.startswith("text:"):
+        # A category inside free text only (its columns are not affected).
+        known = target.removeprefix("text:") in catalog.categories
+        return None if known else ("unknown_category", "unknown category in text target")
     if target.endswith("*"):
         prefix = target[:-1]
         if any(name.startswith(prefix) for name in catalog.categories):

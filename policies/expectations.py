@@ -16,7 +16,8 @@ An expectation file is a YAML list of cases::
 
 An expected value is either an **effect** — `deny`, `mask`, `mask:<operator>`,
 `pseudonymize` — checked against the compiled plan, or an **outcome** — `clear`,
-`masked`, `pseudonymized`, `withheld:<reason>`, or just `withheld` — checked against what
+`masked`, `pseudonymized`, `scanned` (free text), `withheld:<reason>`, or just
+`withheld` — checked against what
 a read shows for that customer (without a customer: with the consent the purpose needs
 in place). `mask` matches any masking operator. A principal calling with a purpose it
 may not declare is refused: every outcome is then `withheld:purpose_not_allowed`.

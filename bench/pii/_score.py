@@ -65,6 +65,5 @@ def score(pairs: Iterable[tuple[Iterable[Span], Iterable[Span]]]) -> dict[str, S
                 overlap[span.entity_type] += 1
     types = sorted(set(support) | set(predicted))
     return {
-        t: Scores(t, support[t], predicted[t], exact[t], min(overlap[t], support[t]))
-        for t in types
+        t: Scores(t, support[t], predicted[t], exact[t], min(overlap[t], support[t])) for t in types
     }

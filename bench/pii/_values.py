@@ -18,15 +18,16 @@ from stdnum.cn import ric, uscc
 from gateway.demo._addresses import full_address, pick_area
 from gateway.demo._identifiers import bank_card, mobile_number, resident_id
 from gateway.demo._regions import AREAS
+from masking.detection._text import words
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _DOC_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-_AREA_CODES = (
-    "010 020 021 022 023 024 025 027 028 029 0311 0351 0371 0431 0451 0471 0511 0512 "
-    "0571 0574 0591 0592 0731 0755 0756 0757 0760 0769 0871 0898 0931 0951 0991"
-).split()
+_AREA_CODES = words(
+    "010 020 021 022 023 024 025 027 028 029 0311 0351 0371 0431 0451 0471 0511 0512 0571 0574 "
+    "0591 0592 0731 0755 0756 0757 0760 0769 0871 0898 0931 0951 0991"
+)
 
 
 def digits(rng: random.Random, count: int) -> str:
@@ -170,7 +171,8 @@ def plate(rng: random.Random, faker: Faker) -> str:
     if rng.random() < 0.25:  # new-energy plates: 8 characters
         province, office = rng.choice(_PLATE_PROVINCES), rng.choice(_PLATE_LETTERS)
         if rng.random() < 0.7:
-            return f"{province}{office}{rng.choice('DF')}{rng.choice(_PLATE_LETTERS + '0123456789')}{digits(rng, 4)}"
+            second = rng.choice(_PLATE_LETTERS + "0123456789")
+            return f"{province}{office}{rng.choice('DF')}{second}{digits(rng, 4)}"
         return f"{province}{office}{digits(rng, 5)}{rng.choice('DF')}"
     value = str(faker.license_plate()).replace("-", "")
     while "I" in value:  # Faker draws office letter I, which is never issued

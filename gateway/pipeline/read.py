@@ -151,6 +151,13 @@ def _governance_with_failures(
     return governance
 
 
+def _stored_texts(view: EntityView, rows: list[Mapping[Any, Any]]) -> dict[str, dict[str, object]]:
+    """The stored (encrypted) free text of `rows` by record id: the detection cache key."""
+    if not view.scanned:
+        return {}
+    return {str(row["id"]): {name: row.get(name) for name in view.scanned} for row in rows}
+
+
 def _owner(entity: str, row: Mapping[str, object]) -> str:
     return str(row["id"] if entity == "customers" else row["customer_id"])
 
@@ -249,7 +256,7 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
             plain.pop(name, None)
             labels[name] = f"withheld:{reason}"
     call.audit.fields = dict(labels)
-    await scan_rows(call, entity, [plain], [in_text])
+    await scan_rows(call, entity, [plain], [in_text], stored=_stored_texts(view, [row._mapping]))
     data = view.render(plain)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance)
@@ -361,7 +368,9 @@ async def read_page(
     if withheld_fields:
         governance["withheld_fields"] = withheld_fields
     call.audit.fields = dict(view.governance)
-    await scan_rows(call, entity, kept, in_text)
+    await scan_rows(
+        call, entity, kept, in_text, stored=_stored_texts(view, [row._mapping for row in rows])
+    )
     data = [view.render(plain) for plain in kept]
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance, next_cursor=next_cursor)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
 
+from gateway.pii import stored_digest
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.text_plan import ScannedText
 from masking.detection import DetectedEntity
@@ -23,16 +24,19 @@ async def scan_rows(
     rows: Sequence[MutableMapping[str, object]],
     withheld: Sequence[Collection[str]] | None = None,
     known: Mapping[tuple[int, str], Sequence[DetectedEntity]] | None = None,
+    stored: Mapping[str, Mapping[str, object]] | None = None,
 ) -> None:
     """Rewrite, in place, the shown free text of `rows`; `withheld[i]` names the
     categories row i withholds on top of the plan. `known` holds entities already
     detected in a value, by (row index, field): a write's response reuses the
-    detection its classification made."""
+    detection its classification made. `stored` holds the rows' stored (encrypted)
+    values by record id: they key the scanner's cache of earlier detections."""
     view = call.view(entity)
     if not view.scanned or not rows:
         return
     known = known or {}
     texts: list[str] = []
+    keys: list[bytes | None] = []
     places: list[tuple[int, str]] = []
     ready: list[tuple[int, str, str, Sequence[DetectedEntity]]] = []
     for index, row in enumerate(rows):
@@ -46,9 +50,11 @@ async def scan_rows(
             elif text:
                 texts.append(text)
                 places.append((index, name))
+                as_stored = stored.get(str(row.get("id"))) if stored is not None else None
+                keys.append(stored_digest(as_stored.get(name)) if as_stored else None)
             else:
                 row[name] = ScannedText("")
-    found = await call.state.scanner.detect(texts)
+    found = await call.state.scanner.detect(texts, keys=keys)
     ready.extend(
         (index, name, text, entities)
         for (index, name), text, entities in zip(places, texts, found, strict=True)

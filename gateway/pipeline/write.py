@@ -133,12 +133,23 @@ async def _classify(
     return call.audit.classification or {}, dict(zip(places, found, strict=True))
 
 
+def _prime(
+    call: GovernedCall,
+    stored: Mapping[str, object],
+    known: Mapping[tuple[int, str], list[DetectedEntity]],
+) -> None:
+    """The next read of what was just written needs no detection."""
+    for (_, name), entities in known.items():
+        call.state.scanner.remember(stored.get(name), entities)
+
+
 async def _result(
     call: GovernedCall,
     row: Mapping[str, object],
     seq: int,
     decision: RecordDecision | None,
     known: Mapping[tuple[int, str], list[DetectedEntity]],
+    stored: Mapping[str, object] | None = None,
 ) -> GovernedResult:
     view = call.view(ENTITY)
     governance = call.governance(ENTITY)
@@ -151,7 +162,14 @@ async def _result(
     for name, reason in reasons.items():
         shown.pop(name, None)
         fields[name] = f"withheld:{reason}"
-    await scan_rows(call, ENTITY, [shown], [in_text], known)
+    await scan_rows(
+        call,
+        ENTITY,
+        [shown],
+        [in_text],
+        known,
+        stored={str(row["id"]): stored} if stored is not None else None,
+    )
     governance["audit_id"] = seq
     return GovernedResult(data=view.render(shown), governance=governance)
 
@@ -185,6 +203,7 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
         call.audit.seq = None
         msg = "the change could not be committed with its audit entry; nothing was stored"
         raise AuditUnavailable(msg) from exc
+    _prime(call, stored, known)
     # A new customer has no consent yet: the response withholds what consent would.
     decision = await _consent_decision(call, customer_id, record)
     return await _result(call, record, seq, decision, known)
@@ -255,4 +274,5 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
         call.audit.seq = None
         msg = "the change could not be committed with its audit entry; nothing was stored"
         raise AuditUnavailable(msg) from exc
-    return await _result(call, merged, seq, decision, known)
+    _prime(call, stored, known)
+    return await _result(call, merged, seq, decision, known, dict(current._mapping) | stored)

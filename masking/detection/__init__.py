@@ -9,13 +9,18 @@ category a field plan masks it as. Nothing is downloaded, at build or at run tim
 
 from masking.detection._detector import CHUNK_CHARS, SCORE_THRESHOLD, PiiDetector, build_detector
 from masking.detection._entities import ENTITY_CATEGORY, ENTITY_TYPES, DetectedEntity
+from masking.detection._errors import DetectionError, UnsupportedLanguageError
+from masking.detection._nlp import LANGUAGES
 
 __all__ = [
     "CHUNK_CHARS",
     "ENTITY_CATEGORY",
     "ENTITY_TYPES",
+    "LANGUAGES",
     "SCORE_THRESHOLD",
     "DetectedEntity",
+    "DetectionError",
     "PiiDetector",
+    "UnsupportedLanguageError",
     "build_detector",
 ]

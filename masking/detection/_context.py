@@ -19,7 +19,6 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from masking.detection._nlp import TokenArtifacts
-from masking.detection._text import SEPARATOR
 
 __all__ = ["WindowContextEnhancer"]
 

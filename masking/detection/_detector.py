@@ -16,6 +16,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
 from masking.detection._context import WindowContextEnhancer
 from masking.detection._entities import ENTITY_TYPES, DetectedEntity
+from masking.detection._errors import UnsupportedLanguageError
 from masking.detection._jieba import initialize_jieba
 from masking.detection._nlp import LANGUAGES, TokenNlpEngine
 from masking.detection._overlaps import resolve_overlaps
@@ -53,6 +54,9 @@ class PiiDetector:
         self, texts: Sequence[str], *, language: str | None = None
     ) -> list[list[DetectedEntity]]:
         """`detect` for each text, in one presidio call per chunk of texts."""
+        if language is not None and language not in LANGUAGES:
+            msg = f"language must be one of {', '.join(LANGUAGES)} or None (auto)"
+            raise UnsupportedLanguageError(msg)
         found: list[list[DetectedEntity]] = [[] for _ in texts]
         by_language: dict[str, list[int]] = {}
         for index, text in enumerate(texts):

@@ -23,7 +23,7 @@ from typing import Any
 
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
 
-from masking.detection._text import HAN, SEPARATOR, left_window, right_window
+from masking.detection._text import HAN, SEPARATOR, left_window, right_window, words
 
 __all__ = ["LANGUAGES", "TokenArtifacts", "TokenNlpEngine"]
 
@@ -31,8 +31,10 @@ LANGUAGES: tuple[str, ...] = ("zh", "en")
 
 _TOKEN = re.compile(rf"{SEPARATOR}|[{HAN}]+|[^\W{HAN}]+|[^\s{SEPARATOR}]")
 _ENGLISH_STOP_WORDS = frozenset(
-    "a an the and or of to in on at by for with from is are was were be been am it its "
-    "this that these those he she his her him they them their we our you your i me my".split()
+    words(
+        "a an the and or of to in on at by for with from is are was were be been am it its "
+        "this that these those he she his her him they them their we our you your i me my"
+    )
 )
 _WINDOW = 64  # characters around a match that are tokenized for its context
 
@@ -83,20 +85,20 @@ class TokenArtifacts(NlpArtifacts):
         return self._full
 
     # presidio's attributes, for its own LemmaContextAwareEnhancer and `to_json`.
-    @property  # type: ignore[override]
-    def tokens(self) -> list[str]:
+    @property
+    def tokens(self) -> list[str]:  # type: ignore[override]
         return self._tokenized()[0]
 
-    @property  # type: ignore[override]
-    def tokens_indices(self) -> list[int]:
+    @property
+    def tokens_indices(self) -> list[int]:  # type: ignore[override]
         return self._tokenized()[1]
 
-    @property  # type: ignore[override]
-    def lemmas(self) -> list[str]:
+    @property
+    def lemmas(self) -> list[str]:  # type: ignore[override]
         return self._tokenized()[2]
 
-    @property  # type: ignore[override]
-    def keywords(self) -> list[str]:
+    @property
+    def keywords(self) -> list[str]:  # type: ignore[override]
         return self._tokenized()[3]
 
 

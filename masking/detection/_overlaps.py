@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable
 
 from masking.detection._entities import DetectedEntity
@@ -36,8 +37,11 @@ _PRIORITY = {
 
 def resolve_overlaps(entities: Iterable[DetectedEntity]) -> list[DetectedEntity]:
     """Keep the best finding of each overlapping group; the result is sorted by start."""
+    ordered = sorted(entities, key=lambda e: (e.start, e.end))
+    if all(a.end <= b.start for a, b in itertools.pairwise(ordered)):
+        return ordered  # the usual case
     ranked = sorted(
-        entities,
+        ordered,
         key=lambda e: (-round(e.score, 2), _PRIORITY.get(e.entity_type, 99), e.start - e.end),
     )
     starts: list[int] = []

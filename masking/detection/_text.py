@@ -72,3 +72,8 @@ def _trie_to_regex(node: dict[str, Any]) -> str:
     if optional:
         return f"(?:{body})?"
     return body
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The whitespace-separated words of `text`: word lists kept readable in source."""
+    return tuple(text.split())

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from masking import default_registry
 from policies.catalog import default_catalog
-from policies.document import default_policy_document
+from policies.document import default_policy_document, validate_policy
 from policies.document import parse_policy_document as parse
 from policies.plan import (
     TEXT_DENIED,
@@ -58,6 +59,24 @@ def test_given_rule_on_a_column_then_it_does_not_reach_text() -> None:
 
     assert plan.entities["customers"].decisions["phone"].kind is EffectKind.CLEAR
     assert text(plan, "contact.phone").kind is EffectKind.DENY
+
+
+def test_given_text_target_then_it_reaches_text_only() -> None:
+    rules = [
+        NOTES_SCANNED,
+        ["agent", "support", "contact.*", "read:mask"],
+        ["agent", "support", "text:contact.phone", "*", "deny"],
+    ]
+    plan = plan_for(rules)
+
+    assert text(plan, "contact.phone").kind is EffectKind.DENY
+    assert text(plan, "contact.email").kind is EffectKind.MASK
+    assert plan.entities["customers"].decisions["phone"].kind is EffectKind.MASK
+    raw: dict[str, Any] = {"purposes": PURPOSES, "roles": {"agent": {}}, "rules": rules}
+    assert validate_policy(parse(raw), default_catalog(), default_registry().names()) == []
+    raw["rules"] = [["agent", "support", "text:contact.fax", "read:clear"]]
+    (problem,) = validate_policy(parse(raw), default_catalog(), default_registry().names())
+    assert "unknown category in text target" in str(problem)
 
 
 def test_given_explicit_deny_on_category_then_it_wins_inside_text() -> None:

@@ -14,21 +14,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from masking.detection._text import HAN, trie_regex
+from masking.detection._text import HAN, trie_regex, words
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
 
 __all__ = ["AddressRecognizer"]
 
-_PROVINCES = (
-    "北京市 天津市 上海市 重庆市 北京 天津 上海 重庆 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 "
-    "安徽省 福建省 江西省 山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 "
-    "青海省 台湾省 内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 "
-    "香港特别行政区 澳门特别行政区"
-).split()
-_LEADS = (
-    "地址 住址 收货地址 地点 住在 家住 居住 寄往 寄到 寄至 寄送 送往 送到 送至 发往 发到 改送 改到 改为 "
-    "位于 来自 迁至 搬到 搬至 户籍 籍贯 住 在 到 至 往 于 为 是"
-).split()
+_PROVINCES = words(
+    "北京市 天津市 上海市 重庆市 北京 天津 上海 重庆 河北省 山西省 辽宁省 吉林省 黑龙江省 "
+    "江苏省 浙江省 安徽省 福建省 江西省 山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 "
+    "贵州省 云南省 陕西省 甘肃省 青海省 台湾省 内蒙古自治区 广西壮族自治区 西藏自治区 "
+    "宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区"
+)
+_LEADS = words(
+    "地址 住址 收货地址 地点 住在 家住 居住 寄往 寄到 寄至 寄送 送往 送到 送至 发往 发到 改送 "
+    "改到 改为 位于 来自 迁至 搬到 搬至 户籍 籍贯 住 在 到 至 往 于 为 是"
+)
 _MARKER = re.compile("[省市区县旗盟州]|地区")
 _NAME = f"(?:(?![省市区县旗盟]){'[' + HAN + ']'})"
 _CITY = f"{_NAME}{{2,7}}?(?:市|自治州|地区|盟)"
@@ -46,9 +46,11 @@ _TAIL_CHAR = re.compile(f"[{HAN}0-9A-Za-z#\\-]")
 # Only words, no single characters: 和/交/放 also start street names (和平路, 交通路).
 _TAIL_STOP = re.compile(
     trie_regex(
-        "联系 电话 手机 座机 收件 收货 附近 旁边 对面 门口 楼下 客户 用户 先生 女士 卡号 身份 证件 "
-        "订单 询问 咨询 要求 通知 投诉 反映 登记 办理 预约 提供 备注 已经 已通知 已发 已安排 已完成 "
-        "请 的".split()
+        words(
+            "联系 电话 手机 座机 收件 收货 附近 旁边 对面 门口 楼下 客户 用户 先生 女士 卡号 "
+            "身份 证件 订单 询问 咨询 要求 通知 投诉 反映 登记 办理 预约 提供 备注 已经 已通知 "
+            "已发 已安排 已完成 请 的"
+        )
     )
     + "|收$|收[，。,.]"
 )

@@ -75,7 +75,7 @@ class WardgateRecognizer(LocalRecognizer):
         results = []
         for finding in self.find(text):
             metadata: dict[str, object] = {
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_NAME_KEY: type(self).__name__,
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             }
             if finding.context_applied:

@@ -68,9 +68,7 @@ class UsccRecognizer(RegexRecognizer):
         "license",
         "registration",
     )
-    PATTERN = re.compile(
-        r"(?<![0-9A-Za-z])[1-9ANY]\d{7}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])"
-    )
+    PATTERN = re.compile(r"(?<![0-9A-Za-z])[1-9ANY]\d{7}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])")
 
     def score(self, text: str, match: re.Match[str], start: int, end: int) -> float | None:
         code = text[start:end]
