@@ -23,6 +23,9 @@ exactly as they will on the request path):
   any read effect other than `deny` on any field of any catalog entity. The same holds
   for each principal, over the union of its roles under its allowed purposes (so two
   harmless roles cannot be combined into one that administers and reads).
+- **Last administrator** (`last_policy_admin`): a change that leaves no principal able
+  to administer policy (when the base had one) is refused, so nobody locks the API out
+  — a rollback to a version from before principals joined the document included.
 - **Self-grant** (`self_grants`): what a change would add to the acting principal's own
   roles, purposes or effective rights. The change service refuses any of it.
 """
@@ -41,6 +44,7 @@ POLICY_ADMIN = "policy:admin"
 SENSITIVE_CLEAR = "sensitive_clear"
 SEPARATION_OF_DUTIES = "separation_of_duties"
 SENSITIVE_CLEAR_UNACKNOWLEDGED = "sensitive_clear_unacknowledged"
+LAST_POLICY_ADMIN = "last_policy_admin"
 
 # A review compiles plans of its own; their version number is never served.
 _REVIEW_VERSION = 0
@@ -170,7 +174,34 @@ def review_change(
         )
         problems.append(PolicyProblem("rules", SENSITIVE_CLEAR_UNACKNOWLEDGED, message))
     problems.extend(duty_problems(engine))
+    if (
+        base is not None
+        and not _administrators(engine)
+        and _administrators(PolicyEngine(base, catalog, _REVIEW_VERSION))
+    ):
+        message = (
+            "no principal could administer policy after this change (nobody could undo it "
+            "through the API); keep at least one principal with policy:admin"
+        )
+        problems.append(PolicyProblem("principals", LAST_POLICY_ADMIN, message))
     return problems
+
+
+def _administrators(engine: PolicyEngine) -> list[str]:
+    """Principals that hold `policy:admin` under one of their allowed purposes."""
+    document = engine.document
+    found = []
+    for pid, spec in document.principals.items():
+        roles = spec.roles & document.roles.keys()
+        if not _has_allow_rule(document, roles, lambda a: a == POLICY_ADMIN):
+            continue
+        if any(
+            POLICY_ADMIN in engine.api_rights(roles, p)
+            for p in spec.purposes
+            if p in document.purposes
+        ):
+            found.append(pid)
+    return found
 
 
 # --- self-grant ---------------------------------------------------------------------

@@ -174,3 +174,24 @@ def test_given_a_rule_widening_the_actors_own_role_then_self_grant_names_the_rig
 
     assert grants == ["api right 'erase' under 'policy_admin'"]
     assert self_grants(base(), candidate, default_catalog(), "support-desk") == []
+
+
+def test_given_the_last_policy_admin_removed_then_refused() -> None:
+    principals = {p: s for p, s in base().principals.items() if p != "security-admin"}
+
+    problems = review(replace(base(), principals=principals))
+
+    assert problems == [("principals", "last_policy_admin")]
+
+
+def test_given_another_admin_remains_then_removing_one_is_fine() -> None:
+    principals = dict(base().principals)
+    principals["second-admin"] = PrincipalSpec(
+        frozenset({"security_admin"}), frozenset({"policy_admin"})
+    )
+    doc = replace(base(), principals=principals)
+    without = {p: s for p, s in principals.items() if p != "security-admin"}
+
+    problems = review_change(doc, replace(doc, principals=without), default_catalog(), OPERATORS)
+
+    assert problems == []
