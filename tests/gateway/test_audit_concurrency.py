@@ -87,7 +87,9 @@ def serving(
                 )
             servers.append((server, log_path))
             bases.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 30
+        # Generous: a loaded 2-core CI machine starts two gateways (each builds its PII
+        # detector) at once; readiness, not start-up speed, is what these tests check.
+        deadline = time.monotonic() + 90
         for (server, log_path), base in zip(servers, bases, strict=True):
             while True:
                 try:
