@@ -5,9 +5,9 @@ when, for which purpose and legal basis, did what (action, entity, record and su
 ids), under which policy version, with what outcome, and what happened to each field —
 identifiers and effect words only, never a field value.
 
-`classification` (PII types and counts found in text the request wrote or scanned) is
-part of an entry only when present: entries written before it existed, and entries of
-requests without free text, are hashed exactly as they always were.
+`classification` (PII types and counts found in text the request wrote, scanned or
+showed) is part of an entry only when present: entries written before it existed, and
+entries of requests without free text, are hashed exactly as they always were.
 
 Entries hold only strings, integers, null, lists of strings, string-to-string maps and
 (classification) maps of strings to string-to-integer maps.

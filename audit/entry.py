@@ -3,7 +3,7 @@
 One entry per `/v1` request, allowed or not. Field effects name what happened to each
 field (`masked`, `withheld:denied`); record and subject ids are identifiers the gateway
 minted, not personal information. `classification` says which kinds of personal data
-PII detection found in the text a request wrote or scanned, and how many of each
+PII detection found in the text a request wrote, scanned or showed, and how many of each
 ({field: {entity type: count}}) — types and counts, never the text.
 """
 

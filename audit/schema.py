@@ -46,7 +46,7 @@ audit_events = Table(
     Column("status", Integer, nullable=False),
     Column("reason", Text),
     Column("leaf_hash", String(64), nullable=False),
-    # PII types and counts found in the text a request wrote or scanned; null otherwise.
+    # PII types and counts found in the text a request wrote, scanned or showed; null otherwise.
     # none_as_null: SQL NULL, not the JSON text `null`, so the fast verification splice
     # reproduces such rows as they were hashed (without the key).
     Column("classification", JSON(none_as_null=True)),

@@ -3,7 +3,8 @@ hold and how many of each — {field: {entity type: count}} — never a value.
 
 Computed on every write (API, import, demo seeding), stored in the record's
 `pii_classes` column and recorded in the write's audit entry, so a compliance officer can
-tell which notes hold ID numbers without anyone reading them.
+tell which notes hold ID numbers without anyone reading them. Reads that show free text
+record the same summed over the records they return (`pipeline.scan.scan_rows`).
 """
 
 from __future__ import annotations

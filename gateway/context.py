@@ -33,7 +33,7 @@ class RequestAudit:
     outcome: Outcome | None = None
     reason: str | None = None
     classification: dict[str, dict[str, int]] | None = None
-    """PII types and counts found in the text written or scanned (never the text)."""
+    """PII types and counts found in the text written, scanned or shown (never the text)."""
     seq: int | None = None
 
     @property

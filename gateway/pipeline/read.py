@@ -2,7 +2,8 @@
 
 Per request: one query for the rows (plus one existence check for related records),
 one batched PII detection for the free text shown, one audit append; no per-record
-queries and no policy evaluation.
+queries and no policy evaluation. The audit entry of a read that shows free text carries
+the types and counts of personal data detected in it (`classification`).
 """
 
 from __future__ import annotations
@@ -256,7 +257,9 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
             plain.pop(name, None)
             labels[name] = f"withheld:{reason}"
     call.audit.fields = dict(labels)
-    await scan_rows(call, entity, [plain], [in_text], stored=_stored_texts(view, [row._mapping]))
+    call.audit.classification = await scan_rows(
+        call, entity, [plain], [in_text], stored=_stored_texts(view, [row._mapping])
+    )
     data = view.render(plain)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(data=data, governance=governance)
@@ -368,7 +371,7 @@ async def read_page(
     if withheld_fields:
         governance["withheld_fields"] = withheld_fields
     call.audit.fields = dict(view.governance)
-    await scan_rows(
+    call.audit.classification = await scan_rows(
         call, entity, kept, in_text, stored=_stored_texts(view, [row._mapping for row in rows])
     )
     data = [view.render(plain) for plain in kept]

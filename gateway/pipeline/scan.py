@@ -4,13 +4,18 @@ and rewritten per the caller's text plan, after decryption and consent.
 Only values about to be shown are scanned (a withheld field was already dropped from its
 row). Each record also withholds, inside its text, the categories its consent decision
 withholds (`consent_gate.split_reasons`).
+
+What detection found is also summed into a classification ({field: {entity type:
+count}}, never a value), so a read's audit entry can say which kinds of personal data
+the texts it showed held.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
 
-from gateway.pii import stored_digest
+from gateway.classification import Classification, total
+from gateway.pii import classify, stored_digest
 from gateway.pipeline.call import GovernedCall
 from gateway.pipeline.text_plan import ScannedText
 from masking.detection import DetectedEntity
@@ -25,20 +30,24 @@ async def scan_rows(
     withheld: Sequence[Collection[str]] | None = None,
     known: Mapping[tuple[int, str], Sequence[DetectedEntity]] | None = None,
     stored: Mapping[str, Mapping[str, object]] | None = None,
-) -> None:
+) -> Classification | None:
     """Rewrite, in place, the shown free text of `rows`; `withheld[i]` names the
     categories row i withholds on top of the plan. `known` holds entities already
     detected in a value, by (row index, field): a write's response reuses the
     detection its classification made. `stored` holds the rows' stored (encrypted)
-    values by record id: they key the scanner's cache of earlier detections."""
+    values by record id: they key the scanner's cache of earlier detections.
+
+    Returns the types and counts detected in the shown texts, summed per field over
+    `rows` (a field shown empty counts with no types); None when no text was shown."""
     view = call.view(entity)
     if not view.scanned or not rows:
-        return
+        return None
     known = known or {}
     texts: list[str] = []
     keys: list[bytes | None] = []
     places: list[tuple[int, str]] = []
     ready: list[tuple[int, str, str, Sequence[DetectedEntity]]] = []
+    empty: set[str] = set()
     for index, row in enumerate(rows):
         for name in view.scanned:
             value = row.get(name)
@@ -54,6 +63,7 @@ async def scan_rows(
                 keys.append(stored_digest(as_stored.get(name)) if as_stored else None)
             else:
                 row[name] = ScannedText("")
+                empty.add(name)
     found = await call.state.scanner.detect(texts, keys=keys)
     ready.extend(
         (index, name, text, entities)
@@ -64,3 +74,8 @@ async def scan_rows(
         rows[index][name] = plan.rewrite(
             text, entities, withheld[index] if withheld is not None else _NOTHING
         )
+    if not ready and not empty:
+        return None
+    shown: list[Classification] = [{name: classify(entities)} for _, name, _, entities in ready]
+    shown += ({name: {}} for name in empty)
+    return total(shown)

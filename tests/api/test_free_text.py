@@ -257,6 +257,90 @@ def test_given_seeded_store_then_notes_and_summaries_are_classified(api: Api) ->
     assert summaries
 
 
+# --- reads: what the shown text held, audited ------------------------------------------
+
+
+def entry_classification(api: Api, body: dict[str, Any]) -> Any:
+    seq = body["governance"]["audit_id"]
+    (row,) = api.store.sql("SELECT classification FROM audit_events WHERE seq = :s", {"s": seq})
+    return as_json(row[0])
+
+
+def test_given_note_read_then_entry_records_its_types_and_counts_and_no_value(api: Api) -> None:
+    id_number = resident_id(dt.date(1987, 4, 12))
+    customer_id = create(api, notes=f"手机{PHONE}，身份证{id_number}。")["data"]["id"]
+
+    body = api.get(f"/v1/customers/{customer_id}", *SUPPORT).json()
+
+    expected = {"notes": {"CN_MOBILE": 1, "CN_RESIDENT_ID": 1}}
+    assert entry_classification(api, body) == expected
+    seq = body["governance"]["audit_id"]
+    event = api.get(f"/v1/audit/events/{seq}", *COMPLIANCE).json()["data"]
+    assert event["classification"] == expected
+    raw = json.dumps(event, ensure_ascii=False)
+    assert PHONE not in raw
+    assert id_number not in raw
+    verified = api.get("/v1/audit/verify", *COMPLIANCE).json()["data"]
+    assert verified["ok"] is True, verified
+    assert verified["entries"] > seq  # the read's own entry was verified
+
+
+def test_given_interactions_listed_then_entry_sums_their_summaries(api: Api) -> None:
+    id_number = resident_id(dt.date(1992, 3, 4))
+    customer_id = create(api)["data"]["id"]
+    add_interaction(api.store, customer_id, f"核对身份证号{id_number}，回拨手机{PHONE}。")
+    add_interaction(api.store, customer_id, f"客户改用手机{PHONE}联系。")
+    add_interaction(api.store, customer_id, "客户表示满意。")
+
+    body = api.get(f"/v1/customers/{customer_id}/interactions", *SUPPORT).json()
+
+    assert len(body["data"]) == 3
+    # Counted as detected (the ID number itself is shown withheld: no separate consent).
+    assert entry_classification(api, body) == {"summary": {"CN_MOBILE": 2, "CN_RESIDENT_ID": 1}}
+
+
+def test_given_customer_page_then_entry_sums_the_classes_of_the_records_returned(
+    api: Api,
+) -> None:
+    body = api.get("/v1/customers", *MARKETING, params={"limit": "100"}).json()
+    assert body["governance"]["withheld_records"] > 0  # withheld records count for nothing
+
+    shown = [item["id"] for item in body["data"]]
+    stored = [
+        as_json(row[1])
+        for row in api.store.sql("SELECT id, pii_classes FROM customers")
+        if row[0] in shown and row[1] is not None
+    ]
+    expected: dict[str, dict[str, int]] = {}
+    for classes in stored:
+        for name, counts in classes.items():
+            for entity_type, count in counts.items():
+                expected.setdefault(name, {})
+                expected[name][entity_type] = expected[name].get(entity_type, 0) + count
+    assert expected["notes"], "demo notes hold PII"
+    assert entry_classification(api, body) == expected
+
+
+@pytest.mark.parametrize(
+    "read",
+    ["notes_denied", "no_text_field", "no_note"],
+)
+def test_given_read_showing_no_text_then_entry_has_no_classification(api: Api, read: str) -> None:
+    if read == "notes_denied":
+        customer_id = api.store.consented("analytics")[0]
+        response = api.get(f"/v1/customers/{customer_id}", "analytics-job", "analytics")
+    elif read == "no_text_field":
+        customer_id = api.store.sql("SELECT customer_id FROM orders ORDER BY id LIMIT 1")[0][0]
+        response = api.get(f"/v1/customers/{customer_id}/orders", *SUPPORT)
+    else:
+        customer_id = create(api)["data"]["id"]
+        response = api.get(f"/v1/customers/{customer_id}", *SUPPORT)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"]
+    assert entry_classification(api, body) is None
+
+
 # --- lists: one detection per page ------------------------------------------------------
 
 
