@@ -250,28 +250,34 @@ class PolicyEngine:
                 return FieldDecision(field=spec, kind=kind, operator=operator)
         return FieldDecision(field=spec, kind=EffectKind.DENY)
 
+    def text_categories(self) -> tuple[str, ...]:
+        """The categories a text plan decides: every personal one but free text itself."""
+        scanned = {spec.category for spec in self.catalog.all_fields() if spec.scan_pii}
+        return tuple(
+            name
+            for name, category in self.catalog.categories.items()
+            if category.personal and name not in scanned
+        )
+
+    def decide_text(self, roles: frozenset[str], purpose: str, category: str) -> CategoryDecision:
+        """The effect of `category` inside free text, exactly as a compiled plan's `text`
+        would hold it."""
+        if not self.document.purposes[purpose].allows_category(category):
+            return CategoryDecision(category, EffectKind.DENY, reason=TEXT_OUTSIDE_PURPOSE)
+        return next(
+            (
+                CategoryDecision(category, kind, operator)
+                for action, kind, operator in self._candidates
+                if self.granted(roles, purpose, f"text:{category}", category, action)
+            ),
+            CategoryDecision(category, EffectKind.DENY, reason=TEXT_DENIED),
+        )
+
     def _decide_text(self, roles: frozenset[str], purpose: str) -> Mapping[str, CategoryDecision]:
         """One decision per personal category, for data found inside free text."""
-        scope = self.document.purposes[purpose]
-        scanned = {spec.category for spec in self.catalog.all_fields() if spec.scan_pii}
-        decisions: dict[str, CategoryDecision] = {}
-        for name, category in self.catalog.categories.items():
-            if not category.personal or name in scanned:
-                continue
-            if not scope.allows_category(name):
-                decisions[name] = CategoryDecision(
-                    name, EffectKind.DENY, reason=TEXT_OUTSIDE_PURPOSE
-                )
-                continue
-            decisions[name] = next(
-                (
-                    CategoryDecision(name, kind, operator)
-                    for action, kind, operator in self._candidates
-                    if self.granted(roles, purpose, f"text:{name}", name, action)
-                ),
-                CategoryDecision(name, EffectKind.DENY, reason=TEXT_DENIED),
-            )
-        return MappingProxyType(decisions)
+        return MappingProxyType(
+            {name: self.decide_text(roles, purpose, name) for name in self.text_categories()}
+        )
 
     def api_rights(self, roles: frozenset[str], purpose: str) -> frozenset[str]:
         """The API rights of `roles` under `purpose`, without compiling a whole plan."""

@@ -13,9 +13,13 @@ exactly as they will on the request path):
   Art. 29, `contract` by house rule); under any other basis (legal obligation, HR,
   emergency, ...) a clear read would show the value to every caller with no consent
   check at all. A field outside the purpose's categories is withheld anyway
-  (`outside_purpose`) and does not count. Only exposures the base version did not
-  already have need acknowledging; the token is
-  `sensitive_clear:<role>:<purpose>:<category>`.
+  (`outside_purpose`) and does not count. The same holds inside free text: every
+  sensitive category (`Catalog.sensitive_categories`, those found only in text such as
+  `identity.travel_document` included) that the per-category text plan would show in
+  clear, whether granted by a `text:<category>` rule or a category rule. Only exposures
+  the base version did not already have need acknowledging; the token is
+  `sensitive_clear:<role>:<purpose>:<category>`, one for the category wherever it is
+  shown.
 - **Separation of duties** (`separation_of_duties`, GB/T 35273 §7.1). Whoever can
   change policy must not also read customer data or the audit log. A role is
   *policy-admin capable* when, under some declared purpose, it holds `policy:admin`.
@@ -64,21 +68,42 @@ class SensitiveExposure:
         return f"{SENSITIVE_CLEAR}:{self.role}:{self.purpose}:{self.category}"
 
 
-def sensitive_exposures(engine: PolicyEngine) -> frozenset[SensitiveExposure]:
+FREE_TEXT = "free text"
+"""Where an exposure is, when it is inside free text rather than in a column."""
+
+
+def _exposure_places(engine: PolicyEngine) -> dict[SensitiveExposure, list[str]]:
+    """Every exposure, with where it would be read in clear: the columns
+    (`customers.id_number`) and/or `free text`."""
     document, catalog = engine.document, engine.catalog
     sensitive = [s for s in catalog.all_fields() if s.sensitivity is Sensitivity.SENSITIVE]
-    found: set[SensitiveExposure] = set()
+    # Inside free text every sensitive category counts, those no column carries
+    # (identity.travel_document) included, exactly as the compiled text plan decides it.
+    in_text = sorted(catalog.sensitive_categories() & set(engine.text_categories()))
+    found: dict[SensitiveExposure, list[str]] = {}
     for purpose in document.purposes.values():
         if PurposeRules(purpose).sensitive_needs_consent:
             continue
-        for spec in sensitive:
-            if not purpose.allows_category(spec.category):
-                continue
-            for role in document.roles:
-                decision = engine.decide_read(frozenset({role}), purpose.id, spec)
-                if decision.kind is EffectKind.CLEAR:
-                    found.add(SensitiveExposure(role, purpose.id, spec.category))
-    return frozenset(found)
+        for role in document.roles:
+            roles = frozenset({role})
+            for spec in sensitive:
+                if not purpose.allows_category(spec.category):
+                    continue
+                if engine.decide_read(roles, purpose.id, spec).kind is EffectKind.CLEAR:
+                    exposure = SensitiveExposure(role, purpose.id, spec.category)
+                    found.setdefault(exposure, []).append(spec.qualified_name)
+            # Whether this role itself shows any text does not matter: roles add up, so
+            # a principal holding it and a role that shows notes would read the category
+            # in clear inside them. (Outside the purpose's scope the plan withholds it.)
+            for category in in_text:
+                if engine.decide_text(roles, purpose.id, category).kind is EffectKind.CLEAR:
+                    exposure = SensitiveExposure(role, purpose.id, category)
+                    found.setdefault(exposure, []).append(FREE_TEXT)
+    return found
+
+
+def sensitive_exposures(engine: PolicyEngine) -> frozenset[SensitiveExposure]:
+    return frozenset(_exposure_places(engine))
 
 
 def _with_ancestors(document: PolicyDocument, roles: frozenset[str]) -> set[str]:
@@ -164,13 +189,15 @@ def review_change(
         if base is not None
         else frozenset()
     )
-    for exposure in sorted(sensitive_exposures(engine) - before):
+    exposures = _exposure_places(engine)
+    for exposure in sorted(exposures.keys() - before):
         if exposure.token in acknowledged:
             continue
         message = (
             f"role {exposure.role!r} would read {exposure.category!r} (sensitive, PIPL "
-            f"Art. 28) in clear under purpose {exposure.purpose!r}, which does not require "
-            f"separate consent for sensitive data; acknowledge {exposure.token!r} to apply"
+            f"Art. 28) in clear ({', '.join(exposures[exposure])}) under purpose "
+            f"{exposure.purpose!r}, which does not require separate consent for sensitive "
+            f"data; acknowledge {exposure.token!r} to apply"
         )
         problems.append(PolicyProblem("rules", SENSITIVE_CLEAR_UNACKNOWLEDGED, message))
     problems.extend(duty_problems(engine))

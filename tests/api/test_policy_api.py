@@ -200,6 +200,42 @@ def test_given_sensitive_clear_then_refused_unless_acknowledged(own_api: Api) ->
         assert newest_version(own_api) == version + 1
 
 
+def test_given_clear_travel_documents_inside_text_then_refused_unless_acknowledged(
+    own_api: Api,
+) -> None:
+    """identity.travel_document lives only inside free text: the review finds it in the
+    compiled text plan, not among the columns."""
+    with restored_policy(own_api):
+        purpose = admin_post(
+            own_api,
+            "/v1/policy/purposes",
+            {"id": "border_check", "legal_basis": "legal_obligation", "categories": ["*"]},
+        )
+        assert purpose.status_code == 201, purpose.text
+        rule = {
+            "role": "customer_service",
+            "purpose": "border_check",
+            "target": "text:identity.travel_document",
+            "action": "read:clear",
+        }
+        version = newest_version(own_api)
+
+        refused = admin_post(own_api, "/v1/policy/rules", rule)
+
+        assert refused.status_code == 422, refused.text
+        errors = refused.json()["errors"]
+        assert [(e["field"], e["reason"]) for e in errors] == [
+            ("rules", "sensitive_clear_unacknowledged")
+        ]
+        token = "sensitive_clear:customer_service:border_check:identity.travel_document"
+        assert token in errors[0]["detail"]
+        assert "(free text)" in errors[0]["detail"]
+        assert newest_version(own_api) == version
+        accepted = admin_post(own_api, "/v1/policy/rules", rule | {"acknowledge": [token]})
+        assert accepted.status_code == 201, accepted.text
+        assert newest_version(own_api) == version + 1
+
+
 def test_given_a_stale_base_version_then_409_and_nothing_is_applied(own_api: Api) -> None:
     with restored_policy(own_api) as start:
         first = admin_post(own_api, "/v1/policy/roles", {"name": "one", "base_version": start})

@@ -85,10 +85,23 @@ def test_given_clear_sensitive_read_under_a_purpose_without_separate_consent_the
 
     problems = review_change(doc, candidate, default_catalog(), OPERATORS)
 
-    assert [(p.where, p.reason) for p in problems] == [("rules", "sensitive_clear_unacknowledged")]
-    assert "sensitive_clear:compliance:compliance_audit:identity.national_id" in problems[0].message
-    token = "sensitive_clear:compliance:compliance_audit:identity.national_id"
-    assert review_change(doc, candidate, default_catalog(), OPERATORS, acknowledged=[token]) == []
+    # identity.* reaches the ID number column and, inside notes, the ID number and the
+    # travel documents (a category no column carries).
+    assert [(p.where, p.reason) for p in problems] == [
+        ("rules", "sensitive_clear_unacknowledged"),
+        ("rules", "sensitive_clear_unacknowledged"),
+    ]
+    national = "sensitive_clear:compliance:compliance_audit:identity.national_id"
+    travel = "sensitive_clear:compliance:compliance_audit:identity.travel_document"
+    assert national in problems[0].message
+    assert "in clear (customers.id_number, free text)" in problems[0].message
+    assert travel in problems[1].message
+    assert "in clear (free text)" in problems[1].message
+    acknowledged = [national, travel]
+    assert review_change(doc, candidate, default_catalog(), OPERATORS, acknowledged=[national])
+    assert (
+        review_change(doc, candidate, default_catalog(), OPERATORS, acknowledged=acknowledged) == []
+    )
 
 
 def test_given_sensitive_category_outside_the_purpose_then_clear_is_not_an_exposure() -> None:
@@ -112,7 +125,100 @@ def test_given_a_wildcard_rule_then_exposures_are_found_through_the_compiled_pla
     assert tokens == [
         "'sensitive_clear:compliance:erasure:financial.account' to apply",
         "'sensitive_clear:compliance:erasure:identity.national_id' to apply",
+        "'sensitive_clear:compliance:erasure:identity.travel_document' to apply",
     ]
+
+
+def legal_obligation_purpose_of_everything() -> PolicyDocument:
+    """compliance_audit widened to every category: a basis with no consent gate."""
+    purposes = dict(base().purposes)
+    purposes["compliance_audit"] = replace(
+        purposes["compliance_audit"], categories=frozenset({"*"})
+    )
+    return replace(base(), purposes=purposes)
+
+
+TRAVEL = "sensitive_clear:compliance:compliance_audit:identity.travel_document"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        Rule("compliance", "compliance_audit", "text:identity.travel_document", "read:clear"),
+        Rule("compliance", "compliance_audit", "identity.travel_document", "read:clear"),
+        Rule("compliance", "compliance_audit", "identity.travel_*", "read:*"),
+    ],
+    ids=["text-rule", "category-rule", "pattern-rule"],
+)
+def test_given_clear_text_only_sensitive_category_then_refused_unless_acknowledged(
+    rule: Rule,
+) -> None:
+    """identity.travel_document has no column: only the text plan can expose it."""
+    doc = legal_obligation_purpose_of_everything()
+    candidate = with_rules(doc, rule)
+
+    problems = review_change(doc, candidate, default_catalog(), OPERATORS)
+
+    assert [(p.where, p.reason) for p in problems] == [("rules", "sensitive_clear_unacknowledged")]
+    assert TRAVEL in problems[0].message
+    assert "(free text)" in problems[0].message
+    assert review_change(doc, candidate, default_catalog(), OPERATORS, acknowledged=[TRAVEL]) == []
+
+
+def test_given_text_rule_on_a_sensitive_column_category_then_refused_as_the_column_would_be() -> (
+    None
+):
+    doc = legal_obligation_purpose_of_everything()
+    candidate = with_rules(
+        doc, Rule("compliance", "compliance_audit", "text:financial.account", "read:clear")
+    )
+
+    problems = review_change(doc, candidate, default_catalog(), OPERATORS)
+
+    assert [(p.where, p.reason) for p in problems] == [("rules", "sensitive_clear_unacknowledged")]
+    assert "sensitive_clear:compliance:compliance_audit:financial.account" in problems[0].message
+    assert "(free text)" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("doc", "rule"),
+    [
+        # Masked inside text: no clear read.
+        (
+            legal_obligation_purpose_of_everything(),
+            Rule("compliance", "compliance_audit", "text:identity.travel_document", "read:mask"),
+        ),
+        # compliance_audit covers identity.customer_id only: outside_purpose in text too.
+        (
+            base(),
+            Rule("compliance", "compliance_audit", "text:identity.travel_document", "read:clear"),
+        ),
+        # Customer service (contract) gates sensitive data, in text too, by separate consent.
+        (
+            base(),
+            Rule("customer_service", "customer_service", "identity.travel_document", "read:clear"),
+        ),
+    ],
+    ids=["masked", "outside-purpose", "consent-gated"],
+)
+def test_given_text_category_not_shown_in_clear_without_consent_then_no_acknowledgement(
+    doc: PolicyDocument, rule: Rule
+) -> None:
+    assert review_change(doc, with_rules(doc, rule), default_catalog(), OPERATORS) == []
+
+
+def test_given_text_exposure_already_in_the_base_then_a_later_change_needs_no_acknowledgement() -> (
+    None
+):
+    doc = legal_obligation_purpose_of_everything()
+    exposed = with_rules(
+        doc, Rule("compliance", "compliance_audit", "text:identity.travel_document", "read:clear")
+    )
+    later = with_rules(
+        exposed, Rule("compliance", "compliance_audit", "demographic.region", "read:clear")
+    )
+
+    assert review_change(exposed, later, default_catalog(), OPERATORS) == []
 
 
 @pytest.mark.parametrize(
