@@ -194,13 +194,14 @@ async def _gate_rows(
     entity: str,
     rows: list[Mapping[Any, Any]],
     fields: tuple[tuple[str, str, bool], ...] | None,
-    parent: tuple[bool, object] | None = None,
+    parent: gate.Gate | None = None,
 ) -> tuple[gate.Gate | None, Revealed]:
     """Decrypt what will be shown (plus, for customers, what tells a minor) and decide
-    consent for every record from the history its row carries (or its parent's)."""
+    consent for every record from the history its row carries; related records take
+    their parent customer's decision, made before their rows were read (`parent`)."""
     view = call.view(entity)
-    if fields is None:
-        return None, await call.state.protector.reveal(entity, rows, view.shown_columns)
+    if fields is None or parent is not None:
+        return parent, await call.state.protector.reveal(entity, rows, view.shown_columns)
     extra: tuple[str, ...] = ("birth_date",) if entity == "customers" else ()
     revealed = await call.state.protector.reveal(entity, rows, (*view.shown_columns, *extra))
     if extra:
@@ -208,9 +209,7 @@ async def _gate_rows(
         extra = gate.AGE_FIELDS
     today = dt.datetime.now(dt.UTC).date()
     owners = {
-        _owner(entity, row): (
-            (gate.minor_of(row, today), row.get(CONSENT_COLUMN)) if parent is None else parent
-        )
+        _owner(entity, row): (gate.minor_of(row, today), row.get(CONSENT_COLUMN))
         for row in revealed.rows
     }
     decided = gate.decide_histories(call, owners, fields)
@@ -265,6 +264,27 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     return GovernedResult(data=data, governance=governance)
 
 
+async def _decide_parent(
+    call: GovernedCall,
+    customer_id: str,
+    parent_row: Mapping[Any, Any],
+    fields: tuple[tuple[str, str, bool], ...],
+) -> gate.Gate:
+    """Consent for a customer's related records, decided on the customer before any of
+    them is read: a customer without the consent the purpose needs is refused alike
+    whether it has such records or none (no oracle on their existence)."""
+    facts = await call.state.protector.reveal("customers", [parent_row], gate.AGE_FIELDS)
+    minor = gate.minor_of(facts.rows[0], dt.datetime.now(dt.UTC).date())
+    decided = gate.decide_histories(
+        call, {customer_id: (minor, parent_row.get(CONSENT_COLUMN))}, fields
+    )
+    reason = decided.record(customer_id).withheld_reason
+    if reason is not None:
+        msg = f"withheld for purpose {call.purpose.id!r}: {reason}"
+        raise Forbidden(msg, reason=reason)
+    return decided
+
+
 async def _require_live_customer(
     conn: AsyncConnection, customer_id: str, purpose: str, consent_dialect: str | None
 ) -> Mapping[Any, Any]:
@@ -313,7 +333,7 @@ async def read_page(
         lookup=lookup[0] if lookup else None,
         consent_dialect=consent_dialect if entity == "customers" else None,
     )
-    parent: tuple[bool, object] | None = None
+    parent: gate.Gate | None = None
     async with call.state.db.reader.connect() as conn:
         if customer_id is not None:
             parent_row = await _require_live_customer(
@@ -323,13 +343,7 @@ async def read_page(
             # anything (a phone number) into the path.
             call.audit.subject_ids = (customer_id,)
             if fields is not None:
-                facts = await call.state.protector.reveal(
-                    "customers", [parent_row], gate.AGE_FIELDS
-                )
-                parent = (
-                    gate.minor_of(facts.rows[0], dt.datetime.now(dt.UTC).date()),
-                    parent_row.get(CONSENT_COLUMN),
-                )
+                parent = await _decide_parent(call, customer_id, parent_row, fields)
         rows = (await conn.execute(statement, params)).all()
         has_more = len(rows) > limit
         rows = rows[:limit]
@@ -352,9 +366,7 @@ async def read_page(
         if decided is not None:
             decision = decided.record(_owner(entity, plain))
             if decision.withheld_reason is not None:
-                if customer_id is not None:
-                    msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
-                    raise Forbidden(msg, reason=decision.withheld_reason)
+                # Never for related records: their parent was refused up front.
                 withheld_records += 1
                 continue
             reasons, categories = gate.split_reasons(spec, decision.field_reasons)

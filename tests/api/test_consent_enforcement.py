@@ -118,6 +118,48 @@ def test_given_minor_then_withheld_until_guardian_consent(api: Api) -> None:
     assert api.get(path, *MARKETING).status_code == 200
 
 
+@pytest.mark.parametrize("related", ["orders", "interactions"])
+def test_given_no_consent_then_related_list_refused_alike_with_or_without_records(
+    api: Api, related: str
+) -> None:
+    """Consent is decided on the customer before its related records are read: 200 with
+    an empty list for a customer without any would tell that one with them exists."""
+    consented = set(api.store.consented("marketing"))
+    with_records = next(
+        row[0]
+        for row in api.store.sql(f"SELECT customer_id FROM {related} ORDER BY id")  # noqa: S608
+        if row[0] not in consented
+    )
+    without_records = new_customer(api)
+    assert not api.store.sql(
+        f"SELECT id FROM {related} WHERE customer_id = :c",  # noqa: S608 - fixed names
+        {"c": without_records},
+    )
+
+    answers = [
+        api.get(f"/v1/customers/{customer_id}/{related}", *MARKETING)
+        for customer_id in (with_records, without_records)
+    ]
+
+    assert [r.status_code for r in answers] == [403, 403]
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["reason"] == "no_consent"
+    entries = [
+        api.store.sql(
+            "SELECT outcome, status, reason, record_ids FROM audit_events WHERE request_id = :r",
+            {"r": r.headers["x-request-id"]},
+        )
+        for r in answers
+    ]
+    assert entries[0] == entries[1]
+    assert entries[0][0][:3] == ("denied", 403, "no_consent")
+
+    assert grant(api, without_records, MARKETING, purpose="marketing").status_code == 201
+    allowed = api.get(f"/v1/customers/{without_records}/{related}", *MARKETING)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["data"] == []
+
+
 def test_given_consent_write_rights_then_marketing_records_only_its_own(api: Api) -> None:
     customer_id = new_customer(api)
     other_purpose = grant(api, customer_id, MARKETING, purpose="analytics")
