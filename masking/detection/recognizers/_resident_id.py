@@ -17,6 +17,7 @@ __all__ = ["ResidentIdRecognizer", "is_valid_resident_id", "known_area", "looks_
 # Residence permits for Hong Kong, Macao and Taiwan residents use these area codes.
 _RESIDENCE_PERMIT_AREAS = frozenset({"810000", "820000", "830000"})
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
+_ID_SHAPE = re.compile(r"\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]")
 
 
 def is_valid_resident_id(number: str, *, today: dt.date | None = None) -> bool:
@@ -40,12 +41,12 @@ def is_valid_resident_id(number: str, *, today: dt.date | None = None) -> bool:
 
 
 def looks_like_resident_id(number: str) -> bool:
-    """18 characters with a known area code and a real birth date, whatever the check
-    character: a mistyped ID number, which must not be reported as something else."""
-    if len(number) != 18 or not number[:17].isdigit():
+    """18 characters with a known area code and a date-shaped birth date (19xx/20xx,
+    month 01-12, day 01-31), whatever the check character and even if the day does
+    not exist: a mistyped ID number, which must not be reported as something else."""
+    if len(number) != 18 or _ID_SHAPE.fullmatch(number) is None:
         return False
-    area_known = known_area(number[:6]) or number[:6] in _RESIDENCE_PERMIT_AREAS
-    return area_known and _plausible_birth_date(number, None)
+    return known_area(number[:6]) or number[:6] in _RESIDENCE_PERMIT_AREAS
 
 
 @functools.lru_cache(maxsize=8192)
