@@ -37,6 +37,9 @@ _ENGLISH_STOP_WORDS = frozenset(
     )
 )
 _WINDOW = 64  # characters around a match that are tokenized for its context
+# Context comes from the match's own sentence: "客户持护照E3865…。商品型号E0310…" must not
+# lend 护照 to the product code. Only unambiguous terminators ("." ends "Mr." too).
+_SENTENCE_END = re.compile("[。！？；!?;]")
 
 
 def _is_keyword(lemma: str) -> bool:
@@ -64,10 +67,14 @@ class TokenArtifacts(NlpArtifacts):
 
     def context_words(self, start: int, end: int, before: int, after: int) -> list[str]:
         """The lemmas of the match's first token and of up to `before` keyword tokens
-        before it and `after` after it, never crossing into a neighbouring text."""
+        before it (in its sentence) and `after` after it, never crossing into a
+        neighbouring text."""
         own = _TOKEN.match(self.text, start)
         words = _keywords(own.group()) if own else []
-        words += _keywords(left_window(self.text, start, _WINDOW))[-before:] if before else []
+        if before:
+            left = left_window(self.text, start, _WINDOW)
+            sentence_start = max((m.end() for m in _SENTENCE_END.finditer(left)), default=0)
+            words += _keywords(left[sentence_start:])[-before:]
         words += _keywords(right_window(self.text, end, _WINDOW))[:after] if after else []
         return words
 

@@ -6,7 +6,11 @@ import re
 
 from stdnum import luhn
 
-from masking.detection.recognizers._base import RegexRecognizer, labelled_as_other_number
+from masking.detection.recognizers._base import (
+    RegexRecognizer,
+    labelled_as,
+    labelled_as_other_number,
+)
 from masking.detection.recognizers._resident_id import looks_like_resident_id
 
 __all__ = ["BankCardRecognizer"]
@@ -15,6 +19,11 @@ _NON_DIGIT = re.compile(r"\D")
 # Issuer prefixes of the card schemes used in China: UnionPay (62, and the older
 # 60/9558 domestic debit ranges), Visa (4), Mastercard (51-55, 2221-2720), JCB (35),
 # American Express (34/37, 15 digits).
+# "证件号4601…": the label says it is an identity document, whatever Luhn says.
+_ID_LABEL = re.compile(
+    r"(?:身份证|证件|(?<![a-z])id(?: card)?)\s*(?:号码?|no\.?|number)?\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
 _KNOWN_ISSUER = re.compile(r"62|60|9558|4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|35|3[47]")
 
 
@@ -54,6 +63,6 @@ class BankCardRecognizer(RegexRecognizer):
         # mistyped one (known area, real birth date, wrong check digit).
         if looks_like_resident_id(digits):
             return None
-        if labelled_as_other_number(text, start):
+        if labelled_as_other_number(text, start) or labelled_as(_ID_LABEL, text, start):
             return None
         return 0.55 if _KNOWN_ISSUER.match(digits) else 0.3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 
@@ -13,36 +14,39 @@ from masking.detection.recognizers._base import RegexRecognizer, labelled_as_oth
 
 __all__ = ["ResidentIdRecognizer", "is_valid_resident_id", "known_area", "looks_like_resident_id"]
 
+# Residence permits for Hong Kong, Macao and Taiwan residents use these area codes.
+_RESIDENCE_PERMIT_AREAS = frozenset({"810000", "820000", "830000"})
+_EARLIEST_BIRTH = dt.date(1900, 1, 1)
+_ID_SHAPE = re.compile(r"\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]")
 
-def is_valid_resident_id(number: str) -> bool:
-    """`stdnum.cn.ric.is_valid`, with the birth-place lookup cached per area and year.
 
-    stdnum checks the check character, then the birth date, then that the area code
-    was in use in the birth year; the last step is a table search that costs more
-    than the rest, and its answer depends only on the first ten characters.
+def is_valid_resident_id(number: str, *, today: dt.date | None = None) -> bool:
+    """GB 11643 check character, a real birth date (1900 to today), and an area code
+    that GB/T 2260 lists, in any year; all read with python-stdnum.
+
+    Not `ric.is_valid`: it also demands that the area code existed in the birth year,
+    but the code is that of the household registration when the card was issued, so
+    everyone older than their district (Pudong 1993, all of Chongqing 1997) would be
+    missed, as would residence permits of Hong Kong, Macao and Taiwan residents
+    (810000/820000/830000). The gateway's write validation accepts them the same way.
     """
     number = number.upper()
     if len(number) != 18 or not number[:17].isdigit():
         return False
     if ric.calc_check_digit(number) != number[17]:
         return False
-    try:
-        ric.get_birth_date(number)
-    except ValidationError:
-        return False
-    return _known_birth_place(number[:10])
+    return _plausible_birth_date(number, today) and (
+        known_area(number[:6]) or number[:6] in _RESIDENCE_PERMIT_AREAS
+    )
 
 
 def looks_like_resident_id(number: str) -> bool:
-    """18 characters with a known area code and a real birth date, whatever the check
-    character: a mistyped ID number, which must not be reported as something else."""
-    if len(number) != 18 or not number[:17].isdigit() or not known_area(number[:6]):
+    """18 characters with a known area code and a date-shaped birth date (19xx/20xx,
+    month 01-12, day 01-31), whatever the check character and even if the day does
+    not exist: a mistyped ID number, which must not be reported as something else."""
+    if len(number) != 18 or _ID_SHAPE.fullmatch(number) is None:
         return False
-    try:
-        ric.get_birth_date(number)
-    except ValidationError:
-        return False
-    return True
+    return known_area(number[:6]) or number[:6] in _RESIDENCE_PERMIT_AREAS
 
 
 @functools.lru_cache(maxsize=8192)
@@ -51,23 +55,19 @@ def known_area(code: str) -> bool:
     return any("county" in props for _, props in numdb.get("cn/loc").info(code))
 
 
-@functools.lru_cache(maxsize=8192)
-def _known_birth_place(area_and_year: str) -> bool:
+def _plausible_birth_date(number: str, today: dt.date | None) -> bool:
     try:
-        ric.get_birth_place(area_and_year + "01010000")
-    # stdnum 2.x raises KeyError for a code its table knows as a province or city but
-    # not as a county (e.g. 110000): not a birthplace, and never a crash on input.
-    except (ValidationError, KeyError):
+        born = ric.get_birth_date(number)
+    except ValidationError:
         return False
-    return True
+    return _EARLIEST_BIRTH <= born <= (today or dt.datetime.now(dt.UTC).date())
 
 
 class ResidentIdRecognizer(RegexRecognizer):
     """6-digit area, birth date, 3-digit sequence, check character (0-9 or X).
 
-    python-stdnum checks the ISO 7064 MOD 11-2 check character, that the birth date
-    exists, and that the area code is one GB/T 2260 lists. The 15-digit cards issued
-    before 1999 carry no check digit and are not looked for.
+    See `is_valid_resident_id` for what is checked. The 15-digit cards issued before
+    1999 carry no check digit and are not looked for.
     """
 
     ENTITY = "CN_RESIDENT_ID"

@@ -54,3 +54,15 @@ def test_given_mistyped_resident_id_that_passes_luhn_then_not_a_card(
     candidates = (with_luhn(f"44030419900307{n:03d}") for n in range(1000))
     mistyped = next(c for c in candidates if resident_id(c[:17]) != c)
     assert detector.detect(f"退款银行卡{mistyped}") == []
+
+
+def test_given_id_label_then_a_luhn_valid_number_is_not_a_card(detector: PiiDetector) -> None:
+    # 30 February: no valid ID either, but the label says what the number is.
+    candidates = (with_luhn(f"46010819690230{n:03d}") for n in range(1000))
+    number = next(candidates)
+    assert detector.detect(f"证件号{number}无效，已退回。") == []
+
+
+def test_given_word_ending_in_id_then_still_a_card(detector: PiiDetector) -> None:
+    assert values_of(detector, f"Paid {UNIONPAY_19} via card", "BANK_CARD") == [UNIONPAY_19]
+    assert values_of(detector, f"ID number {UNIONPAY_19}", "BANK_CARD") == []

@@ -1,6 +1,9 @@
 """Resident ID numbers: GB 11643 check character and a real birth date."""
 
+import datetime as dt
+
 from masking.detection import PiiDetector
+from masking.detection.recognizers._resident_id import is_valid_resident_id
 from tests.masking.detection.conftest import resident_id, values_of, wrong_last
 
 VALID = resident_id("11010519491231002")  # 11010519491231002X
@@ -49,3 +52,22 @@ def test_given_id_inside_a_longer_digit_run_then_not_reported(detector: PiiDetec
 
 def test_given_order_number_label_then_not_reported(detector: PiiDetector) -> None:
     assert values_of(detector, f"订单号：{VALID_DIGIT}", "CN_RESIDENT_ID") == []
+
+
+def test_given_holder_older_than_their_district_then_found(detector: PiiDetector) -> None:
+    # Pudong (310115) exists since 1993; people born before hold IDs with its code.
+    # stdnum's is_valid refuses them, the gateway's write validation does not.
+    value = resident_id("31011519800307123")
+    assert values_of(detector, f"身份证{value}", "CN_RESIDENT_ID") == [value]
+
+
+def test_given_hong_kong_residence_permit_number_then_found(detector: PiiDetector) -> None:
+    value = resident_id("81000019900307123")
+    assert values_of(detector, f"居住证号码{value}", "CN_RESIDENT_ID") == [value]
+
+
+def test_given_birth_date_in_the_future_or_before_1900_then_not_reported() -> None:
+    today = dt.date(2024, 6, 1)
+    assert is_valid_resident_id(resident_id("11010519900307123"), today=today)
+    assert not is_valid_resident_id(resident_id("11010520240602123"), today=today)
+    assert not is_valid_resident_id(resident_id("11010518991231123"), today=today)
