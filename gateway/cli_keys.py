@@ -32,7 +32,7 @@ from gateway.settings import Settings, get_settings
 from gateway.state import check_schemas, open_protector
 from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
 
-keys_app = typer.Typer(help="Master key and data key operations.", no_args_is_help=True)
+keys_app = typer.Typer(help="Master key, data key and API key operations.", no_args_is_help=True)
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -214,8 +214,7 @@ def issue(
 ) -> None:
     """Issue an API key for any principal of the current policy.
 
-    The key alone goes to stdout, this once (pipe it where it belongs); only its hash
-    is stored. Exit 2 if the policy names no such principal.
+    Only the key goes to stdout, this once; exit 2 for an unknown principal.
     """
     settings = _settings(data_dir)
 
@@ -248,8 +247,10 @@ def revoke(
     key_id: Annotated[str, typer.Argument(help="Key id, as `GET /v1/policy/principals` lists it.")],
     data_dir: DataDir = None,
 ) -> None:
-    """Revoke an API key at once, on every gateway process. Exit 2 if there is no such key,
-    1 if it was revoked before."""
+    """Revoke an API key at once, on every gateway process.
+
+    Exit 2 for an unknown key id, 1 for a key revoked before.
+    """
     settings = _settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> str:
