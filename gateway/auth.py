@@ -88,6 +88,12 @@ async def load_directory(conn: AsyncConnection, document: PolicyDocument) -> Pri
     return build_directory(((row.key_hash, row.principal_id) for row in rows), document)
 
 
+async def active_key_holders(conn: AsyncConnection) -> frozenset[str]:
+    """Principals with at least one key not revoked."""
+    query = select(api_keys.c.principal_id).where(api_keys.c.revoked_at.is_(None)).distinct()
+    return frozenset((await conn.execute(query)).scalars())
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedKey:
     """A new API key. `key` is shown once, in the response that issued it."""

@@ -1,4 +1,11 @@
-"""`wardgate keys …`: status, KEK rotation and retirement, data-key rotation, purge."""
+"""`wardgate keys …`: status, KEK rotation and retirement, data-key rotation, purge, and
+API keys of principals (issue, revoke).
+
+The operator issues API keys here for any principal the current policy names. The
+policy API issues them only for principals that reach no customer data and no audit
+log (separation of duties, `gateway.policy_admin.keys`); the operator on the host holds
+the master key and the database anyway, so this door opens nothing new.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +17,22 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from gateway.cli_record import record_cli
+from gateway.auth import IssuedKey, issue_key
+from gateway.cli_record import record_cli, record_cli_in
 from gateway.db.engine import Database, create_database
 from gateway.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
+from gateway.policy_admin.errors import KeyRevoked, PolicyTargetNotFound
+from gateway.policy_admin.keys import newest_policy_naming, revoke_in
 from gateway.protection import Protector
 from gateway.settings import Settings, get_settings
 from gateway.state import check_schemas, open_protector
 from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
 
-keys_app = typer.Typer(help="Master key and data key operations.", no_args_is_help=True)
+keys_app = typer.Typer(help="Master key, data key and API key operations.", no_args_is_help=True)
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -186,3 +197,76 @@ def purge(
         console.print(f"{purged} retired data keys purged; {healed} values re-encrypted first")
 
     _run(settings, work)
+
+
+# --- API keys of principals ------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    console.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(code)
+
+
+@keys_app.command("issue")
+def issue(
+    principal: Annotated[str, typer.Argument(help="Principal id, as the policy names it.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Issue an API key for any principal of the current policy.
+
+    Only the key goes to stdout, this once; exit 2 for an unknown principal.
+    """
+    settings = _settings(data_dir)
+
+    async def work(db: Database, _protector: Protector) -> IssuedKey:
+        try:
+            async with db.writer.begin() as conn:
+                version, _ = await newest_policy_naming(conn, principal)
+                # Notifies every gateway process: the key works there once this commits.
+                issued = await issue_key(conn, principal)
+                # The entry names the principal and the key's id, never the key.
+                await record_cli_in(
+                    conn,
+                    "keys.issue",
+                    fields={f"api_key:{issued.key_id}": "issued", "principal": principal},
+                    policy_version=version,
+                )
+        except PolicyTargetNotFound as exc:
+            raise _fail(str(exc), 2) from None
+        return issued
+
+    issued = _run(settings, work)
+    typer.echo(issued.key)
+    console.print(
+        f"API key {issued.key_id} issued for {escape(principal)!r}; it is shown only this once."
+    )
+
+
+@keys_app.command("revoke")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id, as `GET /v1/policy/principals` lists it.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke an API key at once, on every gateway process.
+
+    Exit 2 for an unknown key id, 1 for a key revoked before.
+    """
+    settings = _settings(data_dir)
+
+    async def work(db: Database, _protector: Protector) -> str:
+        try:
+            async with db.writer.begin() as conn:
+                info = await revoke_in(conn, key_id)
+                await record_cli_in(
+                    conn,
+                    "keys.revoke",
+                    fields={f"api_key:{key_id}": "revoked", "principal": info.principal_id},
+                )
+        except PolicyTargetNotFound as exc:
+            raise _fail(str(exc), 2) from None
+        except KeyRevoked as exc:
+            raise _fail(str(exc), 1) from None
+        return info.principal_id
+
+    owner = _run(settings, work)
+    console.print(f"API key {escape(key_id)} of {escape(owner)!r} revoked")

@@ -11,6 +11,8 @@ import getpass
 import uuid
 from collections.abc import Mapping, Sequence
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from audit import AuditEntry, Outcome, append_entry
 from gateway.db.engine import Database
 
@@ -32,6 +34,29 @@ async def record_cli(
     subject_ids: Sequence[str] = (),
     policy_version: int | None = None,
 ) -> int:
+    async with db.writer.begin() as conn:
+        return await record_cli_in(
+            conn,
+            action,
+            outcome=outcome,
+            fields=fields,
+            reason=reason,
+            subject_ids=subject_ids,
+            policy_version=policy_version,
+        )
+
+
+async def record_cli_in(
+    conn: AsyncConnection,
+    action: str,
+    *,
+    outcome: Outcome = Outcome.ALLOWED,
+    fields: Mapping[str, str] | None = None,
+    reason: str | None = None,
+    subject_ids: Sequence[str] = (),
+    policy_version: int | None = None,
+) -> int:
+    """The entry inside the caller's transaction: for a change that commits with it."""
     entry = AuditEntry(
         occurred_at=dt.datetime.now(dt.UTC),
         request_id=uuid.uuid4().hex,
@@ -44,5 +69,4 @@ async def record_cli(
         subject_ids=tuple(subject_ids),
         policy_version=policy_version,
     )
-    async with db.writer.begin() as conn:
-        return await append_entry(conn, entry)
+    return await append_entry(conn, entry)

@@ -64,6 +64,23 @@ async def notify_policy_change(conn: AsyncConnection, payload: str) -> None:
         )
 
 
+# Any fixed 64-bit number works; this one spells "WGpolicy".
+_POLICY_LOCK = 0x5747_706F_6C69_6379
+
+
+async def lock_policy_writes(conn: AsyncConnection) -> None:
+    """Serialise policy changes and API key issues until this transaction ends.
+
+    A key issue checks the newest version and a change checks the keys that exist; two
+    concurrent transactions under PostgreSQL's READ COMMITTED could each miss the
+    other's uncommitted work and together hand a policy administrator a key that reads
+    customer data. Statements after this lock see whatever the other one committed.
+    SQLite's writer transactions already serialise (BEGIN IMMEDIATE).
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POLICY_LOCK})
+
+
 async def latest_policy_or_none(conn: AsyncConnection) -> tuple[int, PolicyDocument] | None:
     row = (
         await conn.execute(

@@ -18,6 +18,7 @@ from gateway.policy_admin.errors import (
     PolicyTargetExists,
     PolicyTargetNotFound,
     SelfGrantRefused,
+    SeparationOfDuties,
     VersionConflict,
 )
 
@@ -83,6 +84,7 @@ _POLICY_STATUS: dict[type[PolicyChangeError], tuple[int, str]] = {
     PolicyChangeRejected: (422, "Invalid policy"),
     VersionConflict: (409, "Policy version conflict"),
     SelfGrantRefused: (403, "Forbidden"),
+    SeparationOfDuties: (403, "Forbidden"),
     NoChange: (409, "No change"),
     PolicyTargetExists: (409, "Already exists"),
     PolicyTargetNotFound: (404, "Not found"),

@@ -32,6 +32,12 @@ exactly as they will on the request path):
   — a rollback to a version from before principals joined the document included.
 - **Self-grant** (`self_grants`): what a change would add to the acting principal's own
   roles, purposes or effective rights. The change service refuses any of it.
+
+And one question the policy API asks before it touches a key: does a principal reach
+customer data or the audit log (`principal_data_access`)? A policy administrator may
+hold keys only of principals that do not, so it never gets to use a data principal's
+access itself (GB/T 35273 §7.1); `principals_gaining_data_access` keeps a later change
+from turning such a key into one that does.
 """
 
 from __future__ import annotations
@@ -297,3 +303,63 @@ def self_grants(
         before = old_engine.plan(before_roles, purpose) if purpose in base.purposes else None
         grants += [f"{gain} under {purpose!r}" for gain in _gains(before, after)]
     return grants
+
+
+# --- data access (who may hold which keys) ---------------------------------------------
+
+
+def plan_data_access(plan: PolicyPlan) -> list[str]:
+    """What a compiled plan lets its holder do with customer data or the audit log.
+
+    Every API right but `policy:admin` counts (audit:read, consent:write, scan, erase —
+    and any right added later: fail closed), as do recording consents, and reading,
+    writing or looking up any field of any catalog entity. Empty means none of it.
+    """
+    found = [f"api right {r!r}" for r in sorted(plan.api_rights - {POLICY_ADMIN})]
+    if plan.consent_purposes:
+        found.append("record consents")
+    for name, entity in sorted(plan.entities.items()):
+        found += [
+            f"{what} {name}"
+            for what, granted in (
+                ("read", entity.visible),
+                ("write", entity.writable),
+                ("look up", entity.lookupable),
+            )
+            if granted
+        ]
+    return found
+
+
+def principal_data_access(engine: PolicyEngine, principal_id: str) -> list[str]:
+    """What the principal's compiled plans let it do with customer data or the audit log,
+    under the first of its allowed purposes (in name order) that lets it do anything.
+    Empty means nothing under any of them; a principal the document does not name has
+    no access."""
+    spec = engine.document.principals.get(principal_id)
+    if spec is None:
+        return []
+    known = spec.roles & engine.document.roles.keys()
+    # Shortcut: with no allow rule but policy:admin there is nothing to compile.
+    if not _has_allow_rule(engine.document, known, lambda a: a != POLICY_ADMIN):
+        return []
+    for purpose in sorted(spec.purposes & engine.document.purposes.keys()):
+        # `spec.roles` as the request path asks: the plan cache is already warm with it.
+        found = plan_data_access(engine.plan(spec.roles, purpose))
+        if found:
+            return [f"{what} under {purpose!r}" for what in found]
+    return []
+
+
+def principals_gaining_data_access(
+    base: PolicyEngine | None, candidate: PolicyEngine, among: Iterable[str]
+) -> list[str]:
+    """Principals of `among` that reach customer data or the audit log under `candidate`
+    but did not under `base` (or were not in it)."""
+    return [
+        pid
+        for pid in sorted(set(among) & candidate.document.principals.keys())
+        # The base first: usually the version in force, with its plans compiled.
+        if not (base is not None and principal_data_access(base, pid))
+        and principal_data_access(candidate, pid)
+    ]

@@ -29,13 +29,27 @@ from gateway.policy_admin import (
 )
 from gateway.policy_admin.history import list_versions, version_row
 from gateway.policy_admin.keys import issue_key_for, list_keys, revoke_key, revoke_keys_of
-from gateway.policy_admin.service import Edit, InTransaction
+from gateway.policy_admin.service import Edit, EngineFor, InTransaction
 from gateway.policy_store import latest_policy_or_none
 from policies.diff import diff_documents
 from policies.document import PolicyDocument, parse_policy_document
+from policies.plan import PolicyEngine
 
 ADMIN_RIGHT = "policy:admin"
 log = structlog.get_logger("wardgate.policy")
+
+
+def engine_for(call: GovernedCall) -> EngineFor:
+    """The request's own engine when the newest stored version is the one it runs under
+    (plans of principals with keys are compiled already); a new engine otherwise."""
+    snapshot = call.snapshot
+
+    def engine(version: int, document: PolicyDocument) -> PolicyEngine:
+        if version == snapshot.version:
+            return snapshot.engine
+        return PolicyEngine(document, call.state.catalog, version)
+
+    return engine
 
 
 def require_admin(call: GovernedCall) -> None:
@@ -73,6 +87,7 @@ async def _apply(
         actor=call.principal.id,
         in_transaction=in_transaction,
         status=status,
+        engine_for=engine_for(call),
     )
     return await _after_change(call, applied, options)
 
@@ -287,6 +302,7 @@ async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, ob
         audit=call.audit,
         acknowledged=options.acknowledge,
         actor=call.principal.id,
+        engine_for=engine_for(call),
     )
     return await _after_change(call, applied, options) | {"rolled_back_to": version}
 
@@ -295,7 +311,9 @@ async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, ob
 
 
 async def issue_key(call: GovernedCall, pid: str) -> dict[str, object]:
-    issued = await issue_key_for(call.state.db, pid, call.audit)
+    """Only for principals that reach no customer data and no audit log (see
+    `gateway.policy_admin.keys`); the operator issues the others on the host."""
+    issued = await issue_key_for(call.state.db, pid, call.audit, engine_for(call))
     await reload_now(call)
     return {
         "key_id": issued.key_id,
@@ -306,6 +324,7 @@ async def issue_key(call: GovernedCall, pid: str) -> dict[str, object]:
 
 
 async def revoke(call: GovernedCall, key_id: str) -> dict[str, object]:
+    """Any principal's key: revoking only takes access away (see `revoke_key`)."""
     if not (0 < len(key_id) <= 32 and key_id.isalnum()):
         msg = "a key id is up to 32 letters and digits"
         raise BadRequest(msg, reason="invalid_key_id")

@@ -53,6 +53,13 @@ class SelfGrantRefused(PolicyChangeError):
         )
 
 
+class SeparationOfDuties(PolicyChangeError):
+    """The request would put a key of a principal that reaches customer data or the audit
+    log in the hands of a policy administrator (GB/T 35273 §7.1)."""
+
+    reason = "separation_of_duties"
+
+
 class NoChange(PolicyChangeError):
     """The change leaves the policy exactly as it is: no version is created."""
 

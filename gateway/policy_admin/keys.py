@@ -3,6 +3,13 @@
 Keys are not part of the policy document, so issuing or revoking one creates no
 policy version and a rollback never brings a revoked key back. The key and its
 audit entry commit in one transaction.
+
+Separation of duties (GB/T 35273 §7.1): whoever issues a key can use it, so a policy
+administrator issues keys only of principals that reach no customer data and no audit
+log (`policies.review.principal_data_access` on the compiled plans of the newest
+version) — other policy administrators, say. Keys of data principals are issued by the
+operator on the host (`wardgate keys issue`), who holds the master key and the database
+anyway.
 """
 
 from __future__ import annotations
@@ -21,8 +28,11 @@ from gateway.context import RequestAudit
 from gateway.db.engine import Database
 from gateway.db.schema import api_keys
 from gateway.errors import AuditUnavailable
-from gateway.policy_admin.errors import KeyRevoked, PolicyTargetNotFound
-from gateway.policy_store import latest_policy_or_none, notify_policy_change
+from gateway.policy_admin.errors import KeyRevoked, PolicyTargetNotFound, SeparationOfDuties
+from gateway.policy_admin.service import EngineFor
+from gateway.policy_store import latest_policy_or_none, lock_policy_writes, notify_policy_change
+from policies.document import PolicyDocument
+from policies.review import SEPARATION_OF_DUTIES, principal_data_access
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +62,33 @@ def _key_audit(audit: RequestAudit, key_id: str, principal_id: str, what: str) -
     audit.fields = {f"api_key:{key_id}": what, "principal": principal_id}
 
 
-async def issue_key_for(db: Database, principal_id: str, audit: RequestAudit) -> IssuedKey:
-    """A new key for a principal the newest policy version names."""
+async def newest_policy_naming(
+    conn: AsyncConnection, principal_id: str
+) -> tuple[int, PolicyDocument]:
+    """The newest policy version, if it names the principal; PolicyTargetNotFound if not."""
+    latest = await latest_policy_or_none(conn)
+    if latest is None or principal_id not in latest[1].principals:
+        msg = f"there is no principal {principal_id!r} in the newest policy version"
+        raise PolicyTargetNotFound(msg)
+    return latest
+
+
+async def issue_key_for(
+    db: Database, principal_id: str, audit: RequestAudit, engine_for: EngineFor
+) -> IssuedKey:
+    """A new key for a principal the newest policy version names and that reaches no
+    customer data and no audit log; SeparationOfDuties (nothing stored) for any other."""
     try:
         async with db.writer.begin() as conn:
-            latest = await latest_policy_or_none(conn)
-            if latest is None or principal_id not in latest[1].principals:
-                msg = f"there is no principal {principal_id!r} in the newest policy version"
-                raise PolicyTargetNotFound(msg)
+            # No policy change can commit between the check and the key (see the lock).
+            await lock_policy_writes(conn)
+            latest = await newest_policy_naming(conn, principal_id)
+            access = principal_data_access(engine_for(*latest), principal_id)
+            if access:
+                audit.entity = "api_keys"
+                refused = f"refused:{SEPARATION_OF_DUTIES}"
+                audit.fields = {"principal": principal_id, "api_key": refused}
+                raise SeparationOfDuties(_data_principal_message(principal_id, access))
             issued = await issue_key(conn, principal_id)
             _key_audit(audit, issued.key_id, principal_id, "issued")
             await append_in_transaction(conn, audit, 201)
@@ -73,26 +102,25 @@ async def issue_key_for(db: Database, principal_id: str, audit: RequestAudit) ->
     return issued
 
 
+def _data_principal_message(principal_id: str, access: list[str]) -> str:
+    shown = ", ".join(access[:3]) + (", ..." if len(access) > 3 else "")
+    return (
+        f"principal {principal_id!r} has access to customer data or the audit log ({shown}); "
+        "a policy administrator may not hold its keys (separation of duties, GB/T 35273 "
+        "§7.1). Keys of data principals are issued by the operator on the host: "
+        f"`wardgate keys issue {principal_id}`"
+    )
+
+
 async def revoke_key(db: Database, key_id: str, audit: RequestAudit) -> KeyInfo:
+    """Revoke any principal's key, data principals' included: a revocation only takes
+    access away, so it breaks no separation of duties, and an administrator must be able
+    to shut a leaked key at once without waiting for the operator."""
     try:
         async with db.writer.begin() as conn:
-            row = (await conn.execute(select(api_keys).where(api_keys.c.key_id == key_id))).first()
-            if row is None:
-                msg = "there is no API key with that id"
-                raise PolicyTargetNotFound(msg)
-            if row.revoked_at is not None:
-                msg = "this API key was already revoked"
-                raise KeyRevoked(msg)
-            revoked_at = _now()
-            await conn.execute(
-                update(api_keys).where(api_keys.c.key_id == key_id).values(revoked_at=revoked_at)
-            )
-            # Other gateway processes drop the key when this commits.
-            await notify_policy_change(conn, "keys")
-            _key_audit(audit, key_id, row.principal_id, "revoked")
+            info = await revoke_in(conn, key_id)
+            _key_audit(audit, key_id, info.principal_id, "revoked")
             await append_in_transaction(conn, audit, 200)
-            # Every other gateway process refuses the key once this commits.
-            await notify_policy_change(conn, "keys")
     except SQLAlchemyError as exc:
         audit.seq = None
         msg = "the revocation could not be stored with its audit entry; the key still works"
@@ -100,6 +128,27 @@ async def revoke_key(db: Database, key_id: str, audit: RequestAudit) -> KeyInfo:
     except BaseException:
         audit.seq = None
         raise
+    return info
+
+
+async def revoke_in(conn: AsyncConnection, key_id: str) -> KeyInfo:
+    """Revoke one key inside the caller's transaction (which also takes its audit entry).
+
+    PolicyTargetNotFound for an unknown key id, KeyRevoked for one revoked before.
+    """
+    row = (await conn.execute(select(api_keys).where(api_keys.c.key_id == key_id))).first()
+    if row is None:
+        msg = "there is no API key with that id"
+        raise PolicyTargetNotFound(msg)
+    if row.revoked_at is not None:
+        msg = "this API key was already revoked"
+        raise KeyRevoked(msg)
+    revoked_at = _now()
+    await conn.execute(
+        update(api_keys).where(api_keys.c.key_id == key_id).values(revoked_at=revoked_at)
+    )
+    # Every other gateway process refuses the key once this commits.
+    await notify_policy_change(conn, "keys")
     return KeyInfo(key_id, row.principal_id, row.created_at, revoked_at)
 
 

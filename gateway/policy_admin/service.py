@@ -8,6 +8,11 @@ reviewed against. If another change got in first, an edit with no `base_version`
 simply prepared again on the newer document; a change that named its `base_version`
 is refused with `version_conflict`. The new version and the audit entry of the change
 commit in one transaction: there is never a version without its entry.
+
+A change made through the API (an `actor`) may not give access to customer data or the
+audit log to a principal that holds active API keys and had no such access before: a
+policy administrator may have issued those keys (`gateway.policy_admin.keys`), and
+would then hold a data principal's key after all (GB/T 35273 §7.1).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.audit_log import append_in_transaction
+from gateway.auth import active_key_holders
 from gateway.cli_record import cli_principal
 from gateway.context import RequestAudit
 from gateway.db.engine import Database
@@ -30,20 +36,37 @@ from gateway.policy_admin.errors import (
     PolicyChangeRejected,
     PolicyTargetNotFound,
     SelfGrantRefused,
+    SeparationOfDuties,
     VersionConflict,
 )
 from gateway.policy_admin.history import load_policy_version
-from gateway.policy_store import latest_policy_or_none, latest_version, save_policy_version
+from gateway.policy_store import (
+    latest_policy_or_none,
+    latest_version,
+    lock_policy_writes,
+    save_policy_version,
+)
 from masking import default_registry
 from policies.catalog import Catalog
 from policies.diff import PolicyDiff, diff_documents
 from policies.document import PolicyDocument, PolicyProblem
-from policies.review import review_change, self_grants
+from policies.plan import PolicyEngine
+from policies.review import (
+    SEPARATION_OF_DUTIES,
+    principal_data_access,
+    principals_gaining_data_access,
+    review_change,
+    self_grants,
+)
 
 Edit = Callable[[PolicyDocument], PolicyDocument]
 Change = PolicyDocument | Edit
 InTransaction = Callable[[AsyncConnection, int], Awaitable[Mapping[str, str]]]
 """More work in the change's transaction (given the new version); returns audit fields."""
+EngineFor = Callable[[int, PolicyDocument], PolicyEngine]
+"""The engine of a stored version (number, document): the caller's own when it has that
+version in force, with its plans compiled already; a new one otherwise."""
+Guard = Callable[[AsyncConnection], Awaitable[None]]
 
 _ATTEMPTS = 3
 EMPTY_DOCUMENT = PolicyDocument(purposes={}, roles={}, rules=())
@@ -142,14 +165,16 @@ async def apply_policy_change(
     operators: Collection[str] | None = None,
     in_transaction: InTransaction | None = None,
     status: int = 200,
+    engine_for: EngineFor | None = None,
 ) -> AppliedChange:
     """Apply `change` as one new policy version, audited in the same transaction.
 
     `actor` is the principal making the change (None from the CLI): it may not grant
-    itself roles, purposes or rights. `status` is the HTTP status the caller will
-    answer with, recorded in the audit entry. Raises PolicyChangeRejected (every
-    problem), VersionConflict, SelfGrantRefused, NoChange or PolicyTargetNotFound;
-    nothing is stored then.
+    itself roles, purposes or rights, nor give a key holder data access (see above;
+    `engine_for` spares compiling the base version again). `status` is the HTTP status
+    the caller will answer with, recorded in the audit entry. Raises
+    PolicyChangeRejected (every problem), VersionConflict, SelfGrantRefused,
+    SeparationOfDuties, NoChange or PolicyTargetNotFound; nothing is stored then.
     """
     for _ in range(_ATTEMPTS):
         prepared = await preview_policy_change(
@@ -161,8 +186,15 @@ async def apply_policy_change(
             operators=operators,
         )
         _refuse_if_unacceptable(prepared, catalog, audit, actor)
+        guard = (
+            None
+            if actor is None
+            else _no_data_access_for_key_holders(prepared, catalog, audit, engine_for)
+        )
         try:
-            return await _commit(db, prepared, author, comment, audit, in_transaction, status)
+            return await _commit(
+                db, prepared, author, comment, audit, in_transaction, status, guard
+            )
         except _Moved:
             if base_version is not None:
                 async with db.reader.connect() as conn:
@@ -195,6 +227,43 @@ def _refuse_if_unacceptable(
         raise NoChange(msg)
 
 
+def _no_data_access_for_key_holders(
+    prepared: PreparedChange,
+    catalog: Catalog,
+    audit: RequestAudit,
+    engine_for: EngineFor | None,
+) -> Guard:
+    """A check for the commit transaction, where the set of key holders cannot change
+    under it: refuse if a principal holding active keys would gain data access."""
+    engine_for = engine_for or (lambda version, doc: PolicyEngine(doc, catalog, version))
+    base = (
+        engine_for(prepared.base_version, prepared.base)
+        if prepared.base is not None and prepared.base_version is not None
+        else None
+    )
+    # Built before the transaction: the writer lock is not held while casbin loads.
+    candidate = PolicyEngine(prepared.candidate, catalog, 0)
+
+    async def guard(conn: AsyncConnection) -> None:
+        gaining = principals_gaining_data_access(base, candidate, await active_key_holders(conn))
+        if not gaining:
+            return
+        audit.fields = {f"principals.{pid}": f"refused:{SEPARATION_OF_DUTIES}" for pid in gaining}
+        access = principal_data_access(candidate, gaining[0])
+        names = ", ".join(repr(pid) for pid in gaining)
+        msg = (
+            f"principal(s) {names} hold active API keys and would gain access to customer "
+            f"data or the audit log ({access[0]}); a policy administrator may have issued "
+            "those keys (separation of duties, GB/T 35273 §7.1). Revoke the keys first "
+            "(DELETE /v1/policy/keys/{key_id}) and have the operator issue new ones on the "
+            "host (`wardgate keys issue`), or have the operator apply the change there "
+            "(`wardgate policy apply`)"
+        )
+        raise SeparationOfDuties(msg)
+
+    return guard
+
+
 async def _commit(
     db: Database,
     prepared: PreparedChange,
@@ -203,11 +272,16 @@ async def _commit(
     audit: RequestAudit,
     in_transaction: InTransaction | None,
     status: int,
+    guard: Guard | None = None,
 ) -> AppliedChange:
     try:
         async with db.writer.begin() as conn:
+            # Key issues and other changes wait: the guard sees every key committed.
+            await lock_policy_writes(conn)
             if await latest_version(conn) != prepared.base_version:
                 raise _Moved
+            if guard is not None:
+                await guard(conn)
             version = await save_policy_version(
                 conn,
                 prepared.candidate,
@@ -257,6 +331,7 @@ async def rollback_policy(
     acknowledged: Collection[str] = (),
     actor: str | None = None,
     operators: Collection[str] | None = None,
+    engine_for: EngineFor | None = None,
 ) -> AppliedChange:
     """A new version whose document equals version `version`'s, reviewed like any change."""
     async with db.reader.connect() as conn:
@@ -275,4 +350,5 @@ async def rollback_policy(
         acknowledged=acknowledged,
         actor=actor,
         operators=operators,
+        engine_for=engine_for,
     )

@@ -1,5 +1,6 @@
 """Changes made through the policy API of one gateway process reach another at once:
-a rule (new version) and a key revocation (no version) — SQLite and PostgreSQL."""
+a rule (new version), and a key issue and revocation (no version) — SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -57,13 +58,18 @@ def run(settings: Settings, tmp_path: Path) -> None:
             time.sleep(0.02)
         assert time.monotonic() - started < DEADLINE
 
-        issued = client.post(f"{a}/v1/policy/principals/support-desk/keys", headers=admin)
+        # A key the policy API may issue: another administrator's (no customer data).
+        second = {"id": "second-admin", "roles": ["security_admin"], "purposes": ["policy_admin"]}
+        created = client.post(f"{a}/v1/policy/principals", headers=admin, json=second)
+        assert created.status_code == 201, created.text
+        issued = client.post(f"{a}/v1/policy/principals/second-admin/keys", headers=admin)
         assert issued.status_code == 201, issued.text
-        new_key = {**desk, "Authorization": f"Bearer {issued.json()['key']}"}
-        assert wait_for_status(client, read, new_key, 200, time.monotonic()) < DEADLINE
+        new_key = {**admin, "Authorization": f"Bearer {issued.json()['key']}"}
+        versions = f"{b}/v1/policy/versions"
+        assert wait_for_status(client, versions, new_key, 200, time.monotonic()) < DEADLINE
         revoked = client.delete(f"{a}/v1/policy/keys/{issued.json()['key_id']}", headers=admin)
         assert revoked.status_code == 200, revoked.text
-        assert wait_for_status(client, read, new_key, 401, time.monotonic()) < DEADLINE
+        assert wait_for_status(client, versions, new_key, 401, time.monotonic()) < DEADLINE
 
 
 def test_given_two_processes_on_sqlite_then_api_changes_and_revocations_reach_both(

@@ -5,6 +5,8 @@
 - No principal grants itself roles, purposes or rights (403 `self_grant`).
 - No role or principal may hold `policy:admin` together with customer-field reads or
   `audit:read` (422 `separation_of_duties`).
+- The security admin issues no key of a principal that reads customer data or the
+  audit log (403 `separation_of_duties`); the operator does, on the host.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tests.api.policy_helpers import (
     ADMIN_PURPOSE,
     admin_patch,
     admin_post,
+    last_audit,
     newest_version,
 )
 from tests.conftest import Api
@@ -190,3 +193,27 @@ def test_given_admin_and_reading_duties_combined_then_422_separation_of_duties(
         {"field": e["field"], "reason": e["reason"]} for e in errors
     ]
     assert newest_version(own_api) == start
+
+
+@pytest.mark.parametrize(
+    "principal", ["support-desk", "marketing-app", "analytics-job", "compliance-officer"]
+)
+def test_given_security_admin_issuing_a_key_of_a_data_principal_then_403_nothing_stored(
+    api: Api, principal: str
+) -> None:
+    """Whoever issues a key can use it: the admin would read customer data (or the audit
+    log) through it. Those keys come from the operator on the host."""
+    keys_before = api.store.count("api_keys")
+
+    response = admin_post(api, f"/v1/policy/principals/{principal}/keys")
+
+    assert response.status_code == 403, response.text
+    problem = response.json()
+    assert problem["reason"] == "separation_of_duties"
+    assert "key" not in problem
+    assert f"wardgate keys issue {principal}" in problem["detail"]
+    assert api.store.count("api_keys") == keys_before
+    entry = last_audit(api, "policy.keys.issue")
+    assert (entry["principal_id"], entry["outcome"], entry["status"]) == (ADMIN, "denied", 403)
+    assert entry["reason"] == "separation_of_duties"
+    assert entry["fields"] == {"principal": principal, "api_key": "refused:separation_of_duties"}

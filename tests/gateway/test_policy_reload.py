@@ -28,6 +28,7 @@ from structlog.testing import capture_logs
 
 from audit.schema import audit_events
 from gateway.app import WardgateApp
+from gateway.auth import hash_api_key
 from gateway.context import RequestAudit
 from gateway.db.engine import create_database
 from gateway.db.schema import api_keys, policy_versions
@@ -41,6 +42,7 @@ from gateway.seed import init_store
 from gateway.settings import Settings, settings_from_env
 from gateway.state import open_gateway
 from policies.document import PolicyDocument, parse_policy_document
+from tests.cli_helpers import wardgate
 from tests.gateway.test_audit_concurrency import serving
 
 CUSTOMERS = 5
@@ -182,14 +184,17 @@ def run_two_processes(settings: Settings, tmp_path: Path) -> None:
         data = client.get(f"{b}/v1/customers/{customer}", headers=headers).json()["data"]
         assert "*" not in data["phone"]
 
-        # API keys travel too: issued on A, accepted by B; revoked on A, refused by B.
-        issued = client.post(f"{a}/v1/policy/principals/marketing-app/keys", headers=admin)
-        assert issued.status_code == 201, issued.text
+        # API keys travel too: issued by the operator on the host (a data principal's
+        # key), accepted by both; revoked through A, refused by B.
+        issued = wardgate(settings, "keys", "issue", "marketing-app")
+        assert issued.exit_code == 0, issued.output
         since = time.monotonic()
-        fresh = {"Authorization": f"Bearer {issued.json()['key']}", "X-Purpose": "marketing"}
+        key = issued.stdout.strip()
+        fresh = {"Authorization": f"Bearer {key}", "X-Purpose": "marketing"}
         listing = f"{b}/v1/customers?limit=1"
         assert wait_for_status(client, listing, fresh, 200, since) < DEADLINE
-        revoked = client.delete(f"{a}/v1/policy/keys/{issued.json()['key_id']}", headers=admin)
+        key_id = hash_api_key(key)[:16]
+        revoked = client.delete(f"{a}/v1/policy/keys/{key_id}", headers=admin)
         assert revoked.status_code == 200, revoked.text
         since = time.monotonic()
         assert wait_for_status(client, listing, fresh, 401, since) < DEADLINE
