@@ -52,6 +52,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             yield
         finally:
             await reloader.stop()
+            await state.warmer.settle()
             await state.appender.close()
             await state.checkpoints.stop()
             state.scanner.close()

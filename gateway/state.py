@@ -14,7 +14,8 @@ from gateway.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, current_revision, head_revision
 from gateway.pii import TextScanner, shared_detector
-from gateway.pipeline.plans import PlanBinder
+from gateway.pipeline.plans import PlanBinder, PlanKey
+from gateway.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
 from gateway.policy_store import load_latest_policy
 from gateway.protection import Protector
 from gateway.settings import Settings
@@ -32,9 +33,6 @@ from policies.document import PolicyDocument
 from policies.plan import PolicyEngine
 
 log = structlog.get_logger("wardgate.policy")
-
-WARM_BEFORE_SWAP_SECONDS = 0.15
-"""Plan compilation a reload may spend before the new version goes into force."""
 
 
 class StoreNotReadyError(Exception):
@@ -68,6 +66,7 @@ class GatewayState:
         self.snapshot = snapshot
         self.keystore = keystore
         self.binder = PlanBinder(system_keys.pseudonym)
+        self.warmer = PlanWarmer(self.binder)
         self.checkpoints = CheckpointIssuer(
             db.writer,
             log_signer(system_keys.audit_signing),
@@ -83,6 +82,8 @@ class GatewayState:
         self.cursors = Sealer(system_keys.cursor)
         self.protector = protector_for(catalog, keystore, system_keys)
         self._reload_lock = asyncio.Lock()
+        self._builds = 0
+        """Snapshots of a new version built so far."""
         self.scanner = scanner
 
     def __repr__(self) -> str:
@@ -91,32 +92,20 @@ class GatewayState:
     def warm_plans(self, snapshot: PolicySnapshot | None = None) -> int:
         """Compile the plan of every known principal for each of its purposes."""
         snapshot = snapshot or self.snapshot
-        pending = _plans_of_principals(snapshot)
-        self._warm(snapshot, pending, deadline=None)
-        return len(pending)
-
-    def _warm(
-        self,
-        snapshot: PolicySnapshot,
-        pending: list[tuple[frozenset[str], str]],
-        deadline: float | None,
-    ) -> list[tuple[frozenset[str], str]]:
-        """Compile plans until done or past `deadline` (monotonic); returns what is left."""
-        for index, (roles, purpose) in enumerate(pending):
-            if deadline is not None and time.monotonic() > deadline:
-                return pending[index:]
-            self.binder.plan(snapshot.engine, roles, purpose)
-        return []
+        hot, rest = wanted_plans(snapshot.engine, snapshot.directory, self.binder.in_use())
+        self.warmer.warm(snapshot.engine, hot + rest)
+        return len(hot) + len(rest)
 
     async def reload_policy(self) -> PolicySnapshot:
         """Load the newest policy version and the principals with it, and swap them in.
 
         Requests in flight keep the snapshot they started with. The new one is built off
-        to the side — its casbin enforcers, and as many plans of known principals as fit
-        in `WARM_BEFORE_SWAP_SECONDS`, compiled in a worker thread so the event loop
-        keeps serving — and put in force by one assignment; the remaining plans are
-        compiled right after, still off the loop. When only API keys changed (same
-        version), the engine and its compiled plans are kept and just the directory is new.
+        to the side — its casbin enforcers, and as many of the plans requests are asking
+        for as fit in `WARM_BEFORE_SWAP_SECONDS`, compiled in a worker thread so the event
+        loop keeps serving — and put in force by one assignment; this returns at the swap,
+        and the remaining plans are compiled in the background. When only API keys
+        changed (same version), the engine and its compiled plans are kept and just the
+        directory is new.
         """
         async with self._reload_lock:
             started = time.perf_counter()
@@ -127,7 +116,12 @@ class GatewayState:
             if version == current.version:
                 self.snapshot = replace(current, directory=directory)
                 return self.snapshot
-            snapshot, pending = await asyncio.to_thread(self._prepare, version, document, directory)
+            self._builds += 1  # a warm-up still running for an older version stops
+            build = self._builds
+            hot = self.binder.in_use()
+            snapshot, pending = await asyncio.to_thread(
+                self._prepare, version, document, directory, hot
+            )
             self.snapshot = snapshot
             log.info(
                 "policy reloaded",
@@ -138,34 +132,28 @@ class GatewayState:
             )
             self.binder.forget_versions_before(snapshot.version)
             if pending:
-                await asyncio.to_thread(self._warm, snapshot, pending, None)
+                self.warmer.warm_later(snapshot.engine, pending, lambda: self._builds == build)
             return snapshot
 
     def _prepare(
-        self, version: int, document: PolicyDocument, directory: PrincipalDirectory
-    ) -> tuple[PolicySnapshot, list[tuple[frozenset[str], str]]]:
-        started = time.monotonic()
+        self,
+        version: int,
+        document: PolicyDocument,
+        directory: PrincipalDirectory,
+        hot: list[PlanKey],
+    ) -> tuple[PolicySnapshot, list[PlanKey]]:
         snapshot = PolicySnapshot(
             version=version,
             document=document,
             engine=PolicyEngine(document, self.catalog, version),
             directory=directory,
         )
-        # A new version must not wait long for plans nobody may ask for soon: the bound
-        # keeps a change in force within a second on a busy machine.
-        deadline = started + WARM_BEFORE_SWAP_SECONDS
-        return snapshot, self._warm(snapshot, _plans_of_principals(snapshot), deadline)
-
-
-def _plans_of_principals(snapshot: PolicySnapshot) -> list[tuple[frozenset[str], str]]:
-    """(roles, purpose) of every known principal and each purpose it may declare, once."""
-    wanted = {
-        (principal.roles, purpose): None
-        for principal in snapshot.directory.principals()
-        for purpose in sorted(principal.purposes)
-        if purpose in snapshot.document.purposes
-    }
-    return list(wanted)
+        # A new version waits only briefly, and only for plans requests are asking for;
+        # the others are compiled after the swap. The deadline starts after the engine,
+        # so the plan in use most recently is always ready at the swap.
+        urgent, rest = wanted_plans(snapshot.engine, directory, hot)
+        deadline = time.monotonic() + WARM_BEFORE_SWAP_SECONDS
+        return snapshot, self.warmer.warm(snapshot.engine, urgent, deadline) + rest
 
 
 async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:

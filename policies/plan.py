@@ -129,6 +129,16 @@ def _model_text() -> str:
     return resources.files("policies").joinpath("model.conf").read_text(encoding="utf-8")
 
 
+# casbin parses its matcher with `ast.parse` on every enforce, and CPython 3.11 before
+# 3.11.8 keeps the AST constructor's recursion depth in state shared by all threads:
+# two threads parsing at once can fail with "SystemError: AST constructor recursion
+# depth mismatch" (python/cpython#106905, fixed by #113035). Plans are compiled in worker
+# threads (reload warm-up) while the event loop asks casbin too, so one enforce at a time
+# in the whole process. It is held for a single question (well under a millisecond),
+# never for a whole plan.
+_ENFORCE_LOCK = threading.Lock()
+
+
 # The same model asking the other question: does any *deny* rule match? A principal's
 # roles are asked one by one, so without it one role's allow would hide another
 # role's explicit deny. (casbin supports only a few effect expressions; this one is
@@ -191,11 +201,13 @@ class PolicyEngine:
         self._lock = threading.Lock()
 
     def allows(self, role: str, purpose: str, obj: str, category: str, action: str) -> bool:
-        return bool(self._enforcer.enforce(role, purpose, obj, category, action))
+        with _ENFORCE_LOCK:
+            return bool(self._enforcer.enforce(role, purpose, obj, category, action))
 
     def denies(self, role: str, purpose: str, obj: str, category: str, action: str) -> bool:
         """Whether an explicit deny rule matches (not merely: nothing allows)."""
-        return not self._deny_enforcer.enforce(role, purpose, obj, category, action)
+        with _ENFORCE_LOCK:
+            return not self._deny_enforcer.enforce(role, purpose, obj, category, action)
 
     def allow_rule(
         self, role: str, purpose: str, obj: str, category: str, action: str
@@ -204,14 +216,16 @@ class PolicyEngine:
 
         For explanations only: casbin reports one matching rule (the last allow it saw).
         """
-        allowed, matched = self._enforcer.enforce_ex(role, purpose, obj, category, action)
+        with _ENFORCE_LOCK:
+            allowed, matched = self._enforcer.enforce_ex(role, purpose, obj, category, action)
         return _as_rule(matched) if allowed and matched else None
 
     def deny_rule(
         self, role: str, purpose: str, obj: str, category: str, action: str
     ) -> Rule | None:
         """The first explicit deny rule that matches, or None. For explanations only."""
-        no_deny, matched = self._deny_enforcer.enforce_ex(role, purpose, obj, category, action)
+        with _ENFORCE_LOCK:
+            no_deny, matched = self._deny_enforcer.enforce_ex(role, purpose, obj, category, action)
         return None if no_deny or not matched else _as_rule(matched)
 
     @property

@@ -8,6 +8,7 @@ that produces its shown value.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,9 @@ from policies.plan import (
     PolicyEngine,
     PolicyPlan,
 )
+
+PlanKey = tuple[frozenset[str], str]
+"""What a plan is compiled for: the caller's roles and declared purpose."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +97,20 @@ class PlanBinder:
         self._pseudonym_key = pseudonym_key
         self._cache: dict[tuple[int, int, frozenset[str], str], ExecutablePlan] = {}
         self._lock = threading.Lock()
+        # When requests last asked for each plan (one store per request, atomic under
+        # the GIL): a reload compiles these first. Bounded by principals x purposes.
+        self._asked: dict[PlanKey, float] = {}
 
     def __repr__(self) -> str:
         return f"PlanBinder(cached={len(self._cache)}, key=***)"
 
     def plan(self, engine: PolicyEngine, roles: frozenset[str], purpose: str) -> ExecutablePlan:
+        """A request's plan; remembered as in use."""
+        self._asked[(roles, purpose)] = time.monotonic()
+        return self.compiled(engine, roles, purpose)
+
+    def compiled(self, engine: PolicyEngine, roles: frozenset[str], purpose: str) -> ExecutablePlan:
+        """The plan, compiled now if it is not cached (warm-up: not counted as in use)."""
         key = (id(engine), engine.version, roles, purpose)
         plan = self._cache.get(key)
         if plan is None:
@@ -107,6 +120,14 @@ class PlanBinder:
                 )
                 self._cache[key] = plan
         return plan
+
+    def is_cached(self, engine: PolicyEngine, roles: frozenset[str], purpose: str) -> bool:
+        return (id(engine), engine.version, roles, purpose) in self._cache
+
+    def in_use(self) -> list[PlanKey]:
+        """(roles, purpose) that requests asked for, the most recent first."""
+        asked = dict(self._asked)  # one C-level copy: safe while requests add to it
+        return sorted(asked, key=asked.__getitem__, reverse=True)
 
     def forget_versions_before(self, version: int) -> None:
         with self._lock:

@@ -43,12 +43,18 @@ from gateway.settings import Settings, settings_from_env
 from gateway.state import open_gateway
 from policies.document import PolicyDocument, parse_policy_document
 from tests.cli_helpers import wardgate
+from tests.gateway.propagation import (
+    RuleToggle,
+    first_seen,
+    key_travels,
+    poll,
+    within_deadline,
+)
 from tests.gateway.test_audit_concurrency import serving
 
 CUSTOMERS = 5
 SUPPORT = ("support-desk", "customer_service")
 CLEAR_PHONE = ["customer_service", "customer_service", "contact.phone", "read:clear"]
-DEADLINE = 1.0  # seconds: issue 7's bound for a change to reach every process
 
 
 def seeded(settings: Settings) -> Settings:
@@ -74,7 +80,7 @@ def with_rule(document: PolicyDocument, rule: list[str]) -> PolicyDocument:
     return parse_policy_document(raw)
 
 
-async def _save_version(settings: Settings, rule: list[str]) -> int:
+async def _save_version(settings: Settings, rule: list[str]) -> tuple[int, float]:
     db = create_database(settings)
     try:
         async with db.writer.begin() as conn:
@@ -82,15 +88,15 @@ async def _save_version(settings: Settings, rule: list[str]) -> int:
             first = await load_policy_version(conn, 1)
             assert first is not None
             document = with_rule(first, rule)
-            return await save_policy_version(conn, document, author="test", comment="phone")
+            version = await save_policy_version(conn, document, author="test", comment="phone")
+        return version, time.monotonic()  # the transaction has committed
     finally:
         await db.dispose()
 
 
 def save_version(settings: Settings, rule: list[str] = CLEAR_PHONE) -> tuple[int, float]:
     """A new version with `rule` added, committed; returns it and the time of commit."""
-    version = asyncio.run(_save_version(settings, rule))
-    return version, time.monotonic()
+    return asyncio.run(_save_version(settings, rule))
 
 
 def customer_id(settings: Settings) -> str:
@@ -114,91 +120,80 @@ def support_headers(settings: Settings) -> dict[str, str]:
     return {"Authorization": f"Bearer {keys_of(settings)['support-desk']}", "X-Purpose": SUPPORT[1]}
 
 
-def governance(client: httpx.Client, base: str, customer: str, headers: dict[str, str]) -> Any:
-    response = client.get(f"{base}/v1/customers/{customer}", headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()["governance"]
-
-
-def wait_for_version(
-    client: httpx.Client, base: str, customer: str, headers: dict[str, str], version: int
-) -> tuple[float, Any]:
-    """Read until the governance block names `version`; the time it was first seen."""
-    deadline = time.monotonic() + 10
-    while True:
-        seen = governance(client, base, customer, headers)
-        if seen["policy_version"] >= version:
-            return time.monotonic(), seen
-        assert time.monotonic() < deadline, f"{base} still serves version {seen['policy_version']}"
-        time.sleep(0.02)
-
-
-# --- two server processes on one store (issue 7's done-when) -----------------------------
-
-
 def admin_headers(settings: Settings) -> dict[str, str]:
     key = keys_of(settings)["security-admin"]
     return {"Authorization": f"Bearer {key}", "X-Purpose": "policy_admin"}
 
 
-def wait_for_status(
-    client: httpx.Client, url: str, headers: dict[str, str], status: int, since: float
-) -> float:
-    """Seconds from `since` until `url` answers `status`."""
-    deadline = time.monotonic() + 10
-    while (got := client.get(url, headers=headers).status_code) != status:
-        assert time.monotonic() < deadline, f"{url} still answers {got}"
-        time.sleep(0.02)
-    return time.monotonic() - since
+def serving_version(
+    client: httpx.Client, url: str, headers: dict[str, str], version: int
+) -> Callable[[], dict[str, Any] | None]:
+    """A probe: the read's body once its governance block names `version` (or later)."""
+
+    def probe() -> dict[str, Any] | None:
+        response = poll(client, url, headers)
+        if response is None:
+            return None
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body if body["governance"]["policy_version"] >= version else None
+
+    return probe
+
+
+# --- two server processes on one store (issue 7's done-when) -----------------------------
 
 
 def run_two_processes(settings: Settings, tmp_path: Path) -> None:
     customer = customer_id(settings)
     headers = support_headers(settings)
-    admin = admin_headers(settings)
     with (
         serving(settings, 2, tmp_path, env={"WARDGATE_LOG_LEVEL": "info"}) as (a, b),
         httpx.Client(timeout=5) as client,
     ):
         for base in (a, b):
-            before = governance(client, base, customer, headers)
-            assert before["policy_version"] == 1
-            assert before["fields"]["phone"] == "masked"
+            before = client.get(f"{base}/v1/customers/{customer}", headers=headers).json()
+            assert before["governance"]["policy_version"] == 1
+            assert before["governance"]["fields"]["phone"] == "masked"
         # A rule changes through process A's policy API; B hears of it on its own.
         role, purpose, target, action = CLEAR_PHONE
         rule = {"role": role, "purpose": purpose, "target": target, "action": action}
-        changed = client.post(
-            f"{a}/v1/policy/rules", json=rule | {"comment": "desk dials"}, headers=admin
-        )
-        committed = time.monotonic()
-        assert changed.status_code == 201, changed.text
-        version = changed.json()["version"]
-        assert version == 2
-        seen_at, after = wait_for_version(client, b, customer, headers, version)
-        elapsed = seen_at - committed
-        assert elapsed < DEADLINE, f"process B applied version {version} after {elapsed:.2f} s"
-        assert after["fields"]["phone"] == "clear"
-        assert after["fields"]["email"] == "masked"  # only the changed rule changed
-        _, on_a = wait_for_version(client, a, customer, headers, version)
-        assert on_a["fields"]["phone"] == "clear"
-        data = client.get(f"{b}/v1/customers/{customer}", headers=headers).json()["data"]
-        assert "*" not in data["phone"]
+        toggle = RuleToggle(client, a, admin_headers(settings), rule)
+        phones: list[str] = []
+
+        def change(attempt: int) -> float:
+            version, clear, answered = toggle.apply(attempt)
+            probe = serving_version(client, f"{b}/v1/customers/{customer}", headers, version)
+            elapsed, read = first_seen(probe, answered, f"version {version} on B")
+            assert read["governance"]["policy_version"] == version
+            assert read["governance"]["fields"]["phone"] == ("clear" if clear else "masked")
+            assert read["governance"]["fields"]["email"] == "masked"  # only that rule changed
+            assert ("*" not in read["data"]["phone"]) is clear
+            if clear:
+                phones.append(read["data"]["phone"])
+            return elapsed
+
+        within_deadline("rule changed on A, in force on B", change)
+        on_a = client.get(f"{a}/v1/customers/{customer}", headers=headers).json()["governance"]
+        assert on_a["policy_version"] == toggle.versions[-1]
 
         # API keys travel too: issued by the operator on the host (a data principal's
-        # key), accepted by both; revoked through A, refused by B.
-        issued = wardgate(settings, "keys", "issue", "marketing-app")
-        assert issued.exit_code == 0, issued.output
-        since = time.monotonic()
-        key = issued.stdout.strip()
-        fresh = {"Authorization": f"Bearer {key}", "X-Purpose": "marketing"}
-        listing = f"{b}/v1/customers?limit=1"
-        assert wait_for_status(client, listing, fresh, 200, since) < DEADLINE
-        key_id = hash_api_key(key)[:16]
-        revoked = client.delete(f"{a}/v1/policy/keys/{key_id}", headers=admin)
-        assert revoked.status_code == 200, revoked.text
-        since = time.monotonic()
-        assert wait_for_status(client, listing, fresh, 401, since) < DEADLINE
-    # Each process logged the reload with the version, and nothing of the data.
+        # key, `wardgate keys issue`), accepted by B; revoked through A, refused by B.
+        def operator_issue() -> dict[str, str]:
+            issued = wardgate(settings, "keys", "issue", "marketing-app")
+            assert issued.exit_code == 0, issued.output
+            key = issued.stdout.strip()
+            return {"key": key, "key_id": hash_api_key(key)[:16]}
+
+        key_travels(
+            client,
+            a,
+            admin_headers(settings),
+            f"{b}/v1/customers?limit=1",
+            "marketing",
+            operator_issue,
+        )
+    # Each process logged each reload with its version, and nothing of the data.
     for n in range(2):
         lines = [
             json.loads(line)
@@ -206,8 +201,9 @@ def run_two_processes(settings: Settings, tmp_path: Path) -> None:
             if line.startswith("{")
         ]
         reloaded = [line for line in lines if line.get("event") == "policy reloaded"]
-        assert [line["policy_version"] for line in reloaded] == [2]
-        assert all(data["phone"] not in json.dumps(line, ensure_ascii=False) for line in lines)
+        assert [line["policy_version"] for line in reloaded] == toggle.versions
+        logged = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+        assert not any(phone in logged for phone in phones)
 
 
 def test_given_two_processes_on_one_sqlite_store_then_a_new_version_reaches_both(
@@ -260,6 +256,7 @@ def test_given_request_in_flight_then_it_finishes_under_the_version_it_started_w
                 ).scalar()
             return result.governance, fresh.governance("customers"), stored, state.snapshot.version
         finally:
+            await state.warmer.settle()
             await state.appender.close()
             await state.db.dispose()
 
@@ -394,12 +391,21 @@ def test_given_listener_connection_killed_then_it_reconnects_and_hears_the_next_
         wait_until(lambda: reloader.connections == 1 and reloader.listening.is_set())
         assert asyncio.run(kill_listener()) == 1
         wait_until(lambda: reloader.connections == 2 and reloader.listening.is_set())
-        version, committed = save_version(settings)
-        wait_until(lambda: app.litestar.state.gateway.snapshot.version == version)
-        assert time.monotonic() - committed < DEADLINE
-        response = client.get(f"/v1/customers/{customer}", headers=headers)
-        assert response.json()["governance"]["policy_version"] == version
-        assert response.json()["governance"]["fields"]["phone"] == "clear"
+
+        def change(_attempt: int) -> float:
+            version, committed = save_version(settings)
+
+            def in_force() -> bool | None:
+                return app.litestar.state.gateway.snapshot.version >= version or None
+
+            elapsed, _ = first_seen(in_force, committed, f"version {version} in force")
+            response = client.get(f"/v1/customers/{customer}", headers=headers)
+            assert response.json()["governance"]["policy_version"] == version
+            assert response.json()["governance"]["fields"]["phone"] == "clear"
+            return elapsed
+
+        within_deadline("version saved, in force through the new listener", change)
+        assert reloader.connections == 2
     assert any(e["event"] == "policy listener connection lost" for e in logs)
 
 

@@ -1,0 +1,131 @@
+"""Plan warm-up on reload: the plans requests use are ready at the swap, the others are
+compiled after it (in the background), and a warm-up overtaken by a newer version stops."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gateway.plan_warmup import wanted_plans
+from gateway.policy_store import load_latest_policy, save_policy_version
+from gateway.settings import Settings
+from gateway.state import GatewayState, open_gateway
+from policies.plan import PolicyEngine
+from tests.gateway.test_policy_reload import CLEAR_PHONE, sqlite_store, with_rule
+
+
+def principal_plans(state: GatewayState, pid: str) -> list[tuple[frozenset[str], str]]:
+    [principal] = [p for p in state.snapshot.directory.principals() if p.id == pid]
+    return [(principal.roles, purpose) for purpose in sorted(principal.purposes)]
+
+
+async def new_version(state: GatewayState) -> None:
+    async with state.db.writer.begin() as conn:
+        _, document = await load_latest_policy(conn)
+        await save_policy_version(
+            conn, with_rule(document, CLEAR_PHONE), author="test", comment="warm-up"
+        )
+
+
+async def opened(settings: Settings) -> GatewayState:
+    state = await open_gateway(settings)
+    await state.warmer.settle()
+    return state
+
+
+def test_given_plans_asked_for_then_in_use_lists_them_most_recent_first(tmp_path: Path) -> None:
+    """Warm-up compiles do not count as use."""
+
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        state = await opened(settings)
+        try:
+            engine = state.snapshot.engine
+            desk = principal_plans(state, "support-desk")[0]
+            analytics = principal_plans(state, "analytics-job")[0]
+            marketing = principal_plans(state, "marketing-app")[0]
+            assert state.binder.in_use() == []  # start-up warmed everything, nobody asked
+            state.binder.plan(engine, *desk)
+            state.binder.plan(engine, *analytics)
+            state.binder.plan(engine, *desk)
+            state.binder.compiled(engine, *marketing)
+            assert state.binder.in_use() == [desk, analytics]
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_plans_in_use_then_wanted_puts_them_first_once_and_drops_unknown_purposes(
+    tmp_path: Path,
+) -> None:
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        state = await opened(settings)
+        try:
+            snapshot = state.snapshot
+            analytics = principal_plans(state, "analytics-job")[0]
+            gone = (analytics[0], "no-such-purpose")
+            hot, rest = wanted_plans(snapshot.engine, snapshot.directory, [analytics, gone])
+            assert hot == [analytics]
+            assert analytics not in rest
+            everyone = {
+                key
+                for principal in snapshot.directory.principals()
+                for key in principal_plans(state, principal.id)
+            }
+            assert set(hot + rest) == everyone
+            assert len(hot + rest) == len(everyone)
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_a_reload_then_the_plan_in_use_is_ready_at_the_swap_and_the_rest_follow(
+    tmp_path: Path,
+) -> None:
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        state = await opened(settings)
+        try:
+            analytics = principal_plans(state, "analytics-job")[0]
+            state.binder.plan(state.snapshot.engine, *analytics)
+            await new_version(state)
+            snapshot = await state.reload_policy()
+            assert snapshot.version == 2
+            assert state.binder.is_cached(snapshot.engine, *analytics)
+            await state.warmer.settle()
+            hot, rest = wanted_plans(snapshot.engine, snapshot.directory)
+            assert all(state.binder.is_cached(snapshot.engine, *key) for key in hot + rest)
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_a_warm_up_no_longer_wanted_then_it_compiles_nothing_more(tmp_path: Path) -> None:
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        state = await opened(settings)
+        try:
+            await new_version(state)
+            async with state.db.reader.connect() as conn:
+                version, document = await load_latest_policy(conn)
+            engine = PolicyEngine(document, state.catalog, version)
+            _, pending = wanted_plans(engine, state.snapshot.directory)
+            assert pending
+            state.warmer.warm_later(engine, pending, lambda: False)
+            await state.warmer.settle()
+            assert not any(state.binder.is_cached(engine, *key) for key in pending)
+            state.warmer.warm_later(engine, pending, lambda: True)
+            await state.warmer.settle()
+            assert all(state.binder.is_cached(engine, *key) for key in pending)
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
