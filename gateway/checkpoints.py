@@ -24,6 +24,9 @@ from keys.signing import NoteSigner, NoteVerifier
 
 log = structlog.get_logger("wardgate.audit")
 
+TASK_NAMES = ("checkpoints", "checkpoint-issue")
+"""The timer's and an entry-count checkpoint's background tasks."""
+
 
 def log_signer(seed: bytes) -> NoteSigner:
     """The checkpoint signer. Its name (the log's origin) is derived from its public key,
@@ -117,7 +120,9 @@ class CheckpointIssuer:
         if size - self._last_size >= self._every_entries and (
             self._pending is None or self._pending.done()
         ):
-            self._pending = asyncio.get_running_loop().create_task(self._issue_quietly())
+            self._pending = asyncio.get_running_loop().create_task(
+                self._issue_quietly(), name=TASK_NAMES[1]
+            )
 
     async def _issue_quietly(self) -> None:
         try:
@@ -126,7 +131,7 @@ class CheckpointIssuer:
             log.error("audit checkpoint failed", error_type=type(exc).__name__)
 
     def start(self) -> None:
-        self._timer = asyncio.get_running_loop().create_task(self._tick(), name="checkpoints")
+        self._timer = asyncio.get_running_loop().create_task(self._tick(), name=TASK_NAMES[0])
 
     async def stop(self) -> None:
         for task in (self._timer, self._pending):

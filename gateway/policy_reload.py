@@ -35,6 +35,8 @@ log = structlog.get_logger("wardgate.policy")
 
 LISTENER_NAME = "wardgate-policy-listener"
 """application_name of the listening connection (what pg_stat_activity shows)."""
+TASK_NAMES = ("policy-watch", "policy-listen")
+"""The reloader's background tasks (tests tell its queries from a request's by them)."""
 MIN_BACKOFF = 0.1
 MAX_BACKOFF = 5.0
 STABLE_SECONDS = 10.0
@@ -99,9 +101,9 @@ class PolicyReloader:
         stamp = await read_stamp(self._state.db.reader)
         await self._reload(stamp)
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._watch(), name="policy-watch"))
+        self._tasks.append(loop.create_task(self._watch(), name=TASK_NAMES[0]))
         if self._dsn is not None:
-            self._tasks.append(loop.create_task(self._listen(self._dsn), name="policy-listen"))
+            self._tasks.append(loop.create_task(self._listen(self._dsn), name=TASK_NAMES[1]))
 
     async def stop(self) -> None:
         for task in self._tasks:
