@@ -67,3 +67,30 @@ def test_given_pages_of_5_and_40_then_same_number_of_queries(
         counts.append(len([s for s in statements if s == "SELECT"]))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 3  # the page, the consent states, the audit tree head
+
+
+@pytest.mark.parametrize(
+    ("principal", "purpose"),
+    [("support-desk", "customer_service"), ("marketing-app", "marketing")],
+)
+def test_given_related_pages_of_1_and_many_then_same_number_of_queries(
+    api: Api, principal: str, purpose: str
+) -> None:
+    """Marketing needs consent: it is decided on the parent customer, in memory, from
+    the history its existence check carries."""
+    consented = set(api.store.consented("marketing"))
+    owners = [row[0] for row in api.store.sql("SELECT customer_id FROM orders")]
+    customer_id = max(
+        (c for c in set(owners) if c in consented), key=lambda c: (owners.count(c), c)
+    )
+    assert owners.count(customer_id) > 1
+    path = f"/v1/customers/{customer_id}/orders"
+    api.get(path, principal, purpose)  # warm the key cache
+    counts = []
+    for limit in ("1", "50"):
+        with counting(api) as statements:
+            response = api.get(path, principal, purpose, params={"limit": limit})
+        assert response.status_code == 200, response.text
+        counts.append(len([s for s in statements if s == "SELECT"]))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 3  # the customer (with its consents), the page, the audit tree head
