@@ -58,7 +58,8 @@ class PrincipalDirectory:
         return self._by_key_hash.get(hash_api_key(presented))
 
 
-def _now() -> str:
+def key_timestamp() -> str:
+    """The time an API key row records (issued, revoked): UTC, to the second."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
@@ -116,7 +117,7 @@ async def issue_key(conn: AsyncConnection, principal_id: str) -> IssuedKey:
             key_id=key_id,
             principal_id=principal_id,
             key_hash=key_hash,
-            created_at=_now(),
+            created_at=key_timestamp(),
         )
     )
     # Other gateway processes reload their directory when this commits.

@@ -10,13 +10,14 @@ Reads show the newest stored version, which other processes may not have loaded 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import Any, TypedDict
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.context import RequestAudit
 from gateway.errors import BadRequest, Forbidden
 from gateway.pipeline import policy_body as body
 from gateway.pipeline.call import GovernedCall
@@ -58,6 +59,16 @@ def require_admin(call: GovernedCall) -> None:
         raise Forbidden(msg, reason="policy_admin_not_allowed")
 
 
+class _CallerChange(TypedDict):
+    base_version: int | None
+    author: str
+    comment: str
+    audit: RequestAudit
+    acknowledged: Collection[str]
+    actor: str
+    engine_for: EngineFor
+
+
 async def _newest(call: GovernedCall) -> tuple[int, PolicyDocument]:
     async with call.state.db.reader.connect() as conn:
         latest = await latest_policy_or_none(conn)
@@ -79,17 +90,24 @@ async def _apply(
         call.state.db,
         call.state.catalog,
         change=change,
-        base_version=options.base_version,
-        author=call.principal.id,
-        comment=options.comment,
-        audit=call.audit,
-        acknowledged=options.acknowledge,
-        actor=call.principal.id,
         in_transaction=in_transaction,
         status=status,
-        engine_for=engine_for(call),
+        **_as_caller(call, options),
     )
     return await _after_change(call, applied, options)
+
+
+def _as_caller(call: GovernedCall, options: body.ChangeOptions) -> _CallerChange:
+    """What every change through the API says about who makes it and on what base."""
+    return {
+        "base_version": options.base_version,
+        "author": call.principal.id,
+        "comment": options.comment,
+        "audit": call.audit,
+        "acknowledged": options.acknowledge,
+        "actor": call.principal.id,
+        "engine_for": engine_for(call),
+    }
 
 
 async def reload_now(call: GovernedCall) -> None:
@@ -296,13 +314,7 @@ async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, ob
         call.state.db,
         call.state.catalog,
         version=version,
-        base_version=options.base_version,
-        author=call.principal.id,
-        comment=options.comment,
-        audit=call.audit,
-        acknowledged=options.acknowledge,
-        actor=call.principal.id,
-        engine_for=engine_for(call),
+        **_as_caller(call, options),
     )
     return await _after_change(call, applied, options) | {"rolled_back_to": version}
 

@@ -14,7 +14,6 @@ anyway.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.audit_log import append_in_transaction
-from gateway.auth import IssuedKey, issue_key
+from gateway.auth import IssuedKey, issue_key, key_timestamp
 from gateway.context import RequestAudit
 from gateway.db.engine import Database
 from gateway.db.schema import api_keys
@@ -50,10 +49,6 @@ class KeyInfo:
             "revoked_at": self.revoked_at,
             "active": self.revoked_at is None,
         }
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _key_audit(audit: RequestAudit, key_id: str, principal_id: str, what: str) -> None:
@@ -143,7 +138,7 @@ async def revoke_in(conn: AsyncConnection, key_id: str) -> KeyInfo:
     if row.revoked_at is not None:
         msg = "this API key was already revoked"
         raise KeyRevoked(msg)
-    revoked_at = _now()
+    revoked_at = key_timestamp()
     await conn.execute(
         update(api_keys).where(api_keys.c.key_id == key_id).values(revoked_at=revoked_at)
     )
@@ -165,7 +160,7 @@ async def revoke_keys_of(conn: AsyncConnection, principal_id: str) -> Mapping[st
         await conn.execute(
             update(api_keys)
             .where(api_keys.c.principal_id == principal_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=_now())
+            .values(revoked_at=key_timestamp())
         )
         await notify_policy_change(conn, "keys")
     return {f"api_key:{row.key_id}": "revoked" for row in active}
