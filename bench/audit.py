@@ -31,10 +31,10 @@ from audit import AuditEntry, Outcome
 from audit.store import append_entries
 from bench import _pyload, _scenarios, _server, _wrk
 from bench._load import LoadGenerator
-from gateway.audit_store import verify_store
-from gateway.checkpoints import CheckpointIssuer, log_signer
+from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
+from gateway.compliance.log_reader import verify_store
 from gateway.db.engine import create_database
-from gateway.seed import init_store
+from gateway.db.init_store import init_store
 from gateway.settings import Settings
 from gateway.state import open_keystore
 

@@ -29,12 +29,12 @@ if __package__ in (None, ""):
 from rich.console import Console
 from rich.table import Table
 
+from gateway.customers.importer import import_customers
+from gateway.customers.read import _page_statement, _selected
 from gateway.db.engine import create_database
+from gateway.db.init_store import init_store
 from gateway.demo import iter_generate
-from gateway.importer import import_customers
-from gateway.key_ops import rotate_data_keys
-from gateway.pipeline.read import _page_statement, _selected
-from gateway.seed import init_store
+from gateway.encryption.key_ops import rotate_data_keys
 from gateway.settings import Settings
 from gateway.state import open_gateway, open_protector
 

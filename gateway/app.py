@@ -13,23 +13,23 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from gateway.audit_guard import AuditGuard, guard_state_getter
-from gateway.controllers.audit import AuditController, access_report
-from gateway.controllers.bare import bare_customer, bare_customers
-from gateway.controllers.customers import CustomerController
-from gateway.controllers.ops import healthz, readyz
-from gateway.controllers.policy import PolicyController
-from gateway.controllers.scan import scan
-from gateway.errors import GatewayError
-from gateway.logging import configure_logging
-from gateway.policy_admin.errors import PolicyChangeError
-from gateway.policy_reload import PolicyReloader
-from gateway.problems import (
+from gateway.compliance.controllers import AuditController, access_report
+from gateway.customers.controllers import CustomerController
+from gateway.http.audit_guard import AuditGuard, guard_state_getter
+from gateway.http.errors import GatewayError
+from gateway.http.problems import (
     gateway_error_handler,
     http_error_handler,
     policy_change_error_handler,
     unexpected_error_handler,
 )
+from gateway.logging import configure_logging
+from gateway.ops.bare import bare_customer, bare_customers
+from gateway.ops.health import healthz, readyz
+from gateway.pii.controllers import scan
+from gateway.policy.controllers import PolicyController
+from gateway.policy.errors import PolicyChangeError
+from gateway.policy.reload import PolicyReloader
 from gateway.settings import Settings, get_settings
 from gateway.state import open_gateway
 

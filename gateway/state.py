@@ -9,15 +9,15 @@ from dataclasses import dataclass, replace
 import structlog
 
 from audit import GroupCommitAppender
-from gateway.auth import PrincipalDirectory, load_directory
-from gateway.checkpoints import CheckpointIssuer, log_signer
+from gateway.access.authentication import PrincipalDirectory, load_directory
+from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, current_revision, head_revision
-from gateway.pii import TextScanner, shared_detector
-from gateway.pipeline.plans import PlanBinder, PlanKey
-from gateway.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
-from gateway.policy_store import load_latest_policy
-from gateway.protection import Protector
+from gateway.encryption.protection import Protector
+from gateway.governance.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
+from gateway.governance.plans import PlanBinder, PlanKey
+from gateway.pii.detector import TextScanner, shared_detector
+from gateway.policy.store import load_latest_policy
 from gateway.settings import Settings
 from keys import (
     BlindIndexer,

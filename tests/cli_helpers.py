@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import Result
 from typer.testing import CliRunner
 
-from gateway.cli import app
+from gateway.cli.main import app
 from gateway.settings import Settings, get_settings
 
 

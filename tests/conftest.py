@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from gateway.app import WardgateApp
 from gateway.db.engine import create_database
-from gateway.seed import init_store
+from gateway.db.init_store import init_store
 from gateway.settings import Settings
 from gateway.state import GatewayState, open_protector
 from policies.catalog import default_catalog

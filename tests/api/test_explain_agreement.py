@@ -13,9 +13,9 @@ import json
 
 import pytest
 
-from gateway.consent_facts import customer_consent_facts
+from gateway.consents.facts import customer_consent_facts
 from gateway.db.engine import create_database
-from gateway.errors import NotFound
+from gateway.http.errors import NotFound
 from gateway.state import open_protector
 from masking import default_mask_for
 from policies.explain import ConsentFacts, EntityExplanation, explain

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from structlog.testing import capture_logs
 from ulid import ULID
 
-from gateway import audit_store
+from gateway.compliance import log_reader as audit_store
 from gateway.db.engine import create_database
 from gateway.db.schema import store_tables
 from gateway.state import open_protector

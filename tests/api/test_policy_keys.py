@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import hash_api_key
+from gateway.access.authentication import hash_api_key
 from tests.api.policy_helpers import (
     ADMIN_PURPOSE,
     admin_delete,

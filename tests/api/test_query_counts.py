@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from gateway.checkpoints import TASK_NAMES as CHECKPOINT_TASKS
-from gateway.policy_reload import TASK_NAMES as RELOADER_TASKS
+from gateway.compliance.checkpoints import TASK_NAMES as CHECKPOINT_TASKS
+from gateway.policy.reload import TASK_NAMES as RELOADER_TASKS
 from tests.conftest import Api
 
 # Background work of the shared app that may query while a request is measured (the

@@ -54,10 +54,10 @@ from audit.schema import (
 )
 from audit.store import append_entries, entry_row
 from audit.verify import LogVerifier, VerifyReport
-from gateway.audit_store import snapshot, stream_entries, verify_store
-from gateway.checkpoints import CheckpointIssuer, log_signer
+from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
+from gateway.compliance.log_reader import snapshot, stream_entries, verify_store
 from gateway.db.engine import Database, create_database
-from gateway.seed import init_store
+from gateway.db.init_store import init_store
 from gateway.settings import Settings
 from gateway.state import open_keystore
 from keys.signing import NoteSigner

@@ -32,10 +32,10 @@ from sqlalchemy import func, select, text
 from audit.schema import audit_checkpoints, audit_events
 from audit.store import read_tree
 from audit.verify import LogVerifier, VerifyReport
-from gateway.audit_store import snapshot, stream_entries, verify_store
-from gateway.checkpoints import CheckpointIssuer, all_checkpoints, log_signer
+from gateway.compliance.checkpoints import CheckpointIssuer, all_checkpoints, log_signer
+from gateway.compliance.log_reader import snapshot, stream_entries, verify_store
 from gateway.db.engine import create_database
-from gateway.seed import init_store
+from gateway.db.init_store import init_store
 from gateway.settings import Settings
 from gateway.state import open_keystore
 from tests.api.test_writes import valid_body
@@ -80,7 +80,7 @@ def serving(
             log_path = logs / f"server-{n}.log"
             with log_path.open("wb") as log_file:
                 server = subprocess.Popen(
-                    [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+                    [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port)],
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     env=server_env(settings) | (env or {}),

@@ -16,11 +16,11 @@ import uvicorn
 from click.testing import Result
 from typer.testing import CliRunner
 
-from gateway.auth import API_KEY_PREFIX, hash_api_key
-from gateway.cli import app
+from gateway.access.authentication import API_KEY_PREFIX, hash_api_key
+from gateway.cli.main import app
 from gateway.db.engine import create_database
+from gateway.db.init_store import DEMO_KEYS_FILE, demo_principal_ids
 from gateway.db.migrate import current_revision, head_revision
-from gateway.seed import DEMO_KEYS_FILE, demo_principal_ids
 from gateway.settings import Settings, get_settings
 from keys import LocalKeyProvider
 

@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 from audit.canonical import canonical_entry
 from audit.checkpoint import Checkpoint, open_signed_checkpoint, sign_checkpoint
 from audit.merkle import leaf_hash, root_of
-from gateway.cli import app
-from gateway.seed import init_store
+from gateway.cli.main import app
+from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 from keys.signing import NoteSigner, NoteVerifier
 

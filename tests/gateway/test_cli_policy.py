@@ -23,8 +23,8 @@ from litestar.testing import TestClient
 from typer.testing import CliRunner
 
 from gateway.app import WardgateApp
-from gateway.cli import app
-from gateway.seed import init_store
+from gateway.cli.main import app
+from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 
 runner = CliRunner()

@@ -13,9 +13,9 @@ import structlog
 from click.testing import Result
 from typer.testing import CliRunner
 
-from gateway.cli import app
-from gateway.discovery import DiscoverySourceError, discover
-from gateway.pii import shared_detector
+from gateway.cli.main import app
+from gateway.pii.detector import shared_detector
+from gateway.pii.discovery import DiscoverySourceError, discover
 from gateway.settings import get_settings
 
 runner = CliRunner()

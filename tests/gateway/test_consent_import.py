@@ -19,25 +19,25 @@ from click.testing import Result
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from gateway.cli import app
-from gateway.cli_record import cli_principal
-from gateway.consent_import import (
+from gateway.cli.main import app
+from gateway.compliance.cli_entries import cli_principal
+from gateway.consents.importer import (
     ConsentImportAbortedError,
     ConsentImportReport,
     consent_rows,
     import_consents,
 )
-from gateway.consent_store import append_consent, consent_states
-from gateway.db.engine import create_database
-from gateway.db.schema import consents
-from gateway.demo import generate
-from gateway.importer import (
+from gateway.consents.store import append_consent, consent_states
+from gateway.customers.importer import (
     ImportProblem,
     ImportProgress,
     ImportSourceError,
     import_customers,
 )
-from gateway.seed import init_store
+from gateway.db.engine import create_database
+from gateway.db.init_store import init_store
+from gateway.db.schema import consents
+from gateway.demo import generate
 from gateway.settings import Settings, get_settings
 from policies.consent import ConsentEvent, ConsentState, SeparateScope, birth_date_for, is_minor
 from tests.conftest import Store

@@ -18,10 +18,8 @@ from click.testing import Result
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from gateway.cli import app
-from gateway.db.engine import create_database
-from gateway.demo import generate
-from gateway.importer import (
+from gateway.cli.main import app
+from gateway.customers.importer import (
     ImportAbortedError,
     ImportProblem,
     ImportProgress,
@@ -29,7 +27,9 @@ from gateway.importer import (
     ImportSourceError,
     import_customers,
 )
-from gateway.seed import init_store
+from gateway.db.engine import create_database
+from gateway.db.init_store import init_store
+from gateway.demo import generate
 from gateway.settings import Settings, get_settings
 from keys.schema import data_keys
 from tests.conftest import Store

@@ -19,7 +19,7 @@ from alembic import command
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from gateway.auth import hash_api_key
+from gateway.access.authentication import hash_api_key
 from gateway.db.engine import create_database
 from gateway.db.migrate import alembic_config, current_revision, head_revision
 from gateway.settings import Settings

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from gateway.plan_warmup import wanted_plans
-from gateway.policy_store import load_latest_policy, save_policy_version
+from gateway.governance.plan_warmup import wanted_plans
+from gateway.policy.store import load_latest_policy, save_policy_version
 from gateway.settings import Settings
 from gateway.state import GatewayState, open_gateway
 from policies.plan import PolicyEngine

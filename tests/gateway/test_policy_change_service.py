@@ -14,16 +14,18 @@ from sqlalchemy import select
 
 from audit.schema import audit_events
 from gateway.db.engine import Database, create_database
+from gateway.db.init_store import init_store
 from gateway.db.schema import policy_versions
-from gateway.policy_admin import (
-    NoChange,
-    PolicyChangeRejected,
-    VersionConflict,
+from gateway.policy.change_service import (
     apply_policy_change,
     cli_audit,
     rollback_policy,
 )
-from gateway.seed import init_store
+from gateway.policy.errors import (
+    NoChange,
+    PolicyChangeRejected,
+    VersionConflict,
+)
 from gateway.settings import Settings
 from gateway.state import load_snapshot
 from policies.catalog import default_catalog

@@ -27,18 +27,18 @@ from sqlalchemy import insert, select, text, update
 from structlog.testing import capture_logs
 
 from audit.schema import audit_events
+from gateway.access.authentication import hash_api_key
 from gateway.app import WardgateApp
-from gateway.auth import hash_api_key
-from gateway.context import RequestAudit
+from gateway.compliance.request_audit import RequestAudit
+from gateway.customers.read import read_one
 from gateway.db.engine import create_database
+from gateway.db.init_store import init_store
 from gateway.db.schema import api_keys, policy_versions
+from gateway.governance.call import begin_call
 from gateway.logging import configure_logging
-from gateway.pipeline.call import begin_call
-from gateway.pipeline.read import read_one
-from gateway.policy_admin.history import load_policy_version
-from gateway.policy_reload import LISTENER_NAME, PolicyReloader, listen_dsn
-from gateway.policy_store import load_latest_policy, save_policy_version
-from gateway.seed import init_store
+from gateway.policy.history import load_policy_version
+from gateway.policy.reload import LISTENER_NAME, PolicyReloader, listen_dsn
+from gateway.policy.store import load_latest_policy, save_policy_version
 from gateway.settings import Settings, settings_from_env
 from gateway.state import open_gateway
 from policies.document import PolicyDocument, parse_policy_document

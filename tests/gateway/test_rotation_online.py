@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from gateway.db.engine import create_database
-from gateway.key_ops import ciphertexts_by_version
-from gateway.seed import init_store
+from gateway.db.init_store import init_store
+from gateway.encryption.key_ops import ciphertexts_by_version
 from gateway.settings import Settings
 from gateway.state import open_protector
 
@@ -34,7 +34,7 @@ def free_port() -> int:
 
 def wardgate(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "gateway.cli.main", *args, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -52,7 +52,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
         [
             sys.executable,
             "-m",
-            "gateway.cli",
+            "gateway.cli.main",
             "serve",
             "--port",
             str(port),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.seed import init_store
+from gateway.db.init_store import init_store
 from gateway.settings import Settings
 from gateway.state import open_gateway
 from keys import MasterKeyError

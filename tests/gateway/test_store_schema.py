@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, inspect
 
 from gateway.db.engine import create_database
+from gateway.db.init_store import DEMO_KEYS_FILE, init_store
 from gateway.db.migrate import current_revision, head_revision
 from gateway.db.schema import metadata, store_tables
-from gateway.seed import DEMO_KEYS_FILE, init_store
 from policies.catalog import default_catalog
 from tests.conftest import DEMO_CUSTOMERS, Store
 

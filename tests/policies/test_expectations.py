@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.seed import with_demo_principals
+from gateway.db.init_store import with_demo_principals
 from masking import default_mask_for
 from policies.catalog import default_catalog
 from policies.document import default_policy_document

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.seed import with_demo_principals
+from gateway.db.init_store import with_demo_principals
 from masking import default_mask_for
 from policies.catalog import default_catalog
 from policies.consent import (

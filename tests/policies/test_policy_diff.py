@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from gateway.seed import with_demo_principals
+from gateway.db.init_store import with_demo_principals
 from policies.diff import diff_documents
 from policies.document import PolicyDocument, PrincipalSpec, Rule, RuleEffect
 from policies.document import default_policy_document as default

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.seed import with_demo_principals
+from gateway.db.init_store import with_demo_principals
 from policies.diff import diff_documents
 from policies.document import default_policy_document
 from policies.errors import PolicyFileError

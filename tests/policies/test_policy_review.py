@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from gateway.seed import with_demo_principals
+from gateway.db.init_store import with_demo_principals
 from masking.registry import default_registry
 from policies.catalog import default_catalog
 from policies.document import PolicyDocument, PrincipalSpec, Rule, RuleEffect

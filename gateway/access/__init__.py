@@ -1,0 +1,1 @@
+"""Who is calling: principals, API-key authentication and API-key administration."""

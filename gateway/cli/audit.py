@@ -1,0 +1,183 @@
+"""`wardgate audit …`: verify (against the store, or offline), checkpoint, verifier key, export."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from audit import Outcome
+from audit.checkpoint import CheckpointError, open_signed_checkpoint
+from audit.verify import LogVerifier, VerifyReport
+from gateway.compliance import log_reader as audit_store
+from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
+from gateway.compliance.cli_entries import record_cli
+from gateway.db.engine import Database, create_database
+from gateway.settings import Settings, get_settings
+from gateway.state import check_schemas, open_keystore
+from keys import MasterKeyError
+from keys.signing import InvalidVerifierKey, NoteSigner, NoteVerifier
+
+audit_app = typer.Typer(help="Audit log: verification, checkpoints, export.", no_args_is_help=True)
+console = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return get_settings().with_overrides(data_dir=data_dir)
+
+
+async def _open(settings: Settings) -> tuple[Database, NoteSigner]:
+    db = create_database(settings)
+    try:
+        await check_schemas(db)
+        _, system_keys = await open_keystore(settings, db)
+    except BaseException:
+        await db.dispose()
+        raise
+    return db, log_signer(system_keys.audit_signing)
+
+
+def _print_report(report: VerifyReport, seconds: float) -> None:
+    rate = report.entries / seconds if seconds > 0 else 0.0
+    if report.ok:
+        console.print(
+            f"[green]audit log verified[/green]: {report.entries} entries, "
+            f"{report.checkpoints_verified} signed checkpoints matched, root {report.root_hash} "
+            f"({rate:,.0f} entries/s)"
+        )
+    else:
+        console.print(
+            f"[red]audit log FAILED verification[/red]: {report.problem}; "
+            f"first bad sequence number: {report.first_bad_seq}"
+        )
+
+
+def _verify_offline(export: Path, checkpoint: Path, public_key: str) -> VerifyReport:
+    key_text = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
+    verifier = NoteVerifier.from_vkey(key_text)
+    signed = open_signed_checkpoint(checkpoint.read_text(encoding="utf-8"), verifier)
+    log = LogVerifier([signed])
+    with export.open("rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                record = orjson.loads(line)
+                seq, entry, leaf = (
+                    int(record["seq"]),
+                    str(record["entry"]),
+                    str(record["leaf_hash"]),
+                )
+                inner_seq = orjson.loads(entry)["seq"]
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                console.print(f"[red]line {number} of the export is malformed[/red]")
+                raise typer.Exit(1) from None
+            if inner_seq != seq:
+                console.print(f"[red]line {number}: entry claims sequence number {inner_seq}[/red]")
+                raise typer.Exit(1)
+            if not log.feed(seq, entry.encode("utf-8"), leaf):
+                break
+    return log.finish()
+
+
+@audit_app.command("verify")
+def verify(
+    data_dir: DataDir = None,
+    offline: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option("--offline", help="EXPORT CHECKPOINT: verify an export; no database needed."),
+    ] = None,
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="Verifier key (vkey string or file).")
+    ] = None,
+) -> None:
+    """Recompute every leaf and the tree, and check the signed checkpoints. Exit 1 on failure."""
+    if offline is not None:
+        if public_key is None:
+            console.print("[red]--offline needs --public-key[/red]")
+            raise typer.Exit(2)
+        try:
+            report = _verify_offline(offline[0], offline[1], public_key)
+        except (CheckpointError, InvalidVerifierKey, OSError) as exc:
+            console.print(f"[red]cannot verify:[/red] {exc}")
+            raise typer.Exit(1) from None
+        _print_report(report, 0.0)
+        raise typer.Exit(0 if report.ok else 1)
+
+    async def run() -> tuple[VerifyReport, float]:
+        db, signer = await _open(_settings(data_dir))
+        try:
+            report, seconds = await audit_store.verify_store(db, signer.verifier())
+            await record_cli(
+                db,
+                "audit.verify",
+                outcome=Outcome.ALLOWED if report.ok else Outcome.FAILED,
+                reason=None if report.ok else "verification_failed",
+            )
+            return report, seconds
+        finally:
+            await db.dispose()
+
+    try:
+        report, seconds = asyncio.run(run())
+    except MasterKeyError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    _print_report(report, seconds)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@audit_app.command("verifier-key")
+def verifier_key(data_dir: DataDir = None) -> None:
+    """Print the verifier key (C2SP vkey) that checks this log's checkpoints."""
+
+    async def run() -> str:
+        db, signer = await _open(_settings(data_dir))
+        await db.dispose()
+        return signer.verifier_key
+
+    typer.echo(asyncio.run(run()))
+
+
+@audit_app.command("checkpoint")
+def checkpoint(data_dir: DataDir = None) -> None:
+    """Sign a checkpoint of the log as it stands and print it (a C2SP signed note)."""
+
+    async def run() -> str:
+        db, signer = await _open(_settings(data_dir))
+        try:
+            await record_cli(db, "audit.checkpoint")
+            return (await CheckpointIssuer(db.writer, signer).issue()).note
+        finally:
+            await db.dispose()
+
+    sys.stdout.write(asyncio.run(run()))
+
+
+@audit_app.command("export")
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (JSON Lines).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Write the whole log as JSON Lines: seq, the entry exactly as hashed, its leaf hash."""
+
+    async def run() -> int:
+        db, _ = await _open(_settings(data_dir))
+        count = 0
+        try:
+            await record_cli(db, "audit.export")
+            async with audit_store.snapshot(db) as conn:
+                with output.open("wb") as handle:
+                    async for seq, canonical, stored in audit_store.stream_entries(conn):
+                        handle.write(audit_store.export_line(seq, canonical, stored))
+                        count += 1
+        finally:
+            await db.dispose()
+        return count
+
+    console.print(f"{asyncio.run(run())} entries written to {output}")

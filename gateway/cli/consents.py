@@ -1,0 +1,84 @@
+"""`wardgate consents import FILE`: bulk-load consent records collected elsewhere.
+
+Exit status, as for `wardgate import`: 0 everything loaded, 1 some lines were rejected
+(the others loaded), 2 unusable input or store (nothing loaded), 3 the store failed
+mid-way (batches committed before the failure stay; the report says how many lines).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.cli.imports import PROBLEMS_SHOWN, out, run_import
+from gateway.consents.importer import (
+    DEFAULT_BATCH,
+    ConsentImportAbortedError,
+    ConsentImportReport,
+    import_consents,
+)
+from gateway.customers.importer import ImportSourceError
+from gateway.policy.store import NoPolicyError
+from gateway.settings import get_settings
+from gateway.state import StoreNotReadyError
+from keys import MasterKeyError
+
+consents_app = typer.Typer(help="PIPL consent records.", no_args_is_help=True)
+
+
+def _summary(report: ConsentImportReport) -> None:
+    rate = f"{report.consents_per_second:,.0f} consents/s"
+    out.print(
+        f"loaded {report.loaded} of {report.rows_read} consents ({report.grants} grants, "
+        f"{report.withdrawals} withdrawals), rejected {report.rejected} "
+        f"in {report.seconds:.2f} s ({rate})",
+        markup=False,
+    )
+    if report.loaded:
+        out.print(f"audit request id: {report.request_id}", markup=False)
+    for problem in report.problems[:PROBLEMS_SHOWN]:
+        out.print(str(problem), markup=False)
+    hidden = report.problems_total - min(len(report.problems), PROBLEMS_SHOWN)
+    if hidden > 0:
+        out.print(f"... and {hidden} more problems", markup=False)
+
+
+@consents_app.command("import")
+def import_consents_command(
+    file: Annotated[Path, typer.Argument(help="consents.csv, .jsonl or .ndjson")],
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Data directory (default: $WARDGATE_DATA_DIR or ./wardgate-data)."
+        ),
+    ] = None,
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option(
+            "--all-or-nothing",
+            help="Validate the whole file first; load nothing if any line fails.",
+        ),
+    ] = False,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, max=10_000, help="Consents per transaction.")
+    ] = DEFAULT_BATCH,
+) -> None:
+    """Validate and append consent grants and withdrawals from a CSV or JSON Lines file.
+
+    Required: customer_id, purpose, at, channel, and notice_version for a grant.
+
+    Optional: kind (grant or withdraw), evidence, expires_at, separate, guardian.
+    """
+    settings = get_settings().with_overrides(data_dir=data_dir)
+    run_import(
+        file,
+        "consents",
+        lambda advance: import_consents(
+            settings, file, all_or_nothing=all_or_nothing, batch_size=batch, progress=advance
+        ),
+        _summary,
+        aborted=ConsentImportAbortedError,
+        unusable=(ImportSourceError, MasterKeyError, StoreNotReadyError, NoPolicyError),
+    )

@@ -1,0 +1,272 @@
+"""`wardgate keys …`: status, KEK rotation and retirement, data-key rotation, purge, and
+API keys of principals (issue, revoke).
+
+The operator issues API keys here for any principal the current policy names. The
+policy API issues them only for principals that reach no customer data and no audit
+log (separation of duties, `gateway.access.api_keys`); the operator on the host holds
+the master key and the database anyway, so this door opens nothing new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from gateway.access.api_keys import newest_policy_naming, revoke_in
+from gateway.access.authentication import IssuedKey, issue_key
+from gateway.compliance.cli_entries import record_cli, record_cli_in
+from gateway.db.engine import Database, create_database
+from gateway.encryption.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
+from gateway.encryption.protection import Protector
+from gateway.policy.errors import KeyRevoked, PolicyTargetNotFound
+from gateway.settings import Settings, get_settings
+from gateway.state import check_schemas, open_protector
+from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
+
+keys_app = typer.Typer(help="Master key, data key and API key operations.", no_args_is_help=True)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return get_settings().with_overrides(data_dir=data_dir)
+
+
+def _run(settings: Settings, work: Callable[[Database, Protector], Awaitable[T]]) -> T:
+    async def main() -> T:
+        db = create_database(settings)
+        try:
+            await check_schemas(db)
+            return await work(db, await open_protector(settings, db))
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except MasterKeyError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@keys_app.command("status")
+def status(data_dir: DataDir = None) -> None:
+    """Keys per master key version and stored values per data key version."""
+    settings = _settings(data_dir)
+    ring = LocalKeyProvider(settings.data_dir).load()
+
+    async def work(db: Database, protector: Protector) -> None:
+        key_status = await protector.keystore.status()
+        by_version = await ciphertexts_by_version(db, protector)
+        table = Table(title=f"Wardgate keys (suite {key_status.suite})")
+        table.add_column("what")
+        table.add_column("version", justify="right")
+        table.add_column("count", justify="right")
+        for version in ring.versions:
+            state = "active" if version == ring.active_version else "in ring"
+            table.add_row(f"master key ({state})", str(version), "")
+        for version, count in sorted(key_status.data_keys_by_kek_version.items()):
+            table.add_row("data keys wrapped by master key", str(version), str(count))
+        for version, count in sorted(key_status.system_keys_by_kek_version.items()):
+            table.add_row("system keys wrapped by master key", str(version), str(count))
+        for version, count in sorted(key_status.data_keys_by_version.items()):
+            table.add_row("current data keys", str(version), str(count))
+        table.add_row("retired data keys (awaiting purge)", "", str(key_status.retired_data_keys))
+        for version, count in sorted(by_version.items()):
+            label = "stored values encrypted by data key"
+            table.add_row(
+                label if version >= 0 else "unreadable stored values", str(version), str(count)
+            )
+        Console().print(table)
+        unused = set(ring.versions) - kek_versions_in_use(key_status) - {ring.active_version}
+        if unused:
+            console.print(f"master key versions no longer used: {sorted(unused)} (retire-kek)")
+
+    _run(settings, work)
+
+
+@keys_app.command("rotate-kek")
+def rotate_kek(data_dir: DataDir = None) -> None:
+    """Add a new master key version and re-wrap every key under it (data untouched)."""
+    settings = _settings(data_dir)
+    provider = LocalKeyProvider(settings.data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        ring = provider.load().with_new_version()
+        provider.save(ring)
+        total = sum((await protector.keystore.status()).data_keys_by_kek_version.values())
+        with _progress() as bar:
+            task = bar.add_task("re-wrapping data keys", total=total)
+            count = await protector.keystore.rewrap_all(
+                ring, progress=lambda n: bar.advance(task, n)
+            )
+        await record_cli(db, "keys.rotate_kek", fields={"data_keys": f"rewrapped:{count}"})
+        console.print(
+            f"master key version {ring.active_version} active; {count} data keys re-wrapped. "
+            "Retire older versions with `wardgate keys retire-kek --version N`."
+        )
+
+    _run(settings, work)
+
+
+@keys_app.command("retire-kek")
+def retire_kek(
+    version: Annotated[int, typer.Option("--version", help="Master key version to remove.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Remove a master key version from the ring, only if no key is wrapped under it."""
+    settings = _settings(data_dir)
+    provider = LocalKeyProvider(settings.data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        in_use = kek_versions_in_use(await protector.keystore.status())
+        if version in in_use:
+            console.print(f"[red]master key version {version} still wraps keys; not retired[/]")
+            raise typer.Exit(1)
+        ring = provider.load()
+        provider.save(ring.without_version(version))
+        await record_cli(db, "keys.retire_kek", fields={"master_key": f"retired:{version}"})
+        console.print(f"master key version {version} retired")
+
+    _run(settings, work)
+
+
+@keys_app.command("rotate-dek")
+def rotate_dek(
+    batch: Annotated[int, typer.Option(min=1, help="Customers per transaction.")] = 200,
+    data_dir: DataDir = None,
+) -> None:
+    """Give every customer a new data key and re-encrypt their fields, in resumable batches."""
+    settings = _settings(data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        total = sum((await protector.keystore.status()).data_keys_by_version.values())
+        with _progress() as bar:
+            task = bar.add_task("re-encrypting", total=total)
+            report = await rotate_data_keys(
+                db, protector, batch=batch, progress=lambda n: bar.advance(task, n)
+            )
+        await record_cli(
+            db, "keys.rotate_dek", fields={"data_keys": f"rotated:{report.customers_rotated}"}
+        )
+        rate = report.customers_rotated / report.seconds if report.seconds else 0.0
+        console.print(
+            f"data key version {report.target_version}: {report.customers_rotated} customers, "
+            f"{report.fields_reencrypted} values re-encrypted in {report.seconds:.1f} s "
+            f"({rate:,.0f} customers/s); {report.undecryptable_fields} unreadable values left "
+            "as they were. Purge the retired keys with `wardgate keys purge`."
+        )
+
+    _run(settings, work)
+
+
+@keys_app.command("purge")
+def purge(
+    grace: Annotated[
+        float, typer.Option(help="Seconds a retired key is kept for reads in flight.")
+    ] = 10.0,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete retired data keys, first re-encrypting anything that still uses one."""
+    settings = _settings(data_dir)
+
+    async def work(db: Database, protector: Protector) -> None:
+        purged, healed = await purge_retired_keys(db, protector, grace=dt.timedelta(seconds=grace))
+        await record_cli(db, "keys.purge", fields={"data_keys": f"purged:{purged}"})
+        console.print(f"{purged} retired data keys purged; {healed} values re-encrypted first")
+
+    _run(settings, work)
+
+
+# --- API keys of principals ------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    console.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(code)
+
+
+@keys_app.command("issue")
+def issue(
+    principal: Annotated[str, typer.Argument(help="Principal id, as the policy names it.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Issue an API key for any principal of the current policy.
+
+    Only the key goes to stdout, this once; exit 2 for an unknown principal.
+    """
+    settings = _settings(data_dir)
+
+    async def work(db: Database, _protector: Protector) -> IssuedKey:
+        try:
+            async with db.writer.begin() as conn:
+                version, _ = await newest_policy_naming(conn, principal)
+                # Notifies every gateway process: the key works there once this commits.
+                issued = await issue_key(conn, principal)
+                # The entry names the principal and the key's id, never the key.
+                await record_cli_in(
+                    conn,
+                    "keys.issue",
+                    fields={f"api_key:{issued.key_id}": "issued", "principal": principal},
+                    policy_version=version,
+                )
+        except PolicyTargetNotFound as exc:
+            raise _fail(str(exc), 2) from None
+        return issued
+
+    issued = _run(settings, work)
+    typer.echo(issued.key)
+    console.print(
+        f"API key {issued.key_id} issued for {escape(principal)!r}; it is shown only this once."
+    )
+
+
+@keys_app.command("revoke")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id, as `GET /v1/policy/principals` lists it.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke an API key at once, on every gateway process.
+
+    Exit 2 for an unknown key id, 1 for a key revoked before.
+    """
+    settings = _settings(data_dir)
+
+    async def work(db: Database, _protector: Protector) -> str:
+        try:
+            async with db.writer.begin() as conn:
+                info = await revoke_in(conn, key_id)
+                await record_cli_in(
+                    conn,
+                    "keys.revoke",
+                    fields={f"api_key:{key_id}": "revoked", "principal": info.principal_id},
+                )
+        except PolicyTargetNotFound as exc:
+            raise _fail(str(exc), 2) from None
+        except KeyRevoked as exc:
+            raise _fail(str(exc), 1) from None
+        return info.principal_id
+
+    owner = _run(settings, work)
+    console.print(f"API key {escape(key_id)} of {escape(owner)!r} revoked")

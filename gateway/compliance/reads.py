@@ -1,0 +1,244 @@
+"""The compliance API's reads: events, verification, checkpoints, proofs, export, and the
+PIPL Art. 44–45 access report. Only principals with the `audit:read` right; every read
+of the log is itself an entry in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from sqlalchemy import Select, and_, select
+
+from audit.schema import audit_events, audit_subjects
+from gateway.compliance import log_reader as audit_store
+from gateway.compliance.checkpoints import latest_checkpoint as stored_latest
+from gateway.compliance.entries import append_now
+from gateway.customers.read import GovernedResult, parse_limit
+from gateway.db.schema import store_tables
+from gateway.governance.call import GovernedCall
+from gateway.http.errors import BadRequest, Forbidden, NotFound
+from keys import InvalidToken
+
+_FILTERS = ("principal", "purpose", "action", "outcome")
+MAX_SEQ = 2**63 - 1
+_COLUMNS = {
+    "principal": audit_events.c.principal_id,
+    "purpose": audit_events.c.purpose,
+    "action": audit_events.c.action,
+    "outcome": audit_events.c.outcome,
+}
+
+
+async def _is_customer(call: GovernedCall, customer_id: str) -> bool:
+    """Only ids that name a customer become subjects of an entry: anything typed into a
+    filter (a phone number) must not be written into the append-only log."""
+    table = store_tables()["customers"]
+    async with call.state.db.reader.connect() as conn:
+        found = await conn.execute(select(table.c.id).where(table.c.id == customer_id))
+        return found.first() is not None
+
+
+def require_audit_right(call: GovernedCall) -> None:
+    if "audit:read" not in call.plan.policy.api_rights:
+        msg = f"your roles may not read the audit log for purpose {call.purpose.id!r}"
+        raise Forbidden(msg, reason="audit_not_allowed")
+
+
+def _governance(call: GovernedCall) -> dict[str, object]:
+    return {"purpose": call.purpose.id, "policy_version": call.plan.version}
+
+
+def _time(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+        parsed.astimezone(dt.UTC)  # OverflowError at the calendar's edges
+    except (ValueError, OverflowError):
+        msg = f"{name} must be an ISO 8601 time with a timezone"
+        raise BadRequest(msg, reason="invalid_time") from None
+    if parsed.tzinfo is None:
+        msg = f"{name} must be an ISO 8601 time with a timezone"
+        raise BadRequest(msg, reason="invalid_time")
+    return parsed.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def parse_seq(raw: str | None, name: str) -> int:
+    # isascii: str.isdigit accepts superscripts and other digits int() refuses; the
+    # bound keeps the number inside a database BIGINT.
+    if raw is None or not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SEQ:
+        msg = f"{name} must be a whole number"
+        raise BadRequest(msg, reason=f"invalid_{name}")
+    return int(raw)
+
+
+def _event(row: Mapping[Any, Any]) -> dict[str, object]:
+    return dict(row)
+
+
+def _events_query(params: Mapping[str, str], after: int | None, limit: int) -> Select[Any]:
+    query = select(audit_events)
+    customer = params.get("customer_id")
+    if customer:
+        query = query.join(
+            audit_subjects,
+            and_(
+                audit_subjects.c.seq == audit_events.c.seq, audit_subjects.c.subject_id == customer
+            ),
+        )
+    for name in _FILTERS:
+        if params.get(name):
+            query = query.where(_COLUMNS[name] == params[name])
+    if (since := _time(params.get("since"), "since")) is not None:
+        query = query.where(audit_events.c.occurred_at >= since)
+    if (until := _time(params.get("until"), "until")) is not None:
+        query = query.where(audit_events.c.occurred_at < until)
+    if after is not None:
+        query = query.where(audit_events.c.seq > after)
+    return query.order_by(audit_events.c.seq).limit(limit + 1)
+
+
+def _cursor_context(call: GovernedCall) -> bytes:
+    return f"audit|{call.principal.id}".encode()
+
+
+async def list_events(call: GovernedCall, params: Mapping[str, str]) -> GovernedResult:
+    require_audit_right(call)
+    limit = parse_limit(params.get("limit"))
+    after = None
+    if cursor := params.get("cursor"):
+        try:
+            after = int(call.state.cursors.open(cursor, _cursor_context(call)).decode())
+        except (InvalidToken, ValueError):
+            msg = "cursor is not one this gateway issued for this listing"
+            raise BadRequest(msg, reason="invalid_cursor") from None
+    async with call.state.db.reader.connect() as conn:
+        rows = (await conn.execute(_events_query(params, after, limit))).all()
+    has_more = len(rows) > limit
+    events = [_event(row._mapping) for row in rows[:limit]]
+    next_cursor = None
+    if has_more and events:
+        next_cursor = call.state.cursors.seal(
+            str(events[-1]["seq"]).encode(), _cursor_context(call)
+        )
+    if params.get("customer_id") and await _is_customer(call, params["customer_id"]):
+        call.audit.subject_ids = (params["customer_id"],)
+    governance = _governance(call)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    return GovernedResult(data=events, governance=governance, next_cursor=next_cursor)
+
+
+async def get_event(call: GovernedCall, seq: int) -> GovernedResult:
+    require_audit_right(call)
+    if not 0 <= seq <= MAX_SEQ:
+        msg = "no audit entry with that sequence number"
+        raise NotFound(msg)
+    async with call.state.db.reader.connect() as conn:
+        row = (await conn.execute(select(audit_events).where(audit_events.c.seq == seq))).first()
+    if row is None:
+        msg = "no audit entry with that sequence number"
+        raise NotFound(msg)
+    governance = _governance(call)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    return GovernedResult(data=_event(row._mapping), governance=governance)
+
+
+async def verify(call: GovernedCall) -> GovernedResult:
+    require_audit_right(call)
+    report, seconds = await audit_store.verify_store(
+        call.state.db, call.state.checkpoints.signer.verifier()
+    )
+    governance = _governance(call)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    return GovernedResult(
+        data=report.to_json() | {"seconds": round(seconds, 3)}, governance=governance
+    )
+
+
+async def latest_checkpoint(call: GovernedCall, *, refresh: bool) -> dict[str, object]:
+    require_audit_right(call)
+    issuer = call.state.checkpoints
+    if refresh:
+        stored = await issuer.issue()
+    else:
+        async with call.state.db.reader.connect() as conn:
+            found = await stored_latest(conn)
+        stored = found if found is not None else await issuer.issue()
+    return stored.to_json(issuer.verifier_key)
+
+
+async def inclusion_proof(call: GovernedCall, seq: int, size: int) -> dict[str, object]:
+    require_audit_right(call)
+    async with call.state.db.reader.connect() as conn:
+        current = await audit_store.tree_size(conn)
+        if not 0 <= seq < size <= current:
+            msg = f"need 0 <= seq < tree_size <= {current}"
+            raise BadRequest(msg, reason="invalid_proof_range")
+        return await audit_store.inclusion(conn, seq, size)
+
+
+async def consistency_proof(call: GovernedCall, first: int, second: int) -> dict[str, object]:
+    require_audit_right(call)
+    async with call.state.db.reader.connect() as conn:
+        current = await audit_store.tree_size(conn)
+        if not 0 < first <= second <= current:
+            msg = f"need 0 < first <= second <= {current}"
+            raise BadRequest(msg, reason="invalid_proof_range")
+        return await audit_store.consistency(conn, first, second)
+
+
+async def export(call: GovernedCall, fmt: str) -> AsyncIterator[bytes]:
+    require_audit_right(call)
+    if fmt not in ("jsonl", "csv"):
+        msg = "format must be jsonl or csv"
+        raise BadRequest(msg, reason="invalid_format")
+    db = call.state.db
+
+    async def lines() -> AsyncIterator[bytes]:
+        if fmt == "csv":
+            yield b"seq,entry,leaf_hash\r\n"
+        async with audit_store.snapshot(db) as conn:
+            async for seq, canonical, stored in audit_store.stream_entries(conn):
+                if fmt == "jsonl":
+                    yield audit_store.export_line(seq, canonical, stored)
+                else:
+                    quoted = canonical.decode("utf-8").replace('"', '""')
+                    yield f'{seq},"{quoted}",{stored}\r\n'.encode()
+
+    return lines()
+
+
+async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:
+    """Who accessed this person's data, when, for which purpose, which fields."""
+    require_audit_right(call)
+    query = (
+        select(audit_events)
+        .join(audit_subjects, audit_subjects.c.seq == audit_events.c.seq)
+        .where(audit_subjects.c.subject_id == customer_id)
+        .order_by(audit_events.c.seq)
+    )
+    async with call.state.db.reader.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    accesses = [
+        {
+            "seq": row.seq,
+            "time": row.occurred_at,
+            "principal": row.principal_id,
+            "on_behalf_of": row.on_behalf_of,
+            "purpose": row.purpose,
+            "legal_basis": row.legal_basis,
+            "action": row.action,
+            "fields": row.fields,
+            "outcome": row.outcome,
+        }
+        for row in rows
+    ]
+    if await _is_customer(call, customer_id):
+        call.audit.subject_ids = (customer_id,)
+    governance = _governance(call)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    return GovernedResult(
+        data={"customer_id": customer_id, "accesses": accesses}, governance=governance
+    )

@@ -1,0 +1,1 @@
+"""PIPL consent records: controllers, service, store, facts for explanations, bulk import."""

@@ -1,0 +1,1 @@
+"""Customer records: controllers, governed read, write, lookup, erasure, bulk import."""

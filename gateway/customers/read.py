@@ -1,0 +1,391 @@
+"""The governed read pipeline: fetch only what may be shown, mask it, audit it, answer.
+
+Per request: one query for the rows (plus one existence check for related records),
+one batched PII detection for the free text shown, one audit append; no per-record
+queries and no policy evaluation. The audit entry of a read that shows free text carries
+the types and counts of personal data detected in it (`classification`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.compliance.entries import append_now
+from gateway.consents.store import CONSENT_COLUMN, consent_history_column
+from gateway.db.schema import blind_index_column, store_tables
+from gateway.encryption.protection import Revealed
+from gateway.governance import consent_gate as gate
+from gateway.governance.call import GovernedCall
+from gateway.governance.plans import EntityView
+from gateway.governance.scan import scan_rows
+from gateway.http.errors import BadRequest, Forbidden, Gone, NotFound
+from keys import InvalidToken
+
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+
+
+@dataclass(slots=True)
+class GovernedResult:
+    data: object
+    governance: dict[str, object]
+    next_cursor: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        body: dict[str, object] = {"data": self.data}
+        if isinstance(self.data, list):
+            body["next_cursor"] = self.next_cursor
+        body["governance"] = self.governance
+        return body
+
+
+def _table(entity: str) -> Table:
+    return store_tables()[entity]
+
+
+def _selected(view: EntityView, entity: str) -> tuple[str, ...]:
+    """Shown columns plus what the pipeline needs: id, owner, erasure mark."""
+    needed = ["id"]
+    if entity == "customers":
+        needed.append("erased_at")
+    else:
+        needed.append("customer_id")
+    return view.shown_columns + tuple(name for name in needed if name not in view.shown_columns)
+
+
+def _columns(table: Table, columns: tuple[str, ...], consent_dialect: str | None) -> list[Any]:
+    selected: list[Any] = [table.c[name] for name in columns]
+    if consent_dialect is not None:
+        # The customer's consent history rides along: no extra query per page.
+        selected.append(consent_history_column(table.c.id, consent_dialect))
+    return selected
+
+
+@lru_cache(maxsize=512)
+def _by_id_statement(
+    entity: str, columns: tuple[str, ...], consent_dialect: str | None = None
+) -> Select[tuple[object, ...]]:
+    table = _table(entity)
+    return select(*_columns(table, columns, consent_dialect)).where(
+        table.c.id == bindparam("record_id")
+    )
+
+
+@lru_cache(maxsize=512)
+def _page_statement(
+    entity: str,
+    columns: tuple[str, ...],
+    *,
+    after: bool,
+    scoped: bool,
+    lookup: str | None = None,
+    consent_dialect: str | None = None,
+) -> Select[tuple[object, ...]]:
+    table = _table(entity)
+    query = select(*_columns(table, columns, consent_dialect))
+    if entity == "customers":
+        query = query.where(table.c.erased_at.is_(None))
+    if scoped:
+        query = query.where(table.c.customer_id == bindparam("customer_id"))
+    if lookup is not None:
+        query = query.where(table.c[blind_index_column(lookup)] == bindparam("lookup"))
+    if after:
+        query = query.where(table.c.id > bindparam("after_id"))
+    return query.order_by(table.c.id).limit(bindparam("limit"))
+
+
+def _require_view(call: GovernedCall, entity: str) -> EntityView:
+    view = call.view(entity)
+    if not view.any_visible:
+        call.audit.fields = dict(view.governance)
+        msg = f"your roles may see no field of {entity} for purpose {call.purpose.id!r}"
+        raise Forbidden(msg, reason="no_access")
+    return view
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_PAGE
+    # isascii: str.isdigit accepts superscripts and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        msg = f"limit must be a whole number from 1 to {MAX_PAGE}"
+        raise BadRequest(msg, reason="invalid_limit")
+    return int(raw)
+
+
+def _cursor_context(call: GovernedCall, entity: str, scope: str) -> bytes:
+    return f"{entity}|{scope}|{call.purpose.id}".encode()
+
+
+def _open_cursor(call: GovernedCall, cursor: str | None, entity: str, scope: str) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return call.state.cursors.open(cursor, _cursor_context(call, entity, scope)).decode()
+    except (InvalidToken, UnicodeDecodeError):
+        msg = "cursor is not one this gateway issued for this listing"
+        raise BadRequest(msg, reason="invalid_cursor") from None
+
+
+def _governance_with_failures(
+    call: GovernedCall, entity: str, failures: list[tuple[str, str]], *, single: bool
+) -> dict[str, object]:
+    governance = call.governance(entity)
+    if failures:
+        fields = governance["fields"]
+        assert isinstance(fields, dict)  # noqa: S101 - built just above
+        if single:
+            for _, name in failures:
+                fields[name] = "withheld:integrity_error"
+        else:
+            governance["integrity_errors"] = [
+                {"id": record_id, "field": name} for record_id, name in failures
+            ]
+    return governance
+
+
+def _stored_texts(view: EntityView, rows: list[Mapping[Any, Any]]) -> dict[str, dict[str, object]]:
+    """The stored (encrypted) free text of `rows` by record id: the detection cache key."""
+    if not view.scanned:
+        return {}
+    return {str(row["id"]): {name: row.get(name) for name in view.scanned} for row in rows}
+
+
+def _owner(entity: str, row: Mapping[str, object]) -> str:
+    return str(row["id"] if entity == "customers" else row["customer_id"])
+
+
+async def _reveal_id_numbers_for_age(
+    call: GovernedCall, rows: list[Mapping[Any, Any]], revealed: Revealed
+) -> None:
+    """The age of a customer without a birth date comes from the resident ID: decrypt
+    that only for those rows (least decryption)."""
+    missing = [i for i, plain in enumerate(revealed.rows) if not plain.get("birth_date")]
+    if not missing:
+        return
+    extra = await call.state.protector.reveal(
+        "customers", [rows[i] for i in missing], ("id_number",)
+    )
+    for index, plain in zip(missing, extra.rows, strict=True):
+        if "id_number" in plain:
+            revealed.rows[index]["id_number"] = plain["id_number"]
+
+
+def _gated(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...] | None:
+    """The consent-relevant fields shown, or None when this purpose needs no check."""
+    fields = gate.gated_fields(call, entity)
+    return fields if gate.needs_gate(call.purpose, fields) else None
+
+
+def _dialect(call: GovernedCall) -> str:
+    return "sqlite" if call.state.db.is_sqlite else "postgresql"
+
+
+async def _gate_rows(
+    call: GovernedCall,
+    entity: str,
+    rows: list[Mapping[Any, Any]],
+    fields: tuple[tuple[str, str, bool], ...] | None,
+    parent: gate.Gate | None = None,
+) -> tuple[gate.Gate | None, Revealed]:
+    """Decrypt what will be shown (plus, for customers, what tells a minor) and decide
+    consent for every record from the history its row carries; related records take
+    their parent customer's decision, made before their rows were read (`parent`)."""
+    view = call.view(entity)
+    if fields is None or parent is not None:
+        return parent, await call.state.protector.reveal(entity, rows, view.shown_columns)
+    extra: tuple[str, ...] = ("birth_date",) if entity == "customers" else ()
+    revealed = await call.state.protector.reveal(entity, rows, (*view.shown_columns, *extra))
+    if extra:
+        await _reveal_id_numbers_for_age(call, rows, revealed)
+        extra = gate.AGE_FIELDS
+    today = dt.datetime.now(dt.UTC).date()
+    owners = {
+        _owner(entity, row): (gate.minor_of(row, today), row.get(CONSENT_COLUMN))
+        for row in revealed.rows
+    }
+    decided = gate.decide_histories(call, owners, fields)
+    for row in revealed.rows:
+        row.pop(CONSENT_COLUMN, None)
+        for name in extra:
+            if name not in view.shown_columns:
+                row.pop(name, None)  # decrypted to tell a minor, never shown
+    return decided, revealed
+
+
+async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedResult:
+    view = _require_view(call, entity)
+    columns = _selected(view, entity)
+    fields = _gated(call, entity) if entity == "customers" else None
+    statement = _by_id_statement(entity, columns, _dialect(call) if fields else None)
+    params = {"record_id": record_id, "consent_purpose": call.purpose.id}
+    async with call.state.db.reader.connect() as conn:
+        row = (await conn.execute(statement, params)).first()
+        if row is None:
+            msg = f"no {entity} record with that id"
+            raise NotFound(msg)
+        call.audit.record_ids = (record_id,)
+        call.audit.subject_ids = (record_id,) if entity == "customers" else ()
+        if entity == "customers" and row.erased_at is not None:
+            msg = "this customer's personal information was erased"
+            raise Gone(msg, reason="erased")
+    decided, revealed = await _gate_rows(call, entity, [row._mapping], fields)
+    plain = revealed.rows[0]
+    governance = _governance_with_failures(call, entity, revealed.failures, single=True)
+    labels = governance["fields"]
+    assert isinstance(labels, dict)  # noqa: S101 - built just above
+    in_text: set[str] = set()
+    if decided is not None:
+        decision = decided.record(_owner(entity, plain))
+        if decision.withheld_reason is not None:
+            call.audit.fields = dict(labels)
+            msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
+            raise Forbidden(msg, reason=decision.withheld_reason)
+        reasons, in_text = gate.split_reasons(
+            call.state.catalog.entity(entity), decision.field_reasons
+        )
+        for name, reason in reasons.items():
+            plain.pop(name, None)
+            labels[name] = f"withheld:{reason}"
+    call.audit.fields = dict(labels)
+    call.audit.classification = await scan_rows(
+        call, entity, [plain], [in_text], stored=_stored_texts(view, [row._mapping])
+    )
+    data = view.render(plain)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    return GovernedResult(data=data, governance=governance)
+
+
+async def _decide_parent(
+    call: GovernedCall,
+    customer_id: str,
+    parent_row: Mapping[Any, Any],
+    fields: tuple[tuple[str, str, bool], ...],
+) -> gate.Gate:
+    """Consent for a customer's related records, decided on the customer before any of
+    them is read: a customer without the consent the purpose needs is refused alike
+    whether it has such records or none (no oracle on their existence)."""
+    facts = await call.state.protector.reveal("customers", [parent_row], gate.AGE_FIELDS)
+    minor = gate.minor_of(facts.rows[0], dt.datetime.now(dt.UTC).date())
+    decided = gate.decide_histories(
+        call, {customer_id: (minor, parent_row.get(CONSENT_COLUMN))}, fields
+    )
+    reason = decided.record(customer_id).withheld_reason
+    if reason is not None:
+        msg = f"withheld for purpose {call.purpose.id!r}: {reason}"
+        raise Forbidden(msg, reason=reason)
+    return decided
+
+
+async def _require_live_customer(
+    conn: AsyncConnection, customer_id: str, purpose: str, consent_dialect: str | None
+) -> Mapping[Any, Any]:
+    found = await conn.execute(
+        _by_id_statement("customers", ("id", "erased_at", *gate.AGE_FIELDS), consent_dialect),
+        {"record_id": customer_id, "consent_purpose": purpose},
+    )
+    row = found.first()
+    if row is None:
+        msg = "no customers record with that id"
+        raise NotFound(msg)
+    if row.erased_at is not None:
+        msg = "this customer's personal information was erased"
+        raise Gone(msg, reason="erased")
+    return row._mapping
+
+
+async def read_page(
+    call: GovernedCall,
+    entity: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    customer_id: str | None = None,
+    lookup: tuple[str, str] | None = None,
+) -> GovernedResult:
+    """A page of `entity`: all, one customer's related records, or a blind-index lookup."""
+    view = _require_view(call, entity)
+    scope = customer_id or (f"lookup:{lookup[0]}:{lookup[1]}" if lookup else "*")
+    after_id = _open_cursor(call, cursor, entity, scope)
+    columns = _selected(view, entity)
+    fields = _gated(call, entity)
+    consent_dialect = _dialect(call) if fields else None
+    params: dict[str, object] = {"limit": limit + 1, "consent_purpose": call.purpose.id}
+    if after_id is not None:
+        params["after_id"] = after_id
+    if customer_id is not None:
+        params["customer_id"] = customer_id
+    if lookup is not None:
+        params["lookup"] = lookup[1]
+    statement = _page_statement(
+        entity,
+        columns,
+        after=after_id is not None,
+        scoped=customer_id is not None,
+        lookup=lookup[0] if lookup else None,
+        consent_dialect=consent_dialect if entity == "customers" else None,
+    )
+    parent: gate.Gate | None = None
+    async with call.state.db.reader.connect() as conn:
+        if customer_id is not None:
+            parent_row = await _require_live_customer(
+                conn, customer_id, call.purpose.id, consent_dialect
+            )
+            # Recorded only once it is known to name a customer: a caller may type
+            # anything (a phone number) into the path.
+            call.audit.subject_ids = (customer_id,)
+            if fields is not None:
+                parent = await _decide_parent(call, customer_id, parent_row, fields)
+        rows = (await conn.execute(statement, params)).all()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+    decided, revealed = await _gate_rows(
+        call, entity, [row._mapping for row in rows], fields, parent
+    )
+    next_cursor = None
+    if has_more and rows:
+        next_cursor = call.state.cursors.seal(
+            str(rows[-1].id).encode(), _cursor_context(call, entity, scope)
+        )
+    governance = _governance_with_failures(call, entity, revealed.failures, single=False)
+    kept: list[dict[str, object]] = []
+    in_text: list[set[str]] = []
+    withheld_fields: dict[str, dict[str, str]] = {}
+    withheld_records = 0
+    spec = call.state.catalog.entity(entity)
+    for plain in revealed.rows:
+        categories: set[str] = set()
+        if decided is not None:
+            decision = decided.record(_owner(entity, plain))
+            if decision.withheld_reason is not None:
+                # Never for related records: their parent was refused up front.
+                withheld_records += 1
+                continue
+            reasons, categories = gate.split_reasons(spec, decision.field_reasons)
+            if reasons:
+                withheld_fields[str(plain["id"])] = reasons
+                for name in reasons:
+                    plain.pop(name, None)
+        kept.append(plain)
+        in_text.append(categories)
+    ids = tuple(str(plain["id"]) for plain in kept)
+    call.audit.record_ids = ids
+    call.audit.subject_ids = (customer_id,) if customer_id else ids if entity == "customers" else ()
+    governance["withheld_records"] = withheld_records
+    if withheld_fields:
+        governance["withheld_fields"] = withheld_fields
+    call.audit.fields = dict(view.governance)
+    call.audit.classification = await scan_rows(
+        call, entity, kept, in_text, stored=_stored_texts(view, [row._mapping for row in rows])
+    )
+    data = [view.render(plain) for plain in kept]
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    return GovernedResult(data=data, governance=governance, next_cursor=next_cursor)

@@ -1,0 +1,1 @@
+"""The governed call: caller to field plan, consent gate, free-text plans, plan warm-up."""

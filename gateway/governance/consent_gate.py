@@ -1,0 +1,143 @@
+"""Step 4 of a data call: consent and purpose scope, for the records in hand.
+
+One query loads the page's consent states; each record is then decided in memory
+(PIPL Art. 13–15, 28–31): a record without the consent its purpose needs is withheld,
+sensitive fields without separate consent are withheld, a minor needs a guardian's
+consent, and categories outside the purpose's scope are withheld.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.consents.store import consent_events, events_from_history
+from gateway.governance.call import GovernedCall
+from gateway.governance.text_plan import TEXT_FIELD_PREFIX
+from policies.catalog import Entity
+from policies.consent import (
+    ConsentEvent,
+    PurposeRules,
+    RecordDecision,
+    birth_date_for,
+    derive_states,
+    is_minor,
+    record_fields,
+)
+from policies.purposes import Purpose
+
+# The fields whose plaintext decides whether a customer is a minor.
+AGE_FIELDS = ("birth_date", "id_number")
+
+
+@dataclass(slots=True)
+class Gate:
+    decisions: dict[str, RecordDecision] = field(default_factory=dict)  # by owner id
+
+    def record(self, owner: str) -> RecordDecision:
+        return self.decisions.get(owner, RecordDecision())
+
+
+@cache
+def rules_for(purpose: Purpose) -> PurposeRules:
+    return PurposeRules(purpose)
+
+
+@cache
+def consent_fields(entity: Entity, shown: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
+    return record_fields(entity, shown)
+
+
+def gated_fields(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...]:
+    """The consent-relevant data a read of `entity` shows: its shown fields, and, when
+    free text is shown, the sensitive categories it may hold (`text:<category>`)."""
+    view = call.view(entity)
+    fields = consent_fields(call.state.catalog.entity(entity), view.shown_columns)
+    if view.scanned:
+        fields += call.plan.text.consent_fields
+    return fields
+
+
+def split_reasons(entity: Entity, reasons: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+    """A record's withheld fields, and the categories its free text must not show: the
+    sensitive categories consent withholds, and the category of every withheld field
+    (an ID number withheld from `id_number` is withheld inside the notes too)."""
+    fields: dict[str, str] = {}
+    categories: set[str] = set()
+    for name, reason in reasons.items():
+        if name.startswith(TEXT_FIELD_PREFIX):
+            categories.add(name.removeprefix(TEXT_FIELD_PREFIX))
+        else:
+            fields[name] = reason
+            categories.add(entity.field(name).category)
+    return fields, categories
+
+
+@cache
+def needs_gate(purpose: Purpose, fields: tuple[tuple[str, str, bool], ...]) -> bool:
+    rules = rules_for(purpose)
+    return (
+        rules.requires_consent
+        or any(sensitive for _, _, sensitive in fields)
+        or not all(rules.allows_category(category) for _, category, _ in fields)
+    )
+
+
+def minor_of(plain: Mapping[str, object], today: dt.date) -> bool:
+    birth = plain.get("birth_date")
+    number = plain.get("id_number")
+    return is_minor(
+        birth_date_for(
+            birth if isinstance(birth, str) else None, number if isinstance(number, str) else None
+        ),
+        today,
+    )
+
+
+def _decide(
+    call: GovernedCall,
+    owners: Mapping[str, tuple[bool, list[ConsentEvent]]],
+    fields: Sequence[tuple[str, str, bool]],
+) -> Gate:
+    gate = Gate()
+    now = dt.datetime.now(dt.UTC)
+    rules = rules_for(call.purpose)
+    purpose = call.purpose.id
+    for owner, (minor, events) in owners.items():
+        state = derive_states(events).get((owner, purpose)) if events else None
+        gate.decisions[owner] = rules.decide(state, minor=minor, fields=fields, now=now)
+    return gate
+
+
+def decide_histories(
+    call: GovernedCall,
+    owners: Mapping[str, tuple[bool, object]],
+    fields: Sequence[tuple[str, str, bool]],
+) -> Gate:
+    """Decide every owner (customer id → (is a minor, consent history JSON)) in memory."""
+    purpose = call.purpose.id
+    return _decide(
+        call,
+        {
+            owner: (minor, events_from_history(owner, purpose, history))
+            for owner, (minor, history) in owners.items()
+        },
+        fields,
+    )
+
+
+async def decide(
+    call: GovernedCall,
+    conn: AsyncConnection,
+    owners: Mapping[str, bool],
+    fields: Sequence[tuple[str, str, bool]],
+) -> Gate:
+    """Decide every owner (customer id → is a minor), loading their history in one query."""
+    events: dict[str, list[ConsentEvent]] = {owner: [] for owner in owners}
+    for event in await consent_events(conn, owners, call.purpose.id):
+        events[event.customer_id].append(event)
+    return _decide(call, {owner: (minor, events[owner]) for owner, minor in owners.items()}, fields)

@@ -1,0 +1,122 @@
+"""The audit guard: every /v1 request leaves exactly one audit entry, or gets no data.
+
+It wraps the whole Litestar application (outside its router, so even an unknown path
+or an oversized body is seen). It gives each request an audit context and a request
+id, and when the response starts it makes sure the entry is committed: if the pipeline
+already wrote it (successful reads and writes, which need the entry's sequence number
+in the body) nothing more happens; otherwise the guard writes it now. If that write
+fails, the response is replaced by a 503 and its body is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.compliance.entries import append_now
+from gateway.compliance.request_audit import AUDIT_STATE_KEY, RequestAudit
+from gateway.http.errors import AuditUnavailable
+from gateway.http.problems import PROBLEM_MEDIA_TYPE, problem_body
+from gateway.state import GatewayState
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_log = structlog.get_logger("wardgate.access")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class AuditGuard:
+    def __init__(self, app: ASGIApp, state_getter: Callable[[], GatewayState | None]) -> None:
+        self.app = app
+        self._state = state_getter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        presented = _header(scope, b"x-request-id")
+        request_id = presented if presented and _REQUEST_ID.match(presented) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        path: str = scope["path"]
+        audited = path == "/v1" or path.startswith("/v1/")
+        audit = RequestAudit(request_id=request_id, method=scope["method"], path=path)
+        if audited:
+            scope.setdefault("state", {})[AUDIT_STATE_KEY] = audit
+        status_seen = 0
+        suppress_body = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal status_seen, suppress_body
+            if message["type"] == "http.response.start":
+                status_seen = message["status"]
+                if audited and not audit.written:
+                    try:
+                        await self._append(audit, status_seen)
+                    except AuditUnavailable as exc:
+                        suppress_body = True
+                        await self._send_unavailable(send, request_id, exc)
+                        return
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and suppress_body:
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        finally:
+            access_log.info(
+                "request",
+                method=scope["method"],
+                # The route template, never the raw path or query: a caller may put a
+                # phone number in either, and lookups carry personal data by design.
+                route=scope.get("path_template") or "<unmatched>",
+                status=503 if suppress_body else status_seen,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+                audit_seq=audit.seq if audited else None,
+            )
+            structlog.contextvars.clear_contextvars()
+
+    async def _append(self, audit: RequestAudit, status: int) -> None:
+        state = self._state()
+        if state is None:
+            msg = "the gateway is not ready"
+            raise AuditUnavailable(msg)
+        await append_now(state.appender, audit, status)
+
+    async def _send_unavailable(self, send: Send, request_id: str, exc: AuditUnavailable) -> None:
+        access_log.error("audit append failed; response withheld", reason=exc.reason)
+        body = json.dumps(
+            problem_body(503, exc.title, exc.detail, exc.reason), ensure_ascii=False
+        ).encode()
+        headers: list[tuple[bytes, bytes]] = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode("latin-1")),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def guard_state_getter(holder: dict[str, Any]) -> Callable[[], GatewayState | None]:
+    def get() -> GatewayState | None:
+        state = holder.get("state")
+        return state if isinstance(state, GatewayState) else None
+
+    return get

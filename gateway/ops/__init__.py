@@ -1,0 +1,1 @@
+"""Operator endpoints: liveness, readiness, and the bench-only bare routes."""

@@ -1,0 +1,1 @@
+"""PII detection in the gateway: the shared detector, the scan endpoint, data discovery."""
