@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.synthetic_values import bank_card, resident_id
 from tests.api.test_writes import SUPPORT, valid_body
 from tests.conftest import Api
+from tests.helpers.synthetic_values import bank_card, resident_id
 
 MARKETING = ("marketing-app", "marketing")
 

@@ -17,9 +17,9 @@ from structlog.testing import capture_logs
 from gateway.db.engine import create_database
 from gateway.state import open_protector
 from policies.catalog import default_catalog
-from tests.api.synthetic_values import bank_card, resident_id
 from tests.api.test_writes import SUPPORT, valid_body
 from tests.conftest import Api
+from tests.helpers.synthetic_values import bank_card, resident_id
 
 ERASER = ("compliance-officer", "erasure")
 

@@ -19,10 +19,10 @@ from gateway.db.engine import create_database
 from gateway.db.schema import store_tables
 from gateway.state import open_protector
 from masking import default_registry
-from tests.api.synthetic_values import bank_card, resident_id
 from tests.api.test_consent_enforcement import MARKETING, grant
 from tests.api.test_writes import SUPPORT, valid_body
 from tests.conftest import Api, Store
+from tests.helpers.synthetic_values import bank_card, resident_id
 
 PHONE = "13912345678"
 NAME = "王建国"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.policy_helpers import (
+from tests.conftest import Api
+from tests.helpers.policy import (
     ADMIN,
     admin_delete,
     admin_get,
@@ -17,7 +18,6 @@ from tests.api.policy_helpers import (
     restored_policy,
     rule_id,
 )
-from tests.conftest import Api
 
 PHONE_DENY = {
     "role": "marketing",

@@ -11,20 +11,20 @@ import httpx
 import pytest
 
 from gateway.settings import Settings
-from tests.gateway.propagation import (
-    RuleToggle,
-    api_issuer,
-    first_seen,
-    key_travels,
-    within_deadline,
-)
-from tests.gateway.test_audit_concurrency import serving
-from tests.gateway.test_policy_reload import (
+from tests.gateway.compliance.test_audit_concurrency import serving
+from tests.gateway.policy.test_reload import (
     customer_id,
     keys_of,
     postgres_store,
     serving_version,
     sqlite_store,
+)
+from tests.helpers.propagation import (
+    RuleToggle,
+    api_issuer,
+    first_seen,
+    key_travels,
+    within_deadline,
 )
 
 

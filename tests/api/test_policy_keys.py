@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from gateway.access.authentication import hash_api_key
-from tests.api.policy_helpers import (
+from tests.conftest import Api
+from tests.helpers.cli import wardgate
+from tests.helpers.policy import (
     ADMIN_PURPOSE,
     admin_delete,
     admin_get,
@@ -24,8 +26,6 @@ from tests.api.policy_helpers import (
     newest_version,
     restored_policy,
 )
-from tests.cli_helpers import wardgate
-from tests.conftest import Api
 
 SECOND_ADMIN = "second-admin"
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import pytest
 
 from policies.document import default_policy_document
-from tests.api.policy_helpers import (
+from tests.conftest import Api
+from tests.helpers.policy import (
     ADMIN,
     ADMIN_PURPOSE,
     admin_patch,
@@ -22,7 +23,6 @@ from tests.api.policy_helpers import (
     last_audit,
     newest_version,
 )
-from tests.conftest import Api
 
 PURPOSES = sorted(default_policy_document().purposes)
 

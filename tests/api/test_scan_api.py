@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from masking import default_registry
-from tests.api.synthetic_values import resident_id
 from tests.api.test_writes import SUPPORT
 from tests.conftest import Api, Store
+from tests.helpers.synthetic_values import resident_id
 
 COMPLIANCE = ("compliance-officer", "compliance_audit")
 PHONE = "13912345678"

@@ -9,8 +9,8 @@ import pytest
 from stdnum import luhn
 from stdnum.cn import ric
 
-from tests.api.synthetic_values import bank_card, resident_id
 from tests.conftest import Api
+from tests.helpers.synthetic_values import bank_card, resident_id
 
 SUPPORT = ("support-desk", "customer_service")
 

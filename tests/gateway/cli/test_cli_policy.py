@@ -28,7 +28,7 @@ from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 
 runner = CliRunner()
-SHIPPED_EXPECTATIONS = Path(__file__).resolve().parents[2] / "policies" / "expectations.yaml"
+SHIPPED_EXPECTATIONS = Path(__file__).resolve().parents[3] / "policies" / "expectations.yaml"
 MASKED_PHONE = "  - [customer_service, customer_service, contact.*, 'read:mask']"
 CLEAR_PHONE = "  - [customer_service, customer_service, contact.phone, 'read:clear']"
 

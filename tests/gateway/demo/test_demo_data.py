@@ -21,7 +21,7 @@ from gateway.demo._regions import AREAS, BIRTHPLACES, PROVINCE_LEVEL_NAMES, Birt
 from gateway.demo.synthetic import CHANNELS, TIERS
 
 TODAY = dt.date(2026, 11, 22)
-CATALOG = Path(__file__).resolve().parents[2] / "policies" / "catalog.yaml"
+CATALOG = Path(__file__).resolve().parents[3] / "policies" / "catalog.yaml"
 
 # Lookarounds, not \b: CJK characters are word characters, so "手机13912345678，"
 # has no word boundary before the digits.

@@ -42,15 +42,15 @@ from gateway.policy.store import load_latest_policy, save_policy_version
 from gateway.settings import Settings, settings_from_env
 from gateway.state import open_gateway
 from policies.document import PolicyDocument, parse_policy_document
-from tests.cli_helpers import wardgate
-from tests.gateway.propagation import (
+from tests.gateway.compliance.test_audit_concurrency import serving
+from tests.helpers.cli import wardgate
+from tests.helpers.propagation import (
     RuleToggle,
     first_seen,
     key_travels,
     poll,
     within_deadline,
 )
-from tests.gateway.test_audit_concurrency import serving
 
 CUSTOMERS = 5
 SUPPORT = ("support-desk", "customer_service")
