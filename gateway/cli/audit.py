@@ -17,6 +17,7 @@ from audit.verify import LogVerifier, VerifyReport
 from gateway.compliance import log_reader as audit_store
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.compliance.cli_entries import record_cli
+from gateway.compliance.export import ExportFormat, export_lines
 from gateway.db.engine import Database, create_database
 from gateway.settings import Settings, get_settings
 from gateway.state import check_schemas, open_keystore
@@ -161,10 +162,18 @@ def checkpoint(data_dir: DataDir = None) -> None:
 
 @audit_app.command("export")
 def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (JSON Lines).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     data_dir: DataDir = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="jsonl: each entry exactly as hashed, for `audit verify --offline`; "
+            "csv: one column per entry field, UTF-8 with BOM, for spreadsheets.",
+        ),
+    ] = ExportFormat.JSONL,
 ) -> None:
-    """Write the whole log as JSON Lines: seq, the entry exactly as hashed, its leaf hash."""
+    """Write the whole log: JSON Lines (seq, the entry as hashed, its leaf hash) or CSV."""
 
     async def run() -> int:
         db, _ = await _open(_settings(data_dir))
@@ -173,11 +182,11 @@ def export(
             await record_cli(db, "audit.export")
             async with audit_store.snapshot(db) as conn:
                 with output.open("wb") as handle:
-                    async for seq, canonical, stored in audit_store.stream_entries(conn):
-                        handle.write(audit_store.export_line(seq, canonical, stored))
+                    async for line in export_lines(conn, fmt):
+                        handle.write(line)
                         count += 1
         finally:
             await db.dispose()
-        return count
+        return count - (1 if fmt is ExportFormat.CSV else 0)
 
     console.print(f"{asyncio.run(run())} entries written to {output}")

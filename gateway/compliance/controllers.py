@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.compliance import reads as audit_reads
+from gateway.compliance.export import MEDIA_TYPES
 from gateway.compliance.request_audit import request_audit
 from gateway.governance.call import GovernedCall, begin_call
 from gateway.state import GatewayState
@@ -71,10 +72,8 @@ class AuditController(Controller):
     @get("/export", summary="The whole log, streamed as JSON Lines or CSV")
     async def export(self, request: AnyRequest) -> Response[Any]:
         call = _call(request, "audit.export")
-        fmt = request.query_params.get("format", "jsonl")
-        lines = await audit_reads.export(call, fmt)
-        media_type = "application/x-ndjson" if fmt == "jsonl" else "text/csv"
-        return Stream(lines, media_type=media_type)
+        fmt, lines = await audit_reads.export(call, request.query_params.get("format"))
+        return Stream(lines, media_type=MEDIA_TYPES[fmt])
 
 
 @get(

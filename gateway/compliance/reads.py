@@ -15,10 +15,11 @@ from audit.schema import audit_events, audit_subjects
 from gateway.compliance import log_reader as audit_store
 from gateway.compliance.checkpoints import latest_checkpoint as stored_latest
 from gateway.compliance.entries import append_now
+from gateway.compliance.export import ExportFormat, export_lines
 from gateway.customers.read import GovernedResult, parse_limit
 from gateway.db.schema import store_tables
 from gateway.governance.call import GovernedCall
-from gateway.http.errors import BadRequest, Forbidden, NotFound
+from gateway.http.errors import BadRequest, FieldProblem, Forbidden, NotFound
 from keys import InvalidToken
 
 _FILTERS = ("principal", "purpose", "action", "outcome")
@@ -189,25 +190,30 @@ async def consistency_proof(call: GovernedCall, first: int, second: int) -> dict
         return await audit_store.consistency(conn, first, second)
 
 
-async def export(call: GovernedCall, fmt: str) -> AsyncIterator[bytes]:
-    require_audit_right(call)
-    if fmt not in ("jsonl", "csv"):
+def parse_export_format(raw: str | None) -> ExportFormat:
+    try:
+        return ExportFormat(raw or ExportFormat.JSONL)
+    except ValueError:
         msg = "format must be jsonl or csv"
-        raise BadRequest(msg, reason="invalid_format")
+        raise BadRequest(
+            msg, reason="invalid_format", errors=(FieldProblem("format", "invalid_format"),)
+        ) from None
+
+
+async def export(
+    call: GovernedCall, raw_format: str | None
+) -> tuple[ExportFormat, AsyncIterator[bytes]]:
+    """The export's format and its lines (streamed from one snapshot of the log)."""
+    require_audit_right(call)
+    fmt = parse_export_format(raw_format)
     db = call.state.db
 
     async def lines() -> AsyncIterator[bytes]:
-        if fmt == "csv":
-            yield b"seq,entry,leaf_hash\r\n"
         async with audit_store.snapshot(db) as conn:
-            async for seq, canonical, stored in audit_store.stream_entries(conn):
-                if fmt == "jsonl":
-                    yield audit_store.export_line(seq, canonical, stored)
-                else:
-                    quoted = canonical.decode("utf-8").replace('"', '""')
-                    yield f'{seq},"{quoted}",{stored}\r\n'.encode()
+            async for line in export_lines(conn, fmt):
+                yield line
 
-    return lines()
+    return fmt, lines()
 
 
 async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:

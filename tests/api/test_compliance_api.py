@@ -620,23 +620,133 @@ def test_given_jsonl_export_then_every_line_rehashes_and_the_prefix_has_the_sign
     assert [line["leaf_hash"] for line in lines] == stored[: len(lines)]
 
 
-def test_given_csv_export_then_header_and_the_same_rows_as_jsonl(api: Api) -> None:
+CSV_HEADER = [
+    "seq",
+    "occurred_at",
+    "request_id",
+    "principal_id",
+    "on_behalf_of",
+    "purpose",
+    "legal_basis",
+    "action",
+    "entity",
+    "record_ids",
+    "subject_ids",
+    "fields",
+    "policy_version",
+    "outcome",
+    "status",
+    "reason",
+    "classification",
+    "leaf_hash",
+]
+
+
+def split_cell(cell: str, separator: str) -> list[str]:
+    """`cell` split at each `separator` not preceded by the escaping backslash; the
+    escapes are kept (they are undone once a part is split all the way)."""
+    parts, current, escaped = [], "", False
+    for char in cell:
+        if escaped:
+            current += "\\" + char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == separator:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def read_cell(cell: str, like: Any) -> Any:
+    """A CSV cell read back the way the README says to read it, shaped like `like`."""
+    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@"):
+        cell = cell[1:]
+    if like is None or isinstance(like, str):
+        return None if cell == "" and like is None else cell
+    if isinstance(like, int):
+        return int(cell)
+    if isinstance(like, list):
+        return [unescape(item) for item in split_cell(cell, ";")] if cell else []
+    result: dict[str, Any] = {}
+    for pair in split_cell(cell, ";") if cell else []:
+        key, value = split_cell(pair, "=")
+        if any(isinstance(inner, dict) for inner in like.values()):
+            outer, inner = key.split(".")
+            result.setdefault(unescape(outer), {})[unescape(inner)] = int(value)
+        else:
+            result[unescape(key)] = unescape(value)
+    return result
+
+
+def csv_export(api: Api) -> tuple[bytes, list[list[str]]]:
+    response = api.get("/v1/audit/export", *COMPLIANCE, params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    return response.content, rows
+
+
+def test_given_csv_export_then_one_column_per_entry_field_and_the_same_entries_as_jsonl(
+    api: Api,
+) -> None:
+    customer_id = live_customer(api, readable_by=SUPPORT)
+    read_seq = read(api, customer_id, SUPPORT)["audit_id"]
     jsonl = export_lines(api)
 
-    response = api.get("/v1/audit/export", *COMPLIANCE, params={"format": "csv"})
+    raw, rows = csv_export(api)
 
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.text, newline="")))
-    assert rows[0] == ["seq", "entry", "leaf_hash"]
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte order mark"
+    assert b"\r\n" in raw
+    assert rows[0] == CSV_HEADER
     body = rows[1:]
     assert len(body) > len(jsonl), "the CSV export came later and holds the JSONL export's entry"
-    assert [[str(line["seq"]), line["entry"], line["leaf_hash"]] for line in jsonl] == body[
-        : len(jsonl)
-    ]
-    for seq, entry, digest in body:
-        assert json.loads(entry)["seq"] == int(seq)
-        assert leaf_hash(entry.encode()).hex() == digest
+    assert all(len(row) == len(CSV_HEADER) for row in body)
+    for line, row in zip(jsonl, body, strict=False):
+        entry = json.loads(line["entry"])
+        cells = dict(zip(CSV_HEADER, row, strict=True))
+        assert cells["leaf_hash"] == line["leaf_hash"]
+        for name in CSV_HEADER[:-1]:
+            expected = entry.get(name)
+            like = expected if expected is not None else ({} if name == "classification" else None)
+            assert read_cell(cells[name], like) == (expected if expected is not None else like), (
+                line["seq"],
+                name,
+            )
+    # Readable as written, not only after parsing:
+    row = dict(zip(CSV_HEADER, body[read_seq], strict=True))
+    assert row["subject_ids"] == customer_id
+    assert row["record_ids"] == customer_id
+    assert "name=masked" in row["fields"].split(";")
+    assert (row["principal_id"], row["action"], row["outcome"]) == (
+        "support-desk",
+        "customers.read",
+        "allowed",
+    )
+
+
+def test_given_caller_input_that_looks_like_a_formula_then_csv_cell_is_text(api: Api) -> None:
+    customer_id = live_customer(api, readable_by=SUPPORT)
+    headers = api.headers(*SUPPORT) | {
+        "X-On-Behalf-Of": '=HYPERLINK("http://example.invalid","x")',
+        "X-Request-Id": "-2-3",
+    }
+    response = api.client.get(f"/v1/customers/{customer_id}", headers=headers)
+    assert response.status_code == 200
+    seq = response.json()["governance"]["audit_id"]
+
+    _, rows = csv_export(api)
+
+    row = dict(zip(CSV_HEADER, rows[1 + seq], strict=True))
+    assert row["on_behalf_of"] == """'=HYPERLINK("http://example.invalid","x")"""
+    assert row["request_id"] == "'-2-3"
 
 
 def test_given_unknown_export_format_then_400_invalid_format(api: Api) -> None:
