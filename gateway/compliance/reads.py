@@ -9,8 +9,10 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, and_, select
 
+from audit import Outcome
 from audit.schema import audit_events, audit_subjects
 from gateway.compliance import log_reader as audit_store
 from gateway.compliance.checkpoints import latest_checkpoint as stored_latest
@@ -32,13 +34,19 @@ _COLUMNS = {
 }
 
 
+async def _customer_erased(call: GovernedCall, customer_id: str) -> bool | None:
+    """Whether the customer was erased; None when the id names no customer."""
+    table = store_tables()["customers"]
+    async with call.state.db.reader.connect() as conn:
+        found = await conn.execute(select(table.c.erased_at).where(table.c.id == customer_id))
+        row = found.first()
+    return None if row is None else row.erased_at is not None
+
+
 async def _is_customer(call: GovernedCall, customer_id: str) -> bool:
     """Only ids that name a customer become subjects of an entry: anything typed into a
     filter (a phone number) must not be written into the append-only log."""
-    table = store_tables()["customers"]
-    async with call.state.db.reader.connect() as conn:
-        found = await conn.execute(select(table.c.id).where(table.c.id == customer_id))
-        return found.first() is not None
+    return await _customer_erased(call, customer_id) is not None
 
 
 def require_audit_right(call: GovernedCall) -> None:
@@ -79,7 +87,19 @@ def _event(row: Mapping[Any, Any]) -> dict[str, object]:
     return dict(row)
 
 
-def _events_query(params: Mapping[str, str], after: int | None, limit: int) -> Select[Any]:
+def parse_order(raw: str | None) -> bool:
+    """Whether the listing runs newest first (`order=desc`); oldest first is the default."""
+    if raw in (None, "", "asc"):
+        return False
+    if raw == "desc":
+        return True
+    msg = "order must be asc or desc"
+    raise BadRequest(msg, reason="invalid_order", errors=(FieldProblem("order", "invalid_order"),))
+
+
+def _events_query(
+    params: Mapping[str, str], after: int | None, limit: int, *, newest_first: bool
+) -> Select[Any]:
     query = select(audit_events)
     customer = params.get("customer_id")
     if customer:
@@ -96,34 +116,41 @@ def _events_query(params: Mapping[str, str], after: int | None, limit: int) -> S
         query = query.where(audit_events.c.occurred_at >= since)
     if (until := _time(params.get("until"), "until")) is not None:
         query = query.where(audit_events.c.occurred_at < until)
+    if newest_first:
+        if after is not None:
+            query = query.where(audit_events.c.seq < after)
+        return query.order_by(audit_events.c.seq.desc()).limit(limit + 1)
     if after is not None:
         query = query.where(audit_events.c.seq > after)
     return query.order_by(audit_events.c.seq).limit(limit + 1)
 
 
-def _cursor_context(call: GovernedCall) -> bytes:
-    return f"audit|{call.principal.id}".encode()
+def _cursor_context(call: GovernedCall, *, newest_first: bool = False) -> bytes:
+    # The order is sealed into the cursor: one from an oldest-first listing does not
+    # open in a newest-first one (it would skip or repeat entries), and the reverse.
+    return f"audit|{call.principal.id}{'|desc' if newest_first else ''}".encode()
 
 
 async def list_events(call: GovernedCall, params: Mapping[str, str]) -> GovernedResult:
     require_audit_right(call)
     limit = parse_limit(params.get("limit"))
+    newest_first = parse_order(params.get("order"))
+    context = _cursor_context(call, newest_first=newest_first)
     after = None
     if cursor := params.get("cursor"):
         try:
-            after = int(call.state.cursors.open(cursor, _cursor_context(call)).decode())
+            after = int(call.state.cursors.open(cursor, context).decode())
         except (InvalidToken, ValueError):
             msg = "cursor is not one this gateway issued for this listing"
             raise BadRequest(msg, reason="invalid_cursor") from None
     async with call.state.db.reader.connect() as conn:
-        rows = (await conn.execute(_events_query(params, after, limit))).all()
+        query = _events_query(params, after, limit, newest_first=newest_first)
+        rows = (await conn.execute(query)).all()
     has_more = len(rows) > limit
     events = [_event(row._mapping) for row in rows[:limit]]
     next_cursor = None
     if has_more and events:
-        next_cursor = call.state.cursors.seal(
-            str(events[-1]["seq"]).encode(), _cursor_context(call)
-        )
+        next_cursor = call.state.cursors.seal(str(events[-1]["seq"]).encode(), context)
     if params.get("customer_id") and await _is_customer(call, params["customer_id"]):
         call.audit.subject_ids = (params["customer_id"],)
     governance = _governance(call)
@@ -216,9 +243,47 @@ async def export(
     return fmt, lines()
 
 
+def _access(row: Any) -> dict[str, object]:
+    """One entry as the access report shows it. `fields` says what happened to each
+    field of a request that went through; a refused or failed request showed and wrote
+    nothing, so its `fields` is empty and `requested` names the fields its entry
+    recorded (entries written before refusals recorded none still list them there)."""
+    allowed = row.outcome == Outcome.ALLOWED
+    recorded = _json_map(row.fields)
+    return {
+        "seq": row.seq,
+        "time": row.occurred_at,
+        "principal": row.principal_id,
+        "on_behalf_of": row.on_behalf_of,
+        "purpose": row.purpose,
+        "legal_basis": row.legal_basis,
+        "action": row.action,
+        "outcome": row.outcome,
+        "status": row.status,
+        "reason": row.reason,
+        "fields": recorded if allowed else {},
+        "requested": [] if allowed else sorted(recorded),
+    }
+
+
+def _json_map(value: object) -> dict[str, str]:
+    decoded = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return dict(decoded) if isinstance(decoded, Mapping) else {}
+
+
 async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:
-    """Who accessed this person's data, when, for which purpose, which fields."""
+    """Who accessed this person's data, when, for which purpose, which fields.
+
+    An id that names no customer is 404: an empty report would read as "nobody looked".
+    An erased customer's report is still given (`erased: true`): the log outlives the
+    data, and who processed it before the erasure is exactly what the person may ask.
+    """
     require_audit_right(call)
+    erased = await _customer_erased(call, customer_id)
+    if erased is None:
+        msg = "no customers record with that id"
+        raise NotFound(msg)
+    call.audit.subject_ids = (customer_id,)
     query = (
         select(audit_events)
         .join(audit_subjects, audit_subjects.c.seq == audit_events.c.seq)
@@ -227,24 +292,13 @@ async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:
     )
     async with call.state.db.reader.connect() as conn:
         rows = (await conn.execute(query)).all()
-    accesses = [
-        {
-            "seq": row.seq,
-            "time": row.occurred_at,
-            "principal": row.principal_id,
-            "on_behalf_of": row.on_behalf_of,
-            "purpose": row.purpose,
-            "legal_basis": row.legal_basis,
-            "action": row.action,
-            "fields": row.fields,
-            "outcome": row.outcome,
-        }
-        for row in rows
-    ]
-    if await _is_customer(call, customer_id):
-        call.audit.subject_ids = (customer_id,)
     governance = _governance(call)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(
-        data={"customer_id": customer_id, "accesses": accesses}, governance=governance
+        data={
+            "customer_id": customer_id,
+            "erased": erased,
+            "accesses": [_access(row) for row in rows],
+        },
+        governance=governance,
     )

@@ -246,7 +246,9 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     if decided is not None:
         decision = decided.record(_owner(entity, plain))
         if decision.withheld_reason is not None:
-            call.audit.fields = dict(labels)
+            # Refused whole: nothing was shown, so the entry lists no field effects
+            # (its outcome and reason say why).
+            call.audit.fields = {}
             msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
             raise Forbidden(msg, reason=decision.withheld_reason)
         reasons, in_text = gate.split_reasons(
