@@ -26,8 +26,18 @@ from policies.purposes import Purpose, parse_purposes
 
 READ_PREFIX = "read:"
 FIELD_ACTIONS = ("write", "lookup")
-API_ACTIONS = ("audit:read", "policy:admin", "consent:write", "scan", "erase")
-# consent:write is checked per consent purpose (PolicyPlan.consent_purposes).
+API_ACTIONS = (
+    "audit:read",
+    "policy:admin",
+    "consent:write",
+    "consent:read",
+    "consent:evidence",
+    "scan",
+    "erase",
+)
+# consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
+# PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
+# for one. consent:evidence shows the evidence hashes and guardian references.
 
 
 class RuleEffect(StrEnum):

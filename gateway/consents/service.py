@@ -65,19 +65,21 @@ def _state_json(state: ConsentState, now: dt.datetime) -> dict[str, object]:
     }
 
 
-def _event_json(event: ConsentEvent) -> dict[str, object]:
-    return {
+def _event_json(event: ConsentEvent, *, evidence: bool) -> dict[str, object]:
+    shown: dict[str, object] = {
         "purpose": event.purpose,
         "kind": event.kind,
         "at": event.at.isoformat(),
         "channel": event.channel,
         "notice_version": event.notice_version,
-        "evidence_hash": event.evidence_hash,
         "expires_at": event.expires_at.isoformat() if event.expires_at else None,
         "separate": sorted(s.value for s in event.separate),
-        "guardian_ref": event.guardian_ref,
         "recorded_by": event.recorded_by,
     }
+    if evidence:
+        shown["evidence_hash"] = event.evidence_hash
+        shown["guardian_ref"] = event.guardian_ref
+    return shown
 
 
 def _require_consent_right(call: GovernedCall, purpose: str | None = None) -> None:
@@ -113,25 +115,46 @@ async def _customer_facts(call: GovernedCall, customer_id: str) -> bool:
     return is_minor(birth, _now().date())
 
 
-async def list_consents(call: GovernedCall, customer_id: str) -> GovernedResult:
-    if "audit:read" not in call.plan.policy.api_rights:
+def _readable_purposes(call: GovernedCall) -> frozenset[str] | None:
+    """The purposes whose consent records the caller may see; None for every purpose.
+
+    Minimization (PIPL Art. 6): the records of the purpose the caller declared, and of
+    the purposes its roles hold `consent:read` for (`api:consent`: all of them).
+    """
+    policy = call.plan.policy
+    may_list = policy.consent_purposes or policy.consent_readable
+    if not may_list and "audit:read" not in policy.api_rights:
         _require_consent_right(call)
+    readable = policy.consent_readable | {call.purpose.id}
+    return None if readable >= call.snapshot.document.purposes.keys() else frozenset(readable)
+
+
+async def list_consents(call: GovernedCall, customer_id: str) -> GovernedResult:
+    readable = _readable_purposes(call)
+    evidence = "consent:evidence" in call.plan.policy.api_rights
     await _customer_facts(call, customer_id)
     async with call.state.db.reader.connect() as conn:
         events = await consent_events(conn, [customer_id])
+    if readable is not None:
+        events = [event for event in events if event.purpose in readable]
     now = _now()
     states = derive_states(events)
-    call.audit.fields = {"consents": "read"}
+    call.audit.fields = {
+        "consents": "read:all" if readable is None else "read:" + ",".join(sorted(readable)),
+        "evidence": "clear" if evidence else "withheld:denied",
+    }
     governance: dict[str, object] = {
         "purpose": call.purpose.id,
         "policy_version": call.plan.version,
+        "consent_purposes": "*" if readable is None else sorted(readable),
+        "evidence": "clear" if evidence else "withheld:denied",
     }
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(
         data={
             "customer_id": customer_id,
             "current": [_state_json(s, now) for s in states.values()],
-            "history": [_event_json(e) for e in events],
+            "history": [_event_json(e, evidence=evidence) for e in events],
         },
         governance=governance,
     )
