@@ -133,6 +133,20 @@ def test_given_same_note_then_desk_and_marketing_see_its_pii_masked_differently(
     assert [value for value in values if value in everything] == []
 
 
+@pytest.mark.parametrize(
+    ("surname", "honorific"), [("董", "女士"), ("王", "先生"), ("欧阳", "经理")]
+)
+def test_given_honorific_name_in_note_then_masked_as_the_name_field_is(
+    api: Api, surname: str, honorific: str
+) -> None:
+    created = create(api, name=f"{surname}丽华", notes=f"{surname}{honorific}来电，要求回电。")
+
+    body = api.get(f"/v1/customers/{created['data']['id']}", *SUPPORT).json()
+
+    assert body["data"]["name"] == f"{surname}**"
+    assert body["data"]["notes"] == f"{surname}*来电，要求回电。"
+
+
 # --- consent inside text ------------------------------------------------------------------
 
 
