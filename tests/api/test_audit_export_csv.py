@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.helpers.policy import admin_patch, restored_policy
 
 COMPLIANCE = ("compliance-officer", "compliance_audit")

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_consent_enforcement import grant, new_customer
-from tests.conftest import Api
+from tests.helpers.api import Api
+from tests.helpers.customers import grant, new_customer
 
 SUPPORT = ("support-desk", "customer_service")
 MARKETING = ("marketing-app", "marketing")
