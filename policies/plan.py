@@ -161,6 +161,30 @@ def _enforcer(model_text: str, document: PolicyDocument) -> casbin.Enforcer:
     return enforcer
 
 
+def _allowed_actions(document: PolicyDocument) -> dict[str, frozenset[str]]:
+    """Per role, the actions its allow rules (and those of the roles it inherits) name:
+    a role whose rules name neither an action nor `*` is never granted it, so casbin
+    need not be asked (actions are never patterns but `*` and `read:*`)."""
+    direct: dict[str, set[str]] = {}
+    for rule in document.rules:
+        if rule.effect is RuleEffect.ALLOW:
+            direct.setdefault(rule.role, set()).add(rule.action)
+    parents: dict[str, set[str]] = {}
+    for child, parent in document.role_parents:
+        parents.setdefault(child, set()).add(parent)
+    closure: dict[str, frozenset[str]] = {}
+    for role in {*direct, *parents, *document.roles}:
+        seen, todo, actions = {role}, [role], set()
+        while todo:
+            current = todo.pop()
+            actions |= direct.get(current, set())
+            for parent in parents.get(current, set()) - seen:
+                seen.add(parent)
+                todo.append(parent)
+        closure[role] = frozenset(actions)
+    return closure
+
+
 def _deny_model_text() -> str:
     lines = _model_text().splitlines()
     effect = next(i for i, line in enumerate(lines) if line.startswith("e = "))
@@ -199,6 +223,7 @@ class PolicyEngine:
         self._enforcer = _enforcer(_model_text(), document)
         self._deny_enforcer = _enforcer(_deny_model_text(), document)
         self._candidates = _read_candidates(document)
+        self._allowed_actions = _allowed_actions(document)
         self._plans: dict[tuple[frozenset[str], str], PolicyPlan] = {}
         # Plans may be compiled from a worker thread (CLI, warm-up) while requests read.
         self._lock = threading.Lock()
@@ -242,6 +267,24 @@ class PolicyEngine:
         """Some role allows it and no role explicitly denies it."""
         return any(self.allows(r, purpose, obj, category, action) for r in roles) and not any(
             self.denies(r, purpose, obj, category, action) for r in roles
+        )
+
+    def _may_allow(self, roles: frozenset[str], action: str) -> bool:
+        """False when no allow rule of these roles names `action` (casbin would say no)."""
+        return any(
+            action in named or "*" in named
+            for named in (self._allowed_actions.get(role, frozenset()) for role in roles)
+        )
+
+    def _consent_purposes(self, roles: frozenset[str], purpose: str, action: str) -> frozenset[str]:
+        """Purposes whose consents `roles` may `action` under `purpose`: `api:consent`
+        grants every purpose's, `consent:<purpose>` just one."""
+        if not self._may_allow(roles, action):
+            return frozenset()
+        return frozenset(
+            pid
+            for pid in self.document.purposes
+            if self.granted(roles, purpose, f"consent:{pid}", "api:consent", action)
         )
 
     def plan(self, roles: Iterable[str], purpose: str) -> PolicyPlan:
@@ -335,17 +378,8 @@ class PolicyEngine:
                 entity=entity.name, decisions=decisions, writable=writable, lookupable=lookupable
             )
         api_rights = self.api_rights(known, purpose)
-        # `api:consent` grants every purpose's consents; `consent:<purpose>` just one.
-        consent_purposes = frozenset(
-            pid
-            for pid in self.document.purposes
-            if self.granted(known, purpose, f"consent:{pid}", "api:consent", "consent:write")
-        )
-        consent_readable = frozenset(
-            pid
-            for pid in self.document.purposes
-            if self.granted(known, purpose, f"consent:{pid}", "api:consent", "consent:read")
-        )
+        consent_purposes = self._consent_purposes(known, purpose, "consent:write")
+        consent_readable = self._consent_purposes(known, purpose, "consent:read")
         shows_text = any(
             decision.kind is EffectKind.SCAN
             for policy in entities.values()

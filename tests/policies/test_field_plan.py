@@ -432,6 +432,32 @@ def test_given_consent_read_on_one_purpose_then_only_that_purposes_records_are_r
     assert "consent:read" not in plan.api_rights, "one purpose, not the consent API at large"
 
 
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (["lead", "support", "api:consent", "consent:read"], set(PURPOSES)),
+        (["lead", "support", "api:consent", "*"], set(PURPOSES)),
+        (["lead", "support", "api:*", "*"], set(PURPOSES)),
+        (["lead", "campaigns", "api:consent", "consent:read"], set()),
+    ],
+    ids=["inherited", "inherited-any-action", "inherited-any-api", "other-purpose"],
+)
+def test_given_consent_rights_through_a_parent_role_then_they_count(
+    rule: list[str], expected: set[str]
+) -> None:
+    """The shortcut that skips casbin for roles naming no consent action must still see
+    rules inherited from parent roles, and `*` actions."""
+    policy = engine(
+        [["senior", "support", "contact.*", "read:mask"], rule],
+        role_parents=[["senior", "agent"], ["agent", "lead"]],
+    )
+
+    plan = policy.plan({"senior"}, "support")
+
+    assert plan.consent_readable == expected
+    assert plan.consent_purposes == (expected if rule[3] != "consent:read" else set())
+
+
 def test_given_consent_read_on_the_api_then_every_purposes_records_but_no_evidence() -> None:
     plan = engine([["agent", "support", "api:consent", "consent:read"]]).plan({"agent"}, "support")
 
