@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keys.data_keys import DataKey, new_data_key, unwrap, wrap
-from keys.errors import DataKeyMissingError, IntegrityError, MasterKeyError
+from keys.errors import CiphertextIntegrityError, DataKeyMissingError, MasterKeyError
 from keys.keyring import KeyProvider, Keyring
 from keys.schema import data_keys, system_keys
 from keys.suites import CipherSuite, suite_named
@@ -114,7 +114,7 @@ class KeyStore:
                 name: self._unwrap(by_name[name].wrapped, f"system:{name}", 0).material
                 for name in SYSTEM_KEY_NAMES
             }
-        except IntegrityError:
+        except CiphertextIntegrityError:
             msg = "the master key does not open this store's keys (wrong or replaced key file?)"
             raise MasterKeyError(msg) from None
         self.suite = suite_named(by_name["blind_index"].suite)
@@ -171,7 +171,7 @@ class KeyStore:
             for row in rows:
                 try:
                     key = self._unwrap(row.wrapped, row.owner_id, row.version)
-                except IntegrityError:
+                except CiphertextIntegrityError:
                     continue  # reported by the caller as an undecryptable field
                 self._remember(key)
                 found[(row.owner_id, row.version)] = key

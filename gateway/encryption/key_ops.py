@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.db.engine import Database
 from gateway.db.schema import store_tables
 from gateway.encryption.protection import Protector
-from keys import DataKey, IntegrityError, token_key_version
+from keys import CiphertextIntegrityError, DataKey, token_key_version
 
 Progress = Callable[[int], None]
 _ENTITIES = ("customers", "interactions", "orders")
@@ -57,7 +57,7 @@ async def ciphertexts_by_version(db: Database, protector: Protector) -> Counter[
                     if isinstance(token, str):
                         try:
                             counts[token_key_version(token)] += 1
-                        except IntegrityError:
+                        except CiphertextIntegrityError:
                             counts[-1] += 1
     return counts
 
@@ -122,7 +122,7 @@ async def _reencrypt(
 def _version(token: str) -> int:
     try:
         return token_key_version(token)
-    except IntegrityError:
+    except CiphertextIntegrityError:
         return -1
 
 

@@ -10,8 +10,8 @@ from keys import (
     AES256GCM,
     SM4GCM,
     CipherSuite,
+    CiphertextIntegrityError,
     DataKey,
-    IntegrityError,
     Keyring,
     MasterKey,
     MasterKeyError,
@@ -78,7 +78,7 @@ def test_given_wrapped_key_copied_to_another_owner_then_unwrap_raises_integrity_
 ) -> None:
     wrapped = wrap(key, KEK_2)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         unwrap(wrapped, "cust-01J9Z4", 3, RING)
 
 
@@ -88,7 +88,7 @@ def test_given_wrapped_key_copied_to_another_version_then_unwrap_raises_integrit
 ) -> None:
     wrapped = wrap(key, KEK_2)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         unwrap(wrapped, OWNER, version, RING)
 
 
@@ -118,7 +118,7 @@ def test_given_another_kek_under_the_same_version_then_unwrap_raises_integrity_e
     wrapped = wrap(key, KEK_1)
     impostor = Keyring({1: MasterKey(bytes(range(150, 182)), 1)}, 1)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         unwrap(wrapped, OWNER, 3, impostor)
 
 
@@ -132,7 +132,7 @@ def test_given_any_flipped_byte_of_suite_nonce_or_body_then_unwrap_raises_integr
     for position in positions:
         tampered = bytearray(raw)
         tampered[position] ^= 0x03
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             unwrap(base64.b64encode(bytes(tampered)).decode(), OWNER, 3, RING)
 
 
@@ -140,9 +140,9 @@ def test_given_any_flipped_byte_of_suite_nonce_or_body_then_unwrap_raises_integr
 def test_given_garbage_then_unwrap_and_wrapped_kek_version_raise_integrity_error(
     suite: CipherSuite, garbage: str
 ) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         unwrap(garbage, OWNER, 3, RING)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         wrapped_kek_version(garbage)
 
 
@@ -152,7 +152,7 @@ def test_given_wrapping_truncated_after_the_nonce_then_unwrap_raises_integrity_e
     raw = base64.b64decode(wrap(key, KEK_2))
 
     for keep in [*range(HEADER_BYTES), *range(HEADER_BYTES + NONCE_BYTES, len(raw))]:
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             unwrap(base64.b64encode(raw[:keep]).decode(), OWNER, 3, RING)
 
 
@@ -169,5 +169,5 @@ def test_given_wrapping_truncated_inside_the_nonce_then_unwrap_raises_integrity_
     raw = base64.b64decode(wrap(new_data_key(OWNER, 3, suite), KEK_2))
 
     for keep in range(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES):
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             unwrap(base64.b64encode(raw[:keep]).decode(), OWNER, 3, RING)
