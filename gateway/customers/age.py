@@ -39,3 +39,28 @@ def ages_of(revealed: Revealed) -> dict[str, Age]:
 async def reveal_ages(protector: Protector, rows: Sequence[Mapping[Any, Any]]) -> dict[str, Age]:
     """Decrypt only the age fields of customer `rows` (id and AGE_FIELDS columns)."""
     return ages_of(await protector.reveal("customers", rows, AGE_FIELDS))
+
+
+async def reveal_with_ages(
+    protector: Protector, rows: Sequence[Mapping[Any, Any]], fields: Collection[str]
+) -> tuple[Revealed, dict[str, Age]]:
+    """Decrypt `fields` of customer `rows` and what tells their ages, least first: the
+    birth date, and the ID number only where the birth date is missing or unreadable.
+
+    The revealed rows keep the age fields (callers drop those they do not show); the
+    failures are those of `fields` and the birth date.
+    """
+    revealed = await protector.reveal("customers", rows, (*fields, "birth_date"))
+    unreadable = unreadable_ages(revealed.failures)
+    missing = [i for i, plain in enumerate(revealed.rows) if not plain.get("birth_date")]
+    if missing:
+        extra = await protector.reveal("customers", [rows[i] for i in missing], ("id_number",))
+        for index, plain in zip(missing, extra.rows, strict=True):
+            if "id_number" in plain:
+                revealed.rows[index]["id_number"] = plain["id_number"]
+        unreadable |= unreadable_ages(extra.failures)
+    ages = {
+        str(row["id"]): age_in(row, unreadable=str(row["id"]) in unreadable)
+        for row in revealed.rows
+    }
+    return revealed, ages

@@ -165,24 +165,6 @@ def _owner(entity: str, row: Mapping[str, object]) -> str:
     return str(row["id"] if entity == "customers" else row["customer_id"])
 
 
-async def _reveal_id_numbers_for_age(
-    call: GovernedCall, rows: list[Mapping[Any, Any]], revealed: Revealed
-) -> set[str]:
-    """The age of a customer without a birth date comes from the resident ID: decrypt
-    that only for those rows (least decryption). Returns the ids whose ID number failed
-    to decrypt (their age cannot be read)."""
-    missing = [i for i, plain in enumerate(revealed.rows) if not plain.get("birth_date")]
-    if not missing:
-        return set()
-    extra = await call.state.protector.reveal(
-        "customers", [rows[i] for i in missing], ("id_number",)
-    )
-    for index, plain in zip(missing, extra.rows, strict=True):
-        if "id_number" in plain:
-            revealed.rows[index]["id_number"] = plain["id_number"]
-    return age.unreadable_ages(extra.failures)
-
-
 def _gated(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...] | None:
     """The consent-relevant fields shown, or None when this purpose needs no check."""
     fields = gate.gated_fields(call, entity)
@@ -206,19 +188,17 @@ async def _gate_rows(
     view = call.view(entity)
     if fields is None or parent is not None:
         return parent, await call.state.protector.reveal(entity, rows, view.shown_columns)
-    extra: tuple[str, ...] = ("birth_date",) if entity == "customers" else ()
-    revealed = await call.state.protector.reveal(entity, rows, (*view.shown_columns, *extra))
-    unreadable: set[str] = set()
-    if extra:
-        unreadable = age.unreadable_ages(revealed.failures)
-        unreadable |= await _reveal_id_numbers_for_age(call, rows, revealed)
-        extra = age.AGE_FIELDS
     today = dt.datetime.now(dt.UTC).date()
+    extra: tuple[str, ...] = ()
+    if entity == "customers":
+        revealed, ages = await age.reveal_with_ages(call.state.protector, rows, view.shown_columns)
+        minors = {owner: known.minor_on(today) for owner, known in ages.items()}
+        extra = age.AGE_FIELDS
+    else:
+        revealed = await call.state.protector.reveal(entity, rows, view.shown_columns)
+        minors = {}
     owners = {
-        _owner(entity, row): (
-            age.age_in(row, unreadable=str(row["id"]) in unreadable).minor_on(today),
-            row.get(CONSENT_COLUMN),
-        )
+        _owner(entity, row): (minors.get(_owner(entity, row), False), row.get(CONSENT_COLUMN))
         for row in revealed.rows
     }
     decided = gate.decide_histories(call, owners, fields)

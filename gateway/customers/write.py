@@ -18,7 +18,7 @@ from ulid import ULID
 
 from gateway.compliance.entries import append_in_transaction
 from gateway.customers import classification as classes
-from gateway.customers.age import AGE_FIELDS, age_in, unreadable_ages
+from gateway.customers.age import AGE_FIELDS, age_in, reveal_with_ages
 from gateway.customers.live import live_customer
 from gateway.customers.read import GovernedResult
 from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
@@ -254,14 +254,13 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
 
             live_customer(current, found=found)
             assert current is not None  # noqa: S101 - live_customer checked it
-            revealed = await protector.reveal(ENTITY, [current._mapping], needed | set(AGE_FIELDS))
+            revealed, ages = await reveal_with_ages(protector, [current._mapping], needed)
             plain = revealed.rows[0]
-            known_age = age_in(plain, unreadable=bool(unreadable_ages(revealed.failures)))
-            for name in set(AGE_FIELDS) - needed:
-                plain.pop(name, None)  # decrypted to tell a minor, never shown
+            for name in set(AGE_FIELDS) - needed - {"birth_date"}:
+                plain.pop(name, None)  # decrypted to tell a minor, not for the check
             merged = plain | values
             _check_consistency(call, merged)
-            decision = await _consent_decision(call, customer_id, known_age)
+            decision = await _consent_decision(call, customer_id, ages[customer_id])
             _require_write_consent(call, decision, values)
             key = await protector.keystore.current_key(customer_id)
             stored = protector.protect(ENTITY, values, customer_id, key)
