@@ -181,6 +181,7 @@ def apply(
         out.print(escape(prepared.diff.text()))
         if prepared.problems:
             refuse(audit, "policy_rejected")
+            audit.fields = {"policy:problems": str(len(prepared.problems))}
             _print_problems(prepared.problems, files)
             return 1
         if prepared.diff.empty:
