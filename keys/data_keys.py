@@ -69,14 +69,6 @@ def wrap(key: DataKey, kek: MasterKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def wrapped_kek_version(wrapped: str) -> int:
-    try:
-        raw = base64.b64decode(wrapped, validate=True)
-        return int(_HEADER.unpack_from(raw)[1])
-    except (binascii.Error, ValueError, struct.error):
-        raise CiphertextIntegrityError from None
-
-
 def unwrap(wrapped: str, owner_id: str, version: int, keyring: Keyring) -> DataKey:
     """Open a wrapped key; MasterKeyError if its KEK version is not in the ring."""
     try:

@@ -249,26 +249,6 @@ class KeyStore:
             self._cache.pop(pair, None)
         return len(pairs)
 
-    async def purge_retired(self, older_than: dt.timedelta) -> int:
-        """Delete retired keys once no in-flight read can still need them."""
-        cutoff = (dt.datetime.now(dt.UTC) - older_than).isoformat(timespec="microseconds")
-        async with self._engine.begin() as conn:
-            doomed = (
-                await conn.execute(
-                    select(data_keys.c.owner_id, data_keys.c.version).where(
-                        data_keys.c.retired_at.is_not(None), data_keys.c.retired_at < cutoff
-                    )
-                )
-            ).all()
-            await conn.execute(
-                delete(data_keys).where(
-                    data_keys.c.retired_at.is_not(None), data_keys.c.retired_at < cutoff
-                )
-            )
-        for row in doomed:
-            self._cache.pop((row.owner_id, row.version), None)
-        return len(doomed)
-
     async def destroy(self, owner: str) -> int:
         """Crypto-shredding: every version of the owner's key, gone."""
         async with self._engine.begin() as conn:

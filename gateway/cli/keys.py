@@ -21,14 +21,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from gateway.access.api_keys import newest_policy_naming, revoke_in
-from gateway.access.authentication import IssuedKey, issue_key
+from gateway.access.api_keys import newest_policy_naming, revoke_api_key_in
+from gateway.access.authentication import IssuedApiKey, issue_api_key
 from gateway.compliance.cli_entries import cli_door, refuse
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.db.engine import Database, create_database
 from gateway.encryption.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.encryption.protection import Protector
-from gateway.policy.errors import KeyRevoked, PolicyTargetNotFound
+from gateway.policy.errors import ApiKeyRevoked, PolicyTargetNotFound
 from gateway.settings import Settings, get_settings
 from gateway.state import check_schemas, open_protector
 from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
@@ -226,13 +226,13 @@ def issue(
     """
     settings = _settings(data_dir)
 
-    async def work(db: Database, _protector: Protector) -> IssuedKey:
+    async def work(db: Database, _protector: Protector) -> IssuedApiKey:
         async with cli_door(db, "keys.issue") as audit:
             try:
                 async with db.writer.begin() as conn:
                     version, _ = await newest_policy_naming(conn, principal)
                     # Notifies every gateway process: the key works there once this commits.
-                    issued = await issue_key(conn, principal)
+                    issued = await issue_api_key(conn, principal)
                     # The entry names the principal and the key's id, never the key.
                     audit.fields = {f"api_key:{issued.key_id}": "issued", "principal": principal}
                     audit.policy_version = version
@@ -265,13 +265,13 @@ def revoke(
         async with cli_door(db, "keys.revoke") as audit:
             try:
                 async with db.writer.begin() as conn:
-                    info = await revoke_in(conn, key_id)
+                    info = await revoke_api_key_in(conn, key_id)
                     audit.fields = {f"api_key:{key_id}": "revoked", "principal": info.principal_id}
                     await append_in_transaction(conn, audit, CLI_STATUS)
             except PolicyTargetNotFound as exc:
                 refuse(audit, "unknown_api_key")  # the id typed is not recorded
                 raise _fail(str(exc), 2) from None
-            except KeyRevoked as exc:
+            except ApiKeyRevoked as exc:
                 refuse(audit, "already_revoked")
                 audit.fields = {f"api_key:{key_id}": "revoked_before"}
                 raise _fail(str(exc), 1) from None

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, and_, select
 
 from audit.schema import audit_events, audit_subjects
-from gateway.compliance import log_reader as audit_store
+from gateway.compliance import log_reader
 from gateway.compliance.checkpoints import latest_checkpoint as stored_latest
 from gateway.compliance.entries import append_now
 from gateway.customers.read import GovernedResult, parse_limit
@@ -147,7 +147,7 @@ async def get_event(call: GovernedCall, seq: int) -> GovernedResult:
 
 async def verify(call: GovernedCall) -> GovernedResult:
     require_audit_right(call)
-    report, seconds = await audit_store.verify_store(
+    report, seconds = await log_reader.verify_store(
         call.state.db, call.state.checkpoints.signer.verifier()
     )
     governance = _governance(call)
@@ -172,21 +172,21 @@ async def latest_checkpoint(call: GovernedCall, *, refresh: bool) -> dict[str, o
 async def inclusion_proof(call: GovernedCall, seq: int, size: int) -> dict[str, object]:
     require_audit_right(call)
     async with call.state.db.reader.connect() as conn:
-        current = await audit_store.tree_size(conn)
+        current = await log_reader.tree_size(conn)
         if not 0 <= seq < size <= current:
             msg = f"need 0 <= seq < tree_size <= {current}"
             raise BadRequest(msg, reason="invalid_proof_range")
-        return await audit_store.inclusion(conn, seq, size)
+        return await log_reader.inclusion(conn, seq, size)
 
 
 async def consistency_proof(call: GovernedCall, first: int, second: int) -> dict[str, object]:
     require_audit_right(call)
     async with call.state.db.reader.connect() as conn:
-        current = await audit_store.tree_size(conn)
+        current = await log_reader.tree_size(conn)
         if not 0 < first <= second <= current:
             msg = f"need 0 < first <= second <= {current}"
             raise BadRequest(msg, reason="invalid_proof_range")
-        return await audit_store.consistency(conn, first, second)
+        return await log_reader.consistency(conn, first, second)
 
 
 async def export(call: GovernedCall, fmt: str) -> AsyncIterator[bytes]:
@@ -199,10 +199,10 @@ async def export(call: GovernedCall, fmt: str) -> AsyncIterator[bytes]:
     async def lines() -> AsyncIterator[bytes]:
         if fmt == "csv":
             yield b"seq,entry,leaf_hash\r\n"
-        async with audit_store.snapshot(db) as conn:
-            async for seq, canonical, stored in audit_store.stream_entries(conn):
+        async with log_reader.snapshot(db) as conn:
+            async for seq, canonical, stored in log_reader.stream_entries(conn):
                 if fmt == "jsonl":
-                    yield audit_store.export_line(seq, canonical, stored)
+                    yield log_reader.export_line(seq, canonical, stored)
                 else:
                     quoted = canonical.decode("utf-8").replace('"', '""')
                     yield f'{seq},"{quoted}",{stored}\r\n'.encode()

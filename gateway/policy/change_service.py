@@ -25,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.access.authentication import active_key_holders
+from gateway.access.authentication import active_api_key_holders
 from gateway.compliance.entries import append_in_transaction
 from gateway.compliance.request_audit import RequestAudit
 from gateway.db.engine import Database
@@ -233,7 +233,9 @@ def _no_data_access_for_key_holders(
     candidate = PolicyEngine(prepared.candidate, catalog, 0)
 
     async def guard(conn: AsyncConnection) -> None:
-        gaining = principals_gaining_data_access(base, candidate, await active_key_holders(conn))
+        gaining = principals_gaining_data_access(
+            base, candidate, await active_api_key_holders(conn)
+        )
         if not gaining:
             return
         audit.fields = {f"principals.{pid}": f"refused:{SEPARATION_OF_DUTIES}" for pid in gaining}

@@ -23,7 +23,7 @@ from gateway.bulk.report import ImportAbortedError, ImportProblem, ImportProgres
 from gateway.cli.main import app
 from gateway.compliance.entries import cli_principal
 from gateway.consents.importer import ConsentImportReport, consent_rows, import_consents
-from gateway.consents.store import append_consent, consent_states
+from gateway.consents.store import append_consent
 from gateway.customers.importer import import_customers
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
@@ -32,6 +32,7 @@ from gateway.demo import generate
 from gateway.settings import Settings, get_settings
 from policies.consent import ConsentEvent, ConsentState, SeparateScope, birth_date_for, is_minor
 from tests.conftest import Store
+from tests.helpers.consents import consent_states
 
 HEADER = (
     *("customer_id", "purpose", "kind", "at", "channel", "notice_version"),
