@@ -15,8 +15,8 @@ import pytest
 from click.testing import Result
 
 from gateway.settings import Settings
-from tests.conftest import STORE_PARAMS, Store, new_store
 from tests.helpers.cli import wardgate
+from tests.helpers.store import STORE_PARAMS, Store, new_store
 
 # One store per backend (AES suite): every test adds entries and counts only its own.
 BACKENDS = [p for p in STORE_PARAMS if p.id in {"sqlite-aes", "postgres-aes"}]

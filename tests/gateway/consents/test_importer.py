@@ -30,9 +30,9 @@ from gateway.db.init_store import init_store
 from gateway.db.schema import consents
 from gateway.demo import generate
 from gateway.settings import Settings, get_settings
-from policies.consent import ConsentEvent, ConsentState, SeparateScope, birth_date_for, is_minor
-from tests.conftest import Store
+from policies.consent import ConsentEvent, ConsentState, SeparateScope, age_of
 from tests.helpers.consents import consent_states
+from tests.helpers.store import Store
 
 HEADER = (
     *("customer_id", "purpose", "kind", "at", "channel", "notice_version"),
@@ -71,7 +71,7 @@ def later(**delta: float) -> str:
 
 
 def minor(row: Row) -> bool:
-    return is_minor(birth_date_for(row.get("birth_date"), row.get("id_number")), now().date())
+    return age_of(row.get("birth_date"), row.get("id_number")).minor_on(now().date())
 
 
 def adults(store: Store) -> list[str]:

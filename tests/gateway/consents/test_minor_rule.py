@@ -15,7 +15,7 @@ from gateway.consents.facts import customer_consent_facts
 from gateway.consents.importer import ConsentImportReport, import_consents
 from gateway.db.engine import create_database
 from gateway.state import open_protector
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.helpers.synthetic_values import bank_card, resident_id
 
 MARKETING = ("marketing-app", "marketing")
