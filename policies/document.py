@@ -24,7 +24,6 @@ from policies.catalog import Catalog
 from policies.errors import PolicyFileError
 from policies.purposes import Purpose, parse_purposes
 
-READ_PREFIX = "read:"
 FIELD_ACTIONS = ("write", "lookup")
 API_ACTIONS = (
     "audit:read",

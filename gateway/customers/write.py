@@ -18,6 +18,8 @@ from ulid import ULID
 
 from gateway.compliance.entries import append_in_transaction
 from gateway.customers import classification as classes
+from gateway.customers.age import AGE_FIELDS, age_in, reveal_with_ages
+from gateway.customers.live import live_customer
 from gateway.customers.read import GovernedResult
 from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
 from gateway.governance import consent_gate as gate
@@ -28,14 +30,12 @@ from gateway.http.errors import (
     BadRequest,
     FieldProblem,
     Forbidden,
-    Gone,
-    NotFound,
     Unprocessable,
 )
 from keys import DataKeyMissingError
 from masking.detection import DetectedEntity
 from policies.catalog import Entity
-from policies.consent import RecordDecision
+from policies.consent import Age, RecordDecision
 from policies.formats import FieldInvalid, check_consistency, validate
 
 ENTITY = "customers"
@@ -109,13 +109,13 @@ def _now() -> str:
 
 
 async def _consent_decision(
-    call: GovernedCall, customer_id: str, record: Mapping[str, object]
+    call: GovernedCall, customer_id: str, known_age: Age
 ) -> RecordDecision | None:
     """The same consent rules as a read, for the record being written."""
     fields = gate.gated_fields(call, ENTITY)
     if not gate.needs_gate(call.purpose, fields):
         return None
-    minor = gate.minor_of(record, dt.datetime.now(dt.UTC).date())
+    minor = known_age.minor_on(dt.datetime.now(dt.UTC).date())
     async with call.state.db.reader.connect() as conn:
         decided = await gate.decide(call, conn, {customer_id: minor}, fields)
     return decided.record(customer_id)
@@ -205,7 +205,7 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
         raise AuditUnavailable(msg) from exc
     _prime(call, stored, known)
     # A new customer has no consent yet: the response withholds what consent would.
-    decision = await _consent_decision(call, customer_id, record)
+    decision = await _consent_decision(call, customer_id, age_in(record))
     return await _result(call, record, seq, decision, known)
 
 
@@ -247,18 +247,20 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
     try:
         async with call.state.db.writer.begin() as conn:
             current = (await conn.execute(select(table).where(table.c.id == customer_id))).first()
-            if current is None:
-                msg = "no customers record with that id"
-                raise NotFound(msg)
-            # Only an id that exists is recorded: a caller may send anything as the id.
-            call.audit.record_ids = call.audit.subject_ids = (customer_id,)
-            if current.erased_at is not None:
-                msg = "this customer's personal information was erased"
-                raise Gone(msg, reason="erased")
-            revealed = await protector.reveal(ENTITY, [current._mapping], needed | {"birth_date"})
-            merged = revealed.rows[0] | values
+
+            def found() -> None:
+                # Only an id that exists is recorded: a caller may send anything as the id.
+                call.audit.record_ids = call.audit.subject_ids = (customer_id,)
+
+            live_customer(current, found=found)
+            assert current is not None  # noqa: S101 - live_customer checked it
+            revealed, ages = await reveal_with_ages(protector, [current._mapping], needed)
+            plain = revealed.rows[0]
+            for name in set(AGE_FIELDS) - needed - {"birth_date"}:
+                plain.pop(name, None)  # decrypted to tell a minor, not for the check
+            merged = plain | values
             _check_consistency(call, merged)
-            decision = await _consent_decision(call, customer_id, revealed.rows[0])
+            decision = await _consent_decision(call, customer_id, ages[customer_id])
             _require_write_consent(call, decision, values)
             key = await protector.keystore.current_key(customer_id)
             stored = protector.protect(ENTITY, values, customer_id, key)

@@ -17,7 +17,12 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.access.api_keys import issue_key_for, list_keys, revoke_key, revoke_keys_of
+from gateway.access.api_keys import (
+    issue_api_key_for,
+    list_api_keys,
+    revoke_api_key,
+    revoke_api_keys_of,
+)
 from gateway.compliance.request_audit import RequestAudit
 from gateway.governance.call import GovernedCall
 from gateway.http.errors import BadRequest, Forbidden
@@ -160,7 +165,7 @@ async def list_roles(call: GovernedCall) -> dict[str, object]:
 async def list_principals(call: GovernedCall) -> dict[str, object]:
     version, document = await _newest(call)
     async with call.state.db.reader.connect() as conn:
-        keys = await list_keys(conn)
+        keys = await list_api_keys(conn)
     by_owner: dict[str, list[dict[str, object]]] = {}
     for key in keys:
         by_owner.setdefault(key.principal_id, []).append(key.to_json())
@@ -279,7 +284,7 @@ async def delete_principal(
         raise Forbidden(msg, reason="self_delete")
 
     async def revoke(conn: AsyncConnection, _version: int) -> Mapping[str, str]:
-        return await revoke_keys_of(conn, pid)
+        return await revoke_api_keys_of(conn, pid)
 
     options = body.options_only(raw, query)
     return await _apply(call, edits.delete_principal(pid), options, in_transaction=revoke)
@@ -326,10 +331,10 @@ async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, ob
 # --- keys --------------------------------------------------------------------------------
 
 
-async def issue_key(call: GovernedCall, pid: str) -> dict[str, object]:
+async def issue_api_key(call: GovernedCall, pid: str) -> dict[str, object]:
     """Only for principals that reach no customer data and no audit log (see
     `gateway.access.api_keys`); the operator issues the others on the host."""
-    issued = await issue_key_for(call.state.db, pid, call.audit, engine_for(call))
+    issued = await issue_api_key_for(call.state.db, pid, call.audit, engine_for(call))
     await reload_now(call)
     return {
         "key_id": issued.key_id,
@@ -340,11 +345,11 @@ async def issue_key(call: GovernedCall, pid: str) -> dict[str, object]:
 
 
 async def revoke(call: GovernedCall, key_id: str) -> dict[str, object]:
-    """Any principal's key: revoking only takes access away (see `revoke_key`)."""
+    """Any principal's key: revoking only takes access away (see `revoke_api_key`)."""
     if not (0 < len(key_id) <= 32 and key_id.isalnum()):
         msg = "a key id is up to 32 letters and digits"
         raise BadRequest(msg, reason="invalid_key_id")
-    info = await revoke_key(call.state.db, key_id, call.audit)
+    info = await revoke_api_key(call.state.db, key_id, call.audit)
     # Refused from the next request on in this process.
     await reload_now(call)
     return info.to_json()

@@ -81,7 +81,7 @@ class PolicyController(Controller):
 
     @post("/principals/{pid:str}/keys", summary="Issue an API key, shown once")
     async def issue_key(self, request: AnyRequest, pid: FromPath[str]) -> Response[Json]:
-        return _created(await policy.issue_key(_admin(request, "policy.keys.issue"), pid))
+        return _created(await policy.issue_api_key(_admin(request, "policy.keys.issue"), pid))
 
     @delete("/keys/{key_id:str}", summary="Revoke an API key, at once", status_code=200)
     async def revoke_key(self, request: AnyRequest, key_id: FromPath[str]) -> Json:

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from structlog.testing import capture_logs
 from ulid import ULID
 
-from gateway.compliance import log_reader as audit_store
+from gateway.compliance import log_reader
 from gateway.db.engine import create_database
 from gateway.db.schema import store_tables
 from gateway.state import open_protector
@@ -242,13 +242,13 @@ def test_given_classified_entries_then_the_fast_verification_splice_reproduces_t
         db = create_database(api.store.settings)
         try:
             async with db.reader.connect() as conn:
-                return list((await conn.execute(audit_store._STREAM)).all())
+                return list((await conn.execute(log_reader._STREAM)).all())
         finally:
             await db.dispose()
 
     spliced = 0
     for row in asyncio.run(rows()):
-        fast = audit_store._spliced(row)
+        fast = log_reader._spliced(row)
         if fast is None:
             continue  # a driver that decodes JSON itself: the slow path decides
         assert hashlib.sha256(b"\x00" + fast).hexdigest() == row[-1], row[0]
