@@ -14,6 +14,7 @@ from typing import Any
 from gateway.consents.facts import customer_consent_facts
 from gateway.governance.call import GovernedCall
 from gateway.http.errors import FieldProblem, NotFound, Unprocessable
+from gateway.http.json_body import RequestBody
 from gateway.policy.bodies import MAX_NAME, body_of
 from masking import default_mask_for
 from policies.explain import explain
@@ -21,7 +22,7 @@ from policies.explain import explain
 _KEYS = ("principal", "roles", "purpose", "customer_id")
 
 
-def _question(raw: bytes) -> tuple[str | None, frozenset[str] | None, str, str | None]:
+def _question(raw: RequestBody) -> tuple[str | None, frozenset[str] | None, str, str | None]:
     body = body_of(raw)
     problems = [FieldProblem(key, "unknown_field") for key in body if key not in _KEYS]
 
@@ -53,7 +54,7 @@ def _question(raw: bytes) -> tuple[str | None, frozenset[str] | None, str, str |
     return principal, roles, purpose or "", customer_id
 
 
-async def explain_decision(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def explain_decision(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     principal_id, roles, purpose, customer_id = _question(raw)
     snapshot = call.snapshot
     document = snapshot.document

@@ -1,0 +1,55 @@
+"""How the audit guard reads a request path: the way the router does, not by spelling.
+
+Litestar's router splits the path on "/" and drops empty segments, so `//v1/customers`,
+`///v1` and `/v1//customers/` all reach the `/v1` handlers. The guard therefore decides
+"is this a /v1 request" on the same segments (`names_v1`: every /v1 route starts with
+a literal `v1` segment), not on a prefix; after routing, a /v1 route template decides.
+
+Spellings that a proxy in front and this router could read differently are refused
+before routing (`non_canonical`): dot segments (`/v1/../v1/…`, `/v1/./…`), percent-encoded
+separators (`%2F`, `%5C`, which the server decodes into the path), backslashes and
+control characters. The refusal is a 404 that is audited when the path names `v1`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from litestar.types import Scope
+
+_ENCODED_SEPARATOR = re.compile(rb"%(?:2f|5c)", re.IGNORECASE)
+_V1 = "v1"
+
+
+def _path(scope: Scope) -> str:
+    path: str = scope["path"]
+    # As the router does: a path under a configured root path is routed without it.
+    if root_path := scope.get("root_path", ""):
+        path = path.split(root_path, maxsplit=1)[-1]
+    return path
+
+
+def segments(scope: Scope) -> list[str]:
+    """The path segments the router matches routes against."""
+    return [part for part in _path(scope).split("/") if part]
+
+
+def names_v1(scope: Scope) -> bool:
+    """Whether any segment reads `v1`, in any case: the router's way into the /v1 tree
+    (first segment), and a request audited even when refused or routed nowhere."""
+    return any(part.lower() == _V1 for part in segments(scope))
+
+
+def non_canonical(scope: Scope) -> str | None:
+    """Why this path is refused before routing, or None when it may be routed."""
+    raw_path = scope.get("raw_path") or b""
+    if _ENCODED_SEPARATOR.search(raw_path):
+        return "encoded_separator"
+    path = _path(scope)
+    if "\\" in path:
+        return "backslash"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        return "control_character"
+    if any(part in (".", "..") for part in path.split("/")):
+        return "dot_segment"
+    return None
