@@ -265,7 +265,11 @@ async def create_principal(call: GovernedCall, raw: RequestBody) -> dict[str, ob
 async def update_principal(call: GovernedCall, pid: str, raw: RequestBody) -> dict[str, object]:
     update, options = body.principal_update_body(raw)
     edit = edits.update_principal(
-        pid, roles=update.roles, purposes=update.purposes, description=update.description
+        pid,
+        roles=update.roles,
+        purposes=update.purposes,
+        description=update.description,
+        require_on_behalf_of=update.require_on_behalf_of,
     )
     return await _apply(call, edit, options)
 

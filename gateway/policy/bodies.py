@@ -19,6 +19,7 @@ MAX_COMMENT = 1000
 MAX_DESCRIPTION = 200
 MAX_NAME = 128
 OPTION_KEYS = ("comment", "base_version", "acknowledge")
+REQUIRE_ON_BEHALF_OF = "require_on_behalf_of"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,15 @@ class _Checker:
             self.fail(name, "invalid_list")
             return None
         return frozenset(value)
+
+    def flag(self, name: str) -> bool | None:
+        value = self.body.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.fail(name, "invalid_flag")
+            return None
+        return value
 
     def options(self) -> ChangeOptions:
         comment = self.text("comment", limit=MAX_COMMENT) or ""
@@ -112,15 +122,19 @@ def role_body(raw: RequestBody) -> tuple[str, str, ChangeOptions]:
 
 
 def principal_body(raw: RequestBody) -> tuple[str, PrincipalSpec, ChangeOptions]:
-    checker = _Checker(body_of(raw), ("id", "roles", "purposes", "description", *OPTION_KEYS))
+    keys = ("id", "roles", "purposes", "description", REQUIRE_ON_BEHALF_OF, *OPTION_KEYS)
+    checker = _Checker(body_of(raw), keys)
     pid = checker.text("id", required=True)
     roles = checker.names("roles", required=True)
     purposes = checker.names("purposes", required=True)
     description = checker.text("description", limit=MAX_DESCRIPTION) or ""
+    require_on_behalf_of = checker.flag(REQUIRE_ON_BEHALF_OF) or False
     options = checker.options()
     checker.done()
     # done() refused a body without them; `or` only narrows the types.
-    spec = PrincipalSpec(roles or frozenset(), purposes or frozenset(), description)
+    spec = PrincipalSpec(
+        roles or frozenset(), purposes or frozenset(), description, require_on_behalf_of
+    )
     return pid or "", spec, options
 
 
@@ -129,17 +143,20 @@ class PrincipalUpdate:
     roles: frozenset[str] | None
     purposes: frozenset[str] | None
     description: str | None
+    require_on_behalf_of: bool | None = None
 
 
 def principal_update_body(raw: RequestBody) -> tuple[PrincipalUpdate, ChangeOptions]:
-    checker = _Checker(body_of(raw), ("roles", "purposes", "description", *OPTION_KEYS))
+    keys = ("roles", "purposes", "description", REQUIRE_ON_BEHALF_OF, *OPTION_KEYS)
+    checker = _Checker(body_of(raw), keys)
     update = PrincipalUpdate(
         roles=checker.names("roles"),
         purposes=checker.names("purposes"),
         description=checker.text("description", limit=MAX_DESCRIPTION),
+        require_on_behalf_of=checker.flag(REQUIRE_ON_BEHALF_OF),
     )
     options = checker.options()
-    if update == PrincipalUpdate(None, None, None):
+    if update == PrincipalUpdate(None, None, None, None):
         checker.fail("roles", "no_fields")
     checker.done()
     return update, options

@@ -141,5 +141,13 @@ class PolicyController(Controller):
     # --- explain ---
     @post("/explain", summary="Per field: effect, deciding rule, consent, reason", status_code=200)
     async def explain(self, request: AnyRequest) -> Json:
-        call = _admin(request, "policy.explain")
+        # Policy admins and compliance officers (for one customer) explain: see the module.
+        call = begin_call(
+            request.app.state.gateway,
+            request.headers,
+            request_audit(request.scope["state"]),
+            action="policy.explain",
+            entity="policy",
+        )
+        policy_explain.require_explain_right(call)
         return await policy_explain.explain_decision(call, await read_body(request))
