@@ -18,6 +18,7 @@ import re
 from litestar.types import Scope
 
 _ENCODED_SEPARATOR = re.compile(rb"%(?:2f|5c)", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[/\\]")
 _V1 = "v1"
 
 
@@ -29,15 +30,11 @@ def _path(scope: Scope) -> str:
     return path
 
 
-def segments(scope: Scope) -> list[str]:
-    """The path segments the router matches routes against."""
-    return [part for part in _path(scope).split("/") if part]
-
-
 def names_v1(scope: Scope) -> bool:
     """Whether any segment reads `v1`, in any case: the router's way into the /v1 tree
-    (first segment), and a request audited even when refused or routed nowhere."""
-    return any(part.lower() == _V1 for part in segments(scope))
+    (first segment), and a request audited even when refused or routed nowhere. A
+    backslash counts as a separator here, as some proxies read it."""
+    return any(part.lower() == _V1 for part in _SEPARATORS.split(_path(scope)))
 
 
 def non_canonical(scope: Scope) -> str | None:
