@@ -29,7 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.compliance.entries import append_now
 from gateway.compliance.request_audit import AUDIT_STATE_KEY, RequestAudit
 from gateway.http.errors import AuditUnavailable
-from gateway.http.paths import names_v1, non_canonical
+from gateway.http.paths import bad_query_parameter, names_v1, non_canonical
 from gateway.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 from gateway.state import GatewayState
 
@@ -90,7 +90,13 @@ class AuditGuard:
         try:
             if (refused := non_canonical(scope)) is not None:
                 audit.reason = "non_canonical_path"
-                await _refuse_path(guarded_send, refused)
+                detail = f"no such resource: the path is not in canonical form ({refused})"
+                await _refuse(guarded_send, 404, "Not found", detail, audit.reason)
+            elif (parameter := bad_query_parameter(scope)) is not None:
+                audit.reason = "invalid_query"
+                detail = f"query parameter {parameter} holds a control character"
+                problem = {"field": parameter, "reason": "control_character"}
+                await _refuse(guarded_send, 400, "Bad request", detail, audit.reason, problem)
             else:
                 await self.app(scope, receive, guarded_send)
         finally:
@@ -127,14 +133,18 @@ class AuditGuard:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _refuse_path(send: Send, why: str) -> None:
-    detail = f"no such resource: the path is not in canonical form ({why})"
-    body = json.dumps(problem_body(404, "Not found", detail, "non_canonical_path")).encode()
+async def _refuse(
+    send: Send, status: int, title: str, detail: str, reason: str, *errors: dict[str, str]
+) -> None:
+    """A problem answered before routing (the guard's `send`, so it is audited)."""
+    body = json.dumps(
+        problem_body(status, title, detail, reason, list(errors)), ensure_ascii=False
+    ).encode()
     headers: list[tuple[bytes, bytes]] = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
-    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 

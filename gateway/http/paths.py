@@ -1,4 +1,4 @@
-"""How the audit guard reads a request path: the way the router does, not by spelling.
+"""How the audit guard reads a request target: the way the router does, not by spelling.
 
 Litestar's router splits the path on "/" and drops empty segments, so `//v1/customers`,
 `///v1` and `/v1//customers/` all reach the `/v1` handlers. The guard therefore decides
@@ -9,17 +9,23 @@ Spellings that a proxy in front and this router could read differently are refus
 before routing (`non_canonical`): dot segments (`/v1/../v1/…`, `/v1/./…`), percent-encoded
 separators (`%2F`, `%5C`, which the server decodes into the path), backslashes and
 control characters. The refusal is a 404 that is audited when the path names `v1`.
+
+A query parameter holding a control character (`?principal=%00`) is refused too (400
+`invalid_query`): no parameter of the API takes one, and a NUL reaching a PostgreSQL
+text comparison fails the statement instead of matching nothing.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 
 from litestar.types import Scope
 
 _ENCODED_SEPARATOR = re.compile(rb"%(?:2f|5c)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[/\\]")
 _V1 = "v1"
+_PARAMETER_NAME = re.compile(r"[a-z_]{1,32}")
 
 
 def _path(scope: Scope) -> str:
@@ -45,8 +51,24 @@ def non_canonical(scope: Scope) -> str | None:
     path = _path(scope)
     if "\\" in path:
         return "backslash"
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+    if _has_control(path):
         return "control_character"
     if any(part in (".", "..") for part in path.split("/")):
         return "dot_segment"
+    return None
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
+
+
+def bad_query_parameter(scope: Scope) -> str | None:
+    """The name of the first query parameter that holds a control character, or None.
+    A name that is not a plain word (the API's are) is not echoed: "query" stands in."""
+    query = scope.get("query_string") or b""
+    if not query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if _has_control(name) or _has_control(value):
+            return name if _PARAMETER_NAME.fullmatch(name) else "query"
     return None
