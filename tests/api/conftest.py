@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import Store
 from tests.helpers.loopback import serving
+from tests.helpers.store import Store
 
 
 @pytest.fixture(scope="module")

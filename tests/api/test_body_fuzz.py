@@ -26,7 +26,8 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from gateway.app import WardgateApp
-from tests.conftest import STORE_PARAMS, Api, new_store
+from tests.helpers.api import Api
+from tests.helpers.store import STORE_PARAMS, new_store
 
 BODY_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 PARAMETERS = {

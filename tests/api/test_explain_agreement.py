@@ -19,7 +19,8 @@ from gateway.consents.facts import customer_consent_facts
 from gateway.db.engine import create_database
 from gateway.http.errors import NotFound
 from gateway.state import open_protector
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.store import Store
 
 CALLERS = {
     "support-desk": "customer_service",

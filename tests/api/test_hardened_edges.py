@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from litestar.routes import HTTPRoute
 
-from tests.conftest import Api
+from tests.helpers.api import Api
 
 SUPPORT = ("support-desk", "customer_service")
 ADMIN = ("security-admin", "policy_admin")

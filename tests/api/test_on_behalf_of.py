@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
 from tests.helpers.loopback import RawClient
 from tests.helpers.policy import admin_get, admin_patch, restored_policy
+from tests.helpers.store import Store
 
 SUPPORT = ("support-desk", "customer_service")
 COMPLIANCE = ("compliance-officer", "compliance_audit")

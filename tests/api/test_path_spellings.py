@@ -21,8 +21,8 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from gateway.app import WardgateApp
-from tests.conftest import Store
 from tests.helpers.loopback import RawClient, RawResponse
+from tests.helpers.store import Store
 
 # Path parameters of /v1 routes and a value each; a new parameter name fails the test
 # until it is given one here.
