@@ -17,6 +17,7 @@ from gateway.compliance.controllers import AuditController, access_report
 from gateway.customers.controllers import CustomerController
 from gateway.http.audit_guard import AuditGuard, guard_state_getter
 from gateway.http.errors import GatewayError
+from gateway.http.options import allow_every_method
 from gateway.http.problems import (
     gateway_error_handler,
     http_error_handler,
@@ -83,6 +84,7 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             Exception: unexpected_error_handler,
         },
         request_max_body_size=settings.max_body_bytes,
+        before_send=[allow_every_method],
         openapi_config=OpenAPIConfig(
             title="Wardgate",
             version="1",

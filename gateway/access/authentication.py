@@ -30,6 +30,8 @@ class Principal:
     id: str
     roles: frozenset[str]
     purposes: frozenset[str]
+    require_on_behalf_of: bool = False
+    """Every call must name its end user in X-On-Behalf-Of (400 otherwise)."""
 
 
 def hash_api_key(key: str) -> str:
@@ -68,7 +70,12 @@ def build_directory(
 ) -> PrincipalDirectory:
     """Active keys (key hash, principal id) joined with the document's principals."""
     principals = {
-        pid: Principal(id=pid, roles=spec.roles, purposes=spec.purposes)
+        pid: Principal(
+            id=pid,
+            roles=spec.roles,
+            purposes=spec.purposes,
+            require_on_behalf_of=spec.require_on_behalf_of,
+        )
         for pid, spec in document.principals.items()
     }
     return PrincipalDirectory(

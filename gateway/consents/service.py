@@ -28,6 +28,7 @@ from gateway.http.errors import (
     Forbidden,
     Unprocessable,
 )
+from gateway.http.json_body import RequestBody
 from policies.consent import (
     ConsentEvent,
     ConsentState,
@@ -242,7 +243,7 @@ async def _store(call: GovernedCall, event: ConsentEvent, status: int) -> int:
         raise AuditUnavailable(msg) from exc
 
 
-async def grant(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
+async def grant(call: GovernedCall, customer_id: str, body: RequestBody) -> GovernedResult:
     _require_consent_right(call)
     document = parse_body(body)
     minor = await _customer_facts(call, customer_id)

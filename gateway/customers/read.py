@@ -294,19 +294,23 @@ async def read_page(
     call: GovernedCall,
     entity: str,
     *,
-    limit: int,
+    limit: str | None,
     cursor: str | None,
     customer_id: str | None = None,
     lookup: tuple[str, str] | None = None,
 ) -> GovernedResult:
-    """A page of `entity`: all, one customer's related records, or a blind-index lookup."""
+    """A page of `entity`: all, one customer's related records, or a blind-index lookup.
+
+    `limit` is the query parameter as sent: it is checked only once the caller is known
+    to see the entity at all, so a caller without the right learns nothing from a 400."""
     view = _require_view(call, entity)
+    page_size = parse_limit(limit)
     scope = customer_id or (f"lookup:{lookup[0]}:{lookup[1]}" if lookup else "*")
     after_id = _open_cursor(call, cursor, entity, scope)
     columns = _selected(view, entity)
     fields = _gated(call, entity)
     consent_dialect = _dialect(call) if fields else None
-    params: dict[str, object] = {"limit": limit + 1, "consent_purpose": call.purpose.id}
+    params: dict[str, object] = {"limit": page_size + 1, "consent_purpose": call.purpose.id}
     if after_id is not None:
         params["after_id"] = after_id
     if customer_id is not None:
@@ -333,8 +337,8 @@ async def read_page(
             if fields is not None:
                 parent = await _decide_parent(call, customer_id, parent_row, fields)
         rows = (await conn.execute(statement, params)).all()
-        has_more = len(rows) > limit
-        rows = rows[:limit]
+        has_more = len(rows) > page_size
+        rows = rows[:page_size]
     decided, revealed = await _gate_rows(
         call, entity, [row._mapping for row in rows], fields, parent
     )

@@ -9,7 +9,6 @@ values) into the record's `pii_classes` and the audit entry's `classification`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 
 from sqlalchemy import insert, select, update
@@ -27,11 +26,11 @@ from gateway.governance.call import GovernedCall
 from gateway.governance.scan import scan_rows
 from gateway.http.errors import (
     AuditUnavailable,
-    BadRequest,
     FieldProblem,
     Forbidden,
     Unprocessable,
 )
+from gateway.http.json_body import RequestBody, parse_json_object
 from keys import DataKeyMissingError
 from masking.detection import DetectedEntity
 from policies.catalog import Entity
@@ -41,16 +40,16 @@ from policies.formats import FieldInvalid, check_consistency, validate
 ENTITY = "customers"
 
 
-def parse_body(body: bytes) -> dict[str, object]:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        msg = "the request body is not valid UTF-8 JSON"
-        raise BadRequest(msg, reason="invalid_json") from None
-    if not isinstance(document, dict):
-        msg = "the request body must be a JSON object of field names to values"
-        raise BadRequest(msg, reason="invalid_body")
-    return document
+def parse_body(body: RequestBody) -> dict[str, object]:
+    return parse_json_object(body, shape="of field names to values")
+
+
+def _require_some_write_right(call: GovernedCall, entity: str) -> None:
+    """A caller that may write no field at all is refused before its body is read, so it
+    learns nothing about which bodies are valid."""
+    if not call.view(entity).writable:
+        msg = f"your roles may write no field of {entity} for purpose {call.purpose.id!r}"
+        raise Forbidden(msg, reason="write_not_allowed")
 
 
 def _reject(call: GovernedCall, problems: list[FieldProblem], error: type[Exception]) -> None:
@@ -174,8 +173,9 @@ async def _result(
     return GovernedResult(data=view.render(shown), governance=governance)
 
 
-async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
+async def create_customer(call: GovernedCall, body: RequestBody) -> GovernedResult:
     entity = call.state.catalog.entity(ENTITY)
+    _require_some_write_right(call, ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=True)
     _check_consistency(call, values)
     classification, known = await _classify(call, entity, values)
@@ -231,8 +231,11 @@ def _require_write_consent(
         _reject(call, refused, Forbidden)
 
 
-async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
+async def update_customer(
+    call: GovernedCall, customer_id: str, body: RequestBody
+) -> GovernedResult:
     entity = call.state.catalog.entity(ENTITY)
+    _require_some_write_right(call, ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=False)
     classification, known = await _classify(call, entity, values)
     cleared = [

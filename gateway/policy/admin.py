@@ -26,6 +26,7 @@ from gateway.access.api_keys import (
 from gateway.compliance.request_audit import RequestAudit
 from gateway.governance.call import GovernedCall
 from gateway.http.errors import BadRequest, Forbidden
+from gateway.http.json_body import RequestBody
 from gateway.policy import bodies as body
 from gateway.policy import edits
 from gateway.policy.change_service import (
@@ -250,32 +251,36 @@ async def diff(call: GovernedCall, first: int, second: int) -> dict[str, object]
 # --- changes ---------------------------------------------------------------------------
 
 
-async def create_role(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def create_role(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     name, description, options = body.role_body(raw)
     return await _apply(call, edits.add_role(name, description), options, status=201)
 
 
 async def delete_role(
-    call: GovernedCall, name: str, raw: bytes, query: Mapping[str, str]
+    call: GovernedCall, name: str, raw: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:
     return await _apply(call, edits.delete_role(name), body.options_only(raw, query))
 
 
-async def create_principal(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def create_principal(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     pid, spec, options = body.principal_body(raw)
     return await _apply(call, edits.add_principal(pid, spec), options, status=201)
 
 
-async def update_principal(call: GovernedCall, pid: str, raw: bytes) -> dict[str, object]:
+async def update_principal(call: GovernedCall, pid: str, raw: RequestBody) -> dict[str, object]:
     update, options = body.principal_update_body(raw)
     edit = edits.update_principal(
-        pid, roles=update.roles, purposes=update.purposes, description=update.description
+        pid,
+        roles=update.roles,
+        purposes=update.purposes,
+        description=update.description,
+        require_on_behalf_of=update.require_on_behalf_of,
     )
     return await _apply(call, edit, options)
 
 
 async def delete_principal(
-    call: GovernedCall, pid: str, raw: bytes, query: Mapping[str, str]
+    call: GovernedCall, pid: str, raw: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:
     """Its keys are revoked in the same transaction: a rollback that brings the
     principal back does not bring its keys back."""
@@ -290,24 +295,26 @@ async def delete_principal(
     return await _apply(call, edits.delete_principal(pid), options, in_transaction=revoke)
 
 
-async def add_rule(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def add_rule(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     rule, options = body.rule_body(raw)
     result = await _apply(call, edits.add_rule(rule), options, status=201)
     return result | {"rule": _rule_json(rule)}
 
 
 async def remove_rule(
-    call: GovernedCall, rule_id: str, raw: bytes, query: Mapping[str, str]
+    call: GovernedCall, rule_id: str, raw: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:
     return await _apply(call, edits.remove_rule(rule_id), body.options_only(raw, query))
 
 
-async def create_purpose(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def create_purpose(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     purpose, options = body.purpose_body(raw, purpose_id=None, current=None)
     return await _apply(call, edits.put_purpose(purpose, create=True), options, status=201)
 
 
-async def update_purpose(call: GovernedCall, purpose_id: str, raw: bytes) -> dict[str, object]:
+async def update_purpose(
+    call: GovernedCall, purpose_id: str, raw: RequestBody
+) -> dict[str, object]:
     _, document = await _newest(call)
     current = document.purposes.get(purpose_id)
     if current is None:
@@ -317,7 +324,7 @@ async def update_purpose(call: GovernedCall, purpose_id: str, raw: bytes) -> dic
     return await _apply(call, edits.put_purpose(purpose, create=False), options)
 
 
-async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, object]:
+async def rollback(call: GovernedCall, version: int, raw: RequestBody) -> dict[str, object]:
     options = body.options_only(raw)
     applied = await rollback_policy(
         call.state.db,
