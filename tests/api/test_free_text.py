@@ -282,19 +282,23 @@ def desk_masked(api: Api, text: str, separate_consent: bool) -> str:
 def test_given_seeded_store_then_notes_and_summaries_are_classified(api: Api) -> None:
     """Every seeded note and summary holds exactly the types and counts the detector finds
     in it, and the desk reads every seeded note with exactly those values masked."""
-    # Live customers: the seeded ones and any another test wrote (same rule for both).
-    noted = [row for row in api.store.customers("erased_at IS NULL") if row["notes"] is not None]
+    # Seeding stamps every row with one instant, before any test writes: the earliest.
+    seeded = "created_at = (SELECT min(created_at) FROM {table})"
+    live = api.store.customers("erased_at IS NULL AND " + seeded.format(table="customers"))
+    noted = [row for row in live if row["notes"] is not None]
     with_pii = [row for row in noted if detected_types(api, row["notes"])]
     assert len(with_pii) >= DEMO_CUSTOMERS // 2, "demo notes always hold PII"
     for row in noted:
         expected = detected_types(api, row["notes"])
         assert as_json(row["pii_classes"]) == {"notes": expected}, row["id"]
 
-    live = "SELECT id FROM customers WHERE erased_at IS NULL"
     summaries = api.store.decrypted(
         "interactions",
-        f"SELECT * FROM interactions WHERE customer_id IN ({live}) ORDER BY id",  # noqa: S608
+        "SELECT * FROM interactions WHERE "  # noqa: S608 - fixed text
+        + seeded.format(table="interactions")
+        + " AND customer_id IN (SELECT id FROM customers WHERE erased_at IS NULL) ORDER BY id",
     )
+    assert summaries
     assert any(detected_types(api, row["summary"]) for row in summaries)
     assert any(not detected_types(api, row["summary"]) for row in summaries)
     for row in summaries:
