@@ -43,6 +43,19 @@ def lint_imports(where: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_every_folder_with_python_code_is_a_package() -> None:
+    """import-linter analyses regular packages only: a folder without `__init__.py` (a
+    namespace package) would drop out of the graph, and every contract with it."""
+    folders = {
+        path.parent
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    missing = sorted(str(f.relative_to(ROOT)) for f in folders if not (f / "__init__.py").exists())
+    assert missing == []
+
+
 def test_given_untouched_packages_then_every_contract_is_kept(tmp_path: Path) -> None:
     result = lint_imports(copy_of_the_packages(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
