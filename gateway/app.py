@@ -93,6 +93,9 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             render_plugins=[SwaggerRenderPlugin()],
         ),
         debug=False,
+        # gateway.logging owns logging: Litestar's default config would replace the root
+        # handler, and third-party records would leave as plain text instead of JSON lines.
+        logging_config=None,
     )
 
 
@@ -107,6 +110,7 @@ class WardgateApp(AuditGuard):
 
 
 def create_app(settings: Settings | None = None) -> WardgateApp:
+    """The app `wardgate serve` runs (in each worker too), with the server's logging."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.log_level, json_lines=settings.log_json, serving=True)
     return WardgateApp(settings)
