@@ -77,7 +77,11 @@ class AuditController(Controller):
     async def export(self, request: AnyRequest) -> Response[Any]:
         call = _call(request, "audit.export")
         fmt, lines = await audit_reads.export(call, request.query_params.get("format"))
-        return Stream(lines, media_type=MEDIA_TYPES[fmt])
+        # A browser saves it as a file named for what it is, not as "export".
+        disposition = f'attachment; filename="wardgate-audit.{fmt.value}"'
+        return Stream(
+            lines, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+        )
 
 
 @get(

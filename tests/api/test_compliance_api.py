@@ -750,6 +750,7 @@ def csv_export(api: Api) -> tuple[bytes, list[list[str]]]:
     response = api.get("/v1/audit/export", *COMPLIANCE, params={"format": "csv"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="wardgate-audit.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     return response.content, rows
 
