@@ -14,9 +14,10 @@ from rich.console import Console
 from audit import Outcome
 from audit.checkpoint import CheckpointError, open_signed_checkpoint
 from audit.verify import LogVerifier, VerifyReport
-from gateway.compliance import log_reader as audit_store
+from gateway.compliance import log_reader
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
-from gateway.compliance.cli_entries import record_cli
+from gateway.compliance.cli_entries import cli_door, refuse
+from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.compliance.export import ExportFormat, export_lines
 from gateway.db.engine import Database, create_database
 from gateway.settings import Settings, get_settings
@@ -113,13 +114,10 @@ def verify(
     async def run() -> tuple[VerifyReport, float]:
         db, signer = await _open(_settings(data_dir))
         try:
-            report, seconds = await audit_store.verify_store(db, signer.verifier())
-            await record_cli(
-                db,
-                "audit.verify",
-                outcome=Outcome.ALLOWED if report.ok else Outcome.FAILED,
-                reason=None if report.ok else "verification_failed",
-            )
+            async with cli_door(db, "audit.verify") as audit:
+                report, seconds = await log_reader.verify_store(db, signer.verifier())
+                if not report.ok:
+                    refuse(audit, "verification_failed", Outcome.FAILED)
             return report, seconds
         finally:
             await db.dispose()
@@ -152,8 +150,12 @@ def checkpoint(data_dir: DataDir = None) -> None:
     async def run() -> str:
         db, signer = await _open(_settings(data_dir))
         try:
-            await record_cli(db, "audit.checkpoint")
-            return (await CheckpointIssuer(db.writer, signer).issue()).note
+            async with cli_door(db, "audit.checkpoint") as audit:
+                # The entry commits with the checkpoint, which therefore covers it.
+                issued = await CheckpointIssuer(db.writer, signer).issue(
+                    lambda conn: append_in_transaction(conn, audit, CLI_STATUS)
+                )
+            return issued.note
         finally:
             await db.dispose()
 
@@ -179,9 +181,12 @@ def export(
         db, _ = await _open(_settings(data_dir))
         count = 0
         try:
-            await record_cli(db, "audit.export")
-            async with audit_store.snapshot(db) as conn:
-                with output.open("wb") as handle:
+            async with cli_door(db, "audit.export"):
+                # The output is opened before the entry is written, and the entry is
+                # committed before the snapshot is taken: the export holds its own entry.
+                handle = output.open("wb")
+            with handle:
+                async with log_reader.snapshot(db) as conn:
                     async for line in export_lines(conn, fmt):
                         handle.write(line)
                         count += 1

@@ -18,14 +18,18 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def _call(request: AnyRequest, action: str) -> GovernedCall:
+    """Who is calling, decided before any parameter is looked at: a caller without the
+    audit right gets 403 whatever it sent."""
     state: GatewayState = request.app.state.gateway
-    return begin_call(
+    call = begin_call(
         state,
         request.headers,
         request_audit(request.scope["state"]),
         action=action,
         entity="audit_events",
     )
+    audit_reads.require_audit_right(call)
+    return call
 
 
 class AuditController(Controller):

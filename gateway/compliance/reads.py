@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, select
 
 from audit import Outcome
 from audit.schema import audit_events, audit_subjects
-from gateway.compliance import log_reader as audit_store
+from gateway.compliance import log_reader
 from gateway.compliance.checkpoints import latest_checkpoint as stored_latest
 from gateway.compliance.entries import append_now
 from gateway.compliance.export import ExportFormat, export_lines
@@ -175,7 +175,7 @@ async def get_event(call: GovernedCall, seq: int) -> GovernedResult:
 
 async def verify(call: GovernedCall) -> GovernedResult:
     require_audit_right(call)
-    report, seconds = await audit_store.verify_store(
+    report, seconds = await log_reader.verify_store(
         call.state.db, call.state.checkpoints.signer.verifier()
     )
     governance = _governance(call)
@@ -200,21 +200,21 @@ async def latest_checkpoint(call: GovernedCall, *, refresh: bool) -> dict[str, o
 async def inclusion_proof(call: GovernedCall, seq: int, size: int) -> dict[str, object]:
     require_audit_right(call)
     async with call.state.db.reader.connect() as conn:
-        current = await audit_store.tree_size(conn)
+        current = await log_reader.tree_size(conn)
         if not 0 <= seq < size <= current:
             msg = f"need 0 <= seq < tree_size <= {current}"
             raise BadRequest(msg, reason="invalid_proof_range")
-        return await audit_store.inclusion(conn, seq, size)
+        return await log_reader.inclusion(conn, seq, size)
 
 
 async def consistency_proof(call: GovernedCall, first: int, second: int) -> dict[str, object]:
     require_audit_right(call)
     async with call.state.db.reader.connect() as conn:
-        current = await audit_store.tree_size(conn)
+        current = await log_reader.tree_size(conn)
         if not 0 < first <= second <= current:
             msg = f"need 0 < first <= second <= {current}"
             raise BadRequest(msg, reason="invalid_proof_range")
-        return await audit_store.consistency(conn, first, second)
+        return await log_reader.consistency(conn, first, second)
 
 
 def parse_export_format(raw: str | None) -> ExportFormat:
@@ -236,7 +236,7 @@ async def export(
     db = call.state.db
 
     async def lines() -> AsyncIterator[bytes]:
-        async with audit_store.snapshot(db) as conn:
+        async with log_reader.snapshot(db) as conn:
             async for line in export_lines(conn, fmt):
                 yield line
 

@@ -13,30 +13,27 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.compliance.entries import append_in_transaction, append_now
 from gateway.consents.store import append_consent, consent_events
+from gateway.customers.age import AGE_FIELDS, reveal_ages
+from gateway.customers.live import require_live_customer
 from gateway.customers.read import GovernedResult
 from gateway.customers.write import parse_body
-from gateway.db.schema import store_tables
 from gateway.governance.call import GovernedCall
 from gateway.http.errors import (
     AuditUnavailable,
     FieldProblem,
     Forbidden,
-    Gone,
-    NotFound,
     Unprocessable,
 )
+from gateway.http.json_body import RequestBody
 from policies.consent import (
     ConsentEvent,
     ConsentState,
     SeparateScope,
-    birth_date_for,
     derive_states,
-    is_minor,
     is_valid,
 )
 
@@ -90,29 +87,15 @@ def _require_consent_right(call: GovernedCall, purpose: str | None = None) -> No
 
 
 async def _customer_facts(call: GovernedCall, customer_id: str) -> bool:
-    """Whether the customer exists and is a minor; 404/410 otherwise."""
-    table = store_tables()["customers"]
+    """Whether the live customer is a minor; 404/410 otherwise."""
+
+    def found() -> None:
+        call.audit.record_ids = call.audit.subject_ids = (customer_id,)
+
     async with call.state.db.reader.connect() as conn:
-        row = (
-            await conn.execute(
-                select(table.c.id, table.c.erased_at, table.c.birth_date, table.c.id_number).where(
-                    table.c.id == customer_id
-                )
-            )
-        ).first()
-    if row is None:
-        msg = "no customers record with that id"
-        raise NotFound(msg)
-    call.audit.record_ids = call.audit.subject_ids = (customer_id,)
-    if row.erased_at is not None:
-        msg = "this customer's personal information was erased"
-        raise Gone(msg, reason="erased")
-    revealed = await call.state.protector.reveal(
-        "customers", [row._mapping], ("birth_date", "id_number")
-    )
-    plain = revealed.rows[0]
-    birth = birth_date_for(plain.get("birth_date"), plain.get("id_number"))  # type: ignore[arg-type]
-    return is_minor(birth, _now().date())
+        row = await require_live_customer(conn, customer_id, AGE_FIELDS, found=found)
+    ages = await reveal_ages(call.state.protector, [row])
+    return ages[customer_id].minor_on(_now().date())
 
 
 def _readable_purposes(call: GovernedCall) -> frozenset[str] | None:
@@ -260,7 +243,7 @@ async def _store(call: GovernedCall, event: ConsentEvent, status: int) -> int:
         raise AuditUnavailable(msg) from exc
 
 
-async def grant(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
+async def grant(call: GovernedCall, customer_id: str, body: RequestBody) -> GovernedResult:
     _require_consent_right(call)
     document = parse_body(body)
     minor = await _customer_facts(call, customer_id)
