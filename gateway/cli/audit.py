@@ -14,29 +14,25 @@ from rich.console import Console
 from audit import Outcome
 from audit.checkpoint import CheckpointError, open_signed_checkpoint
 from audit.verify import LogVerifier, VerifyReport
+from gateway.cli.errors import ExitCode, OperatorError, exit_codes
+from gateway.cli.files import open_private
+from gateway.cli.options import DataDirOption, cli_settings
+from gateway.cli.store import open_store
 from gateway.compliance import log_reader as audit_store
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.compliance.cli_entries import record_cli
-from gateway.db.engine import Database, create_database
-from gateway.settings import Settings, get_settings
-from gateway.state import check_schemas, open_keystore
-from keys import MasterKeyError
+from gateway.db.engine import Database
+from gateway.settings import Settings
+from gateway.state import open_keystore
 from keys.signing import InvalidVerifierKey, NoteSigner, NoteVerifier
 
 audit_app = typer.Typer(help="Audit log: verification, checkpoints, export.", no_args_is_help=True)
 console = Console(stderr=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return get_settings().with_overrides(data_dir=data_dir)
-
 
 async def _open(settings: Settings) -> tuple[Database, NoteSigner]:
-    db = create_database(settings)
+    db = await open_store(settings)
     try:
-        await check_schemas(db)
         _, system_keys = await open_keystore(settings, db)
     except BaseException:
         await db.dispose()
@@ -59,6 +55,14 @@ def _print_report(report: VerifyReport, seconds: float) -> None:
         )
 
 
+def _unusable(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.filename or 'a file'}: {exc.strerror or type(exc).__name__}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "a file is not UTF-8 text"
+    return str(exc)
+
+
 def _verify_offline(export: Path, checkpoint: Path, public_key: str) -> VerifyReport:
     key_text = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
     verifier = NoteVerifier.from_vkey(key_text)
@@ -76,18 +80,20 @@ def _verify_offline(export: Path, checkpoint: Path, public_key: str) -> VerifyRe
                 inner_seq = orjson.loads(entry)["seq"]
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 console.print(f"[red]line {number} of the export is malformed[/red]")
-                raise typer.Exit(1) from None
+                raise typer.Exit(ExitCode.PROBLEMS) from None
             if inner_seq != seq:
                 console.print(f"[red]line {number}: entry claims sequence number {inner_seq}[/red]")
-                raise typer.Exit(1)
+                raise typer.Exit(ExitCode.PROBLEMS)
             if not log.feed(seq, entry.encode("utf-8"), leaf):
                 break
     return log.finish()
 
 
-@audit_app.command("verify")
+@audit_app.command(
+    "verify", epilog=exit_codes("verification failed (a log or an export that does not verify)")
+)
 def verify(
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
     offline: Annotated[
         tuple[Path, Path] | None,
         typer.Option("--offline", help="EXPORT CHECKPOINT: verify an export; no database needed."),
@@ -99,18 +105,19 @@ def verify(
     """Recompute every leaf and the tree, and check the signed checkpoints. Exit 1 on failure."""
     if offline is not None:
         if public_key is None:
-            console.print("[red]--offline needs --public-key[/red]")
-            raise typer.Exit(2)
+            raise OperatorError("--offline needs --public-key")
         try:
             report = _verify_offline(offline[0], offline[1], public_key)
-        except (CheckpointError, InvalidVerifierKey, OSError) as exc:
+        except (InvalidVerifierKey, OSError, UnicodeDecodeError) as exc:
+            raise OperatorError(f"cannot verify: {_unusable(exc)}") from None
+        except CheckpointError as exc:
             console.print(f"[red]cannot verify:[/red] {exc}")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.PROBLEMS) from None
         _print_report(report, 0.0)
-        raise typer.Exit(0 if report.ok else 1)
+        raise typer.Exit(ExitCode.OK if report.ok else ExitCode.PROBLEMS)
 
     async def run() -> tuple[VerifyReport, float]:
-        db, signer = await _open(_settings(data_dir))
+        db, signer = await _open(cli_settings(data_dir))
         try:
             report, seconds = await audit_store.verify_store(db, signer.verifier())
             await record_cli(
@@ -123,33 +130,29 @@ def verify(
         finally:
             await db.dispose()
 
-    try:
-        report, seconds = asyncio.run(run())
-    except MasterKeyError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    report, seconds = asyncio.run(run())
     _print_report(report, seconds)
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.PROBLEMS)
 
 
-@audit_app.command("verifier-key")
-def verifier_key(data_dir: DataDir = None) -> None:
+@audit_app.command("verifier-key", epilog=exit_codes())
+def verifier_key(data_dir: DataDirOption = None) -> None:
     """Print the verifier key (C2SP vkey) that checks this log's checkpoints."""
 
     async def run() -> str:
-        db, signer = await _open(_settings(data_dir))
+        db, signer = await _open(cli_settings(data_dir))
         await db.dispose()
         return signer.verifier_key
 
     typer.echo(asyncio.run(run()))
 
 
-@audit_app.command("checkpoint")
-def checkpoint(data_dir: DataDir = None) -> None:
+@audit_app.command("checkpoint", epilog=exit_codes())
+def checkpoint(data_dir: DataDirOption = None) -> None:
     """Sign a checkpoint of the log as it stands and print it (a C2SP signed note)."""
 
     async def run() -> str:
-        db, signer = await _open(_settings(data_dir))
+        db, signer = await _open(cli_settings(data_dir))
         try:
             await record_cli(db, "audit.checkpoint")
             return (await CheckpointIssuer(db.writer, signer).issue()).note
@@ -159,20 +162,22 @@ def checkpoint(data_dir: DataDir = None) -> None:
     sys.stdout.write(asyncio.run(run()))
 
 
-@audit_app.command("export")
+@audit_app.command("export", epilog=exit_codes())
 def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (JSON Lines).")],
-    data_dir: DataDir = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write (JSON Lines), created 0600.")
+    ],
+    data_dir: DataDirOption = None,
 ) -> None:
     """Write the whole log as JSON Lines: seq, the entry exactly as hashed, its leaf hash."""
 
     async def run() -> int:
-        db, _ = await _open(_settings(data_dir))
+        db, _ = await _open(cli_settings(data_dir))
         count = 0
         try:
             await record_cli(db, "audit.export")
             async with audit_store.snapshot(db) as conn:
-                with output.open("wb") as handle:
+                with open_private(output) as handle:
                     async for seq, canonical, stored in audit_store.stream_entries(conn):
                         handle.write(audit_store.export_line(seq, canonical, stored))
                         count += 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -23,40 +22,34 @@ from rich.table import Table
 
 from gateway.access.api_keys import newest_policy_naming, revoke_in
 from gateway.access.authentication import IssuedKey, issue_key
+from gateway.cli.errors import ExitCode, OperatorError, exit_codes
+from gateway.cli.options import DataDirOption, cli_settings
+from gateway.cli.store import open_store
 from gateway.compliance.cli_entries import record_cli, record_cli_in
-from gateway.db.engine import Database, create_database
+from gateway.db.engine import Database
 from gateway.encryption.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.encryption.protection import Protector
 from gateway.policy.errors import KeyRevoked, PolicyTargetNotFound
-from gateway.settings import Settings, get_settings
-from gateway.state import check_schemas, open_protector
-from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
+from gateway.settings import Settings
+from gateway.state import open_protector
+from keys import LocalKeyProvider, kek_versions_in_use
 
 keys_app = typer.Typer(help="Master key, data key and API key operations.", no_args_is_help=True)
 console = Console(stderr=True)
 T = TypeVar("T")
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return get_settings().with_overrides(data_dir=data_dir)
-
 
 def _run(settings: Settings, work: Callable[[Database, Protector], Awaitable[T]]) -> T:
+    """Run `work` on the existing store with its keys open (errors: `gateway.cli.errors`)."""
+
     async def main() -> T:
-        db = create_database(settings)
+        db = await open_store(settings)
         try:
-            await check_schemas(db)
             return await work(db, await open_protector(settings, db))
         finally:
             await db.dispose()
 
-    try:
-        return asyncio.run(main())
-    except MasterKeyError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    return asyncio.run(main())
 
 
 def _progress() -> Progress:
@@ -70,13 +63,13 @@ def _progress() -> Progress:
     )
 
 
-@keys_app.command("status")
-def status(data_dir: DataDir = None) -> None:
+@keys_app.command("status", epilog=exit_codes())
+def status(data_dir: DataDirOption = None) -> None:
     """Keys per master key version and stored values per data key version."""
-    settings = _settings(data_dir)
-    ring = LocalKeyProvider(settings.data_dir).load()
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
+        ring = LocalKeyProvider(settings.data_dir).load()
         key_status = await protector.keystore.status()
         by_version = await ciphertexts_by_version(db, protector)
         table = Table(title=f"Wardgate keys (suite {key_status.suite})")
@@ -106,10 +99,10 @@ def status(data_dir: DataDir = None) -> None:
     _run(settings, work)
 
 
-@keys_app.command("rotate-kek")
-def rotate_kek(data_dir: DataDir = None) -> None:
+@keys_app.command("rotate-kek", epilog=exit_codes())
+def rotate_kek(data_dir: DataDirOption = None) -> None:
     """Add a new master key version and re-wrap every key under it (data untouched)."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
     provider = LocalKeyProvider(settings.data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
@@ -130,20 +123,20 @@ def rotate_kek(data_dir: DataDir = None) -> None:
     _run(settings, work)
 
 
-@keys_app.command("retire-kek")
+@keys_app.command("retire-kek", epilog=exit_codes("the version still wraps keys and was kept"))
 def retire_kek(
     version: Annotated[int, typer.Option("--version", help="Master key version to remove.")],
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Remove a master key version from the ring, only if no key is wrapped under it."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
     provider = LocalKeyProvider(settings.data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
         in_use = kek_versions_in_use(await protector.keystore.status())
         if version in in_use:
             console.print(f"[red]master key version {version} still wraps keys; not retired[/]")
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.PROBLEMS)
         ring = provider.load()
         provider.save(ring.without_version(version))
         await record_cli(db, "keys.retire_kek", fields={"master_key": f"retired:{version}"})
@@ -152,13 +145,13 @@ def retire_kek(
     _run(settings, work)
 
 
-@keys_app.command("rotate-dek")
+@keys_app.command("rotate-dek", epilog=exit_codes())
 def rotate_dek(
     batch: Annotated[int, typer.Option(min=1, help="Customers per transaction.")] = 200,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Give every customer a new data key and re-encrypt their fields, in resumable batches."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
         total = sum((await protector.keystore.status()).data_keys_by_version.values())
@@ -181,42 +174,49 @@ def rotate_dek(
     _run(settings, work)
 
 
-@keys_app.command("purge")
+@keys_app.command("purge", epilog=exit_codes())
 def purge(
     grace: Annotated[
         float, typer.Option(help="Seconds a retired key is kept for reads in flight.")
     ] = 10.0,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Delete retired data keys, first re-encrypting anything that still uses one."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
         purged, healed = await purge_retired_keys(db, protector, grace=dt.timedelta(seconds=grace))
         await record_cli(db, "keys.purge", fields={"data_keys": f"purged:{purged}"})
         console.print(f"{purged} retired data keys purged; {healed} values re-encrypted first")
+        waiting, after = await protector.keystore.retired_in_grace(dt.timedelta(seconds=grace))
+        if waiting and after is not None:
+            console.print(_still_in_grace(waiting, grace, after))
 
     _run(settings, work)
+
+
+def _still_in_grace(waiting: int, grace: float, after: dt.datetime) -> str:
+    wait = max((after - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+    return (
+        f"{waiting} retired data keys are still inside the {grace:g} s grace period; "
+        f"the first can be purged after {after.isoformat(timespec='seconds')} "
+        f"(in {wait:,.0f} s): run `wardgate keys purge` again then"
+    )
 
 
 # --- API keys of principals ------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(code)
-
-
-@keys_app.command("issue")
+@keys_app.command("issue", epilog=exit_codes())
 def issue(
     principal: Annotated[str, typer.Argument(help="Principal id, as the policy names it.")],
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Issue an API key for any principal of the current policy.
 
     Only the key goes to stdout, this once; exit 2 for an unknown principal.
     """
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> IssuedKey:
         try:
@@ -232,7 +232,7 @@ def issue(
                     policy_version=version,
                 )
         except PolicyTargetNotFound as exc:
-            raise _fail(str(exc), 2) from None
+            raise OperatorError(f"error: {exc}") from None
         return issued
 
     issued = _run(settings, work)
@@ -242,16 +242,16 @@ def issue(
     )
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", epilog=exit_codes("the key was revoked before"))
 def revoke(
     key_id: Annotated[str, typer.Argument(help="Key id, as `GET /v1/policy/principals` lists it.")],
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Revoke an API key at once, on every gateway process.
 
     Exit 2 for an unknown key id, 1 for a key revoked before.
     """
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> str:
         try:
@@ -263,9 +263,9 @@ def revoke(
                     fields={f"api_key:{key_id}": "revoked", "principal": info.principal_id},
                 )
         except PolicyTargetNotFound as exc:
-            raise _fail(str(exc), 2) from None
+            raise OperatorError(f"error: {exc}") from None
         except KeyRevoked as exc:
-            raise _fail(str(exc), 1) from None
+            raise OperatorError(f"error: {exc}", ExitCode.PROBLEMS) from None
         return info.principal_id
 
     owner = _run(settings, work)

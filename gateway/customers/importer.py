@@ -94,6 +94,8 @@ class ImportReport:
     """The `request_id` of this import's audit entries (one per batch)."""
     refused: bool = False
     """All-or-nothing mode found problems, so nothing was loaded."""
+    created_ids: tuple[str, ...] = ()
+    """Ids of the customers loaded, in file order."""
 
     @property
     def customers_per_second(self) -> float:
@@ -387,6 +389,7 @@ class _Import:
         self.rows_read = self.loaded = self.rejected = 0
         self.problems: list[ImportProblem] = []
         self.problems_total = 0
+        self.created: list[str] = []
 
     def report(self, *, refused: bool = False) -> ImportReport:
         return ImportReport(
@@ -398,6 +401,7 @@ class _Import:
             seconds=time.perf_counter() - self.started,
             request_id=self.request_id,
             refused=refused,
+            created_ids=tuple(self.created),
         )
 
     def _tell(self, phase: Phase, source: _Source) -> None:
@@ -484,6 +488,7 @@ class _Import:
             await conn.execute(insert(self.table), rows)
             await append_entry(conn, entry)
         self.loaded += len(batch)
+        self.created.extend(ids)
 
 
 async def open_import_protector(
@@ -543,6 +548,7 @@ async def import_customers(
                     await job.load(lambda: within(conn), strict=True)
             except BaseException:
                 job.loaded = 0  # rolled back
+                job.created.clear()
                 raise
             return job.report()
         except _FileChangedError:
