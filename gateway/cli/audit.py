@@ -27,7 +27,7 @@ from gateway.state import open_keystore
 from keys.signing import InvalidVerifierKey, NoteSigner, NoteVerifier
 
 audit_app = typer.Typer(help="Audit log: verification, checkpoints, export.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 async def _open(settings: Settings) -> tuple[Database, NoteSigner]:

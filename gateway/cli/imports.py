@@ -177,6 +177,8 @@ def run_import(
         TextColumn(f"{{task.fields[rows]}} {unit}"),
         console=errors,
         transient=True,
+        # A bar is for a terminal: piped, it would leave blank lines around the result.
+        disable=not errors.is_terminal,
     ) as progress:
         task: TaskID = progress.add_task("validating", total=total, rows=0)
 

@@ -35,7 +35,7 @@ from gateway.state import open_protector
 from keys import LocalKeyProvider, kek_versions_in_use
 
 keys_app = typer.Typer(help="Master key, data key and API key operations.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -60,6 +60,8 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        # A bar is for a terminal: piped, it would leave blank lines around the result.
+        disable=not console.is_terminal,
     )
 
 

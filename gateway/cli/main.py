@@ -38,15 +38,11 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consents_app, name="consents")
 app.add_typer(policy_app, name="policy")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
 def _configure() -> None:
-    # Everything a command writes (store files, exports, id lists) is for its owner
-    # only, whatever the shell's umask; the store files are also created 0600 where
-    # they are opened, for servers started without this command line.
-    os.umask(os.umask(0o077) | 0o077)
     settings = cli_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json, to_stderr=True)
 
@@ -80,6 +76,8 @@ def init(
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        # A bar is for a terminal: piped, it would leave blank lines around the result.
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("seeding customers", total=customers if demo else 0)
         report = asyncio.run(
@@ -196,5 +194,14 @@ def db_upgrade(data_dir: DataDirOption = None) -> None:
     console.print("store schema is current")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `wardgate` script. Everything a command writes is for its owner only,
+    whatever the shell's umask: the store, key and export files are created 0600 where
+    they are opened (so also under a server started another way), and the umask covers
+    the rest (policy files written by `policy export`, temporary files)."""
+    os.umask(os.umask(0o077) | 0o077)
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -35,11 +35,14 @@ def _missing(settings: Settings, looked_for: str) -> OperatorError:
     )
 
 
-def require_store_files(settings: Settings) -> None:
-    """Refuse before any engine opens (SQLite would create an empty file, and the
-    engine the data directory) when an embedded store or key store is not there."""
+def _require_file(settings: Settings) -> None:
+    """Refuse before an engine opens (SQLite would create an empty file, and the
+    engine the data directory) when the embedded store is not there."""
     if settings.is_sqlite and not settings.sqlite_path.is_file():
         raise _missing(settings, f"{settings.sqlite_path} does not exist")
+
+
+def _require_keystore_file(settings: Settings) -> None:
     if settings.keystore_url is None and not settings.keystore_path.is_file():
         if settings.is_sqlite:
             raise _missing(settings, f"{settings.keystore_path} does not exist")
@@ -52,11 +55,12 @@ def require_store_files(settings: Settings) -> None:
 async def open_store(settings: Settings, *, current: bool = True) -> Database:
     """The engines of an existing store. With `current`, its schemas must be at the
     newest migration (`wardgate db upgrade` opens it with `current=False`)."""
-    require_store_files(settings)
-    db = create_database(settings)
+    _require_file(settings)
+    db = create_database(settings)  # engines connect lazily: nothing is created yet
     try:
         if await current_revision(db.reader) is None:
             raise _missing(settings, "its schema has never been created")
+        _require_keystore_file(settings)
         if current:
             await check_schemas(db)
     except BaseException:
