@@ -30,12 +30,11 @@ from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 from policies.document import default_policy_document
 from policies.files import write_policy_dir
+from tests.helpers.postgres import PG_ADMIN_URL
+from tests.helpers.servers import free_port
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[3]
-PG_ADMIN_URL = os.environ.get(
-    "WARDGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -87,12 +86,6 @@ def one_line(result: Result, code: int) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].strip()
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
