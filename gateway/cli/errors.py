@@ -41,13 +41,16 @@ class ExitCode(IntEnum):
 
 
 def exit_codes(
-    problems: str | None = None, *, unavailable: str = "the database is unreachable"
+    problems: str | None = None,
+    *,
+    unusable: str = "unusable input, no store in the data directory or no master key",
+    unavailable: str = "the database is unreachable",
 ) -> str:
     """The `Exit codes:` paragraph of a command's --help."""
     parts = ["0 done"]
     if problems:
         parts.append(f"1 {problems}")
-    parts.append("2 unusable input, no store in the data directory or no master key")
+    parts.append(f"2 {unusable}")
     if unavailable:
         parts.append(f"3 {unavailable}")
     return "Exit codes: " + "; ".join(parts) + "."

@@ -33,7 +33,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("import", help=IMPORT_HELP, epilog=IMPORT_EPILOG)(import_command)
-app.command("scan", epilog=exit_codes(unavailable=""))(scan_command)
+app.command(
+    "scan",
+    epilog=exit_codes(
+        unusable="unusable input: a missing file, not CSV or JSON Lines, not UTF-8, malformed",
+        unavailable="",
+    ),
+)(scan_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consents_app, name="consents")
@@ -110,9 +116,12 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family)
     except OSError as exc:
-        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror or exc
+        # A port in use may be free later (3); an address this host cannot bind, or a
+        # port it may not, is the operator's to change (2).
+        busy = exc.errno == errno.EADDRINUSE
+        reason = "the port is in use" if busy else exc.strerror or type(exc).__name__
         msg = f"cannot start: cannot listen on {host}:{port}: {reason}"
-        raise OperatorError(msg, ExitCode.UNAVAILABLE) from None
+        raise OperatorError(msg, ExitCode.UNAVAILABLE if busy else ExitCode.UNUSABLE) from None
 
 
 @app.command(epilog=exit_codes(unavailable="the database is unreachable or the port is in use"))

@@ -415,3 +415,12 @@ def test_given_real_process_without_store_then_one_line_exit_2_and_empty_directo
     ]
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_given_address_this_host_cannot_bind_then_serve_exits_2(store_dir: Path) -> None:
+    """203.0.113.1 (TEST-NET-3) is no address of this host: the operator's to change."""
+    result = invoke("serve", "--data-dir", str(store_dir), "--host", "203.0.113.1", "--port", "1")
+
+    line = one_line(result, 2)
+    assert line.startswith("cannot start: cannot listen on 203.0.113.1:1: ")
+    assert "listening" not in result.output
