@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR ?= wardgate-data
 DEMO_PORT ?= 8080
 
-.PHONY: venv demo demo-reset test check lint typecheck bench bench-pii clean
+.PHONY: venv demo demo-reset test check lint typecheck architecture bench bench-pii clean
 
 venv: $(STAMP)
 
@@ -44,7 +44,10 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-check: lint typecheck test
+architecture: venv
+	$(VENV)/bin/lint-imports
+
+check: lint typecheck architecture test
 
 # Governed vs bare read throughput on loopback; e.g. BENCH_ARGS="--duration 5 --rounds 1".
 bench: venv

@@ -17,18 +17,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
+from gateway.bulk.job import DEFAULT_BATCH
+from gateway.bulk.report import ImportAbortedError, ImportProgress, ImportSourceError
 from gateway.cli.errors import ExitCode, exit_codes
 from gateway.cli.files import open_private
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import require_store
-from gateway.customers.importer import (
-    DEFAULT_BATCH,
-    ImportAbortedError,
-    ImportProgress,
-    ImportReport,
-    ImportSourceError,
-    import_customers,
-)
+from gateway.customers.importer import CustomerImportReport, import_customers
 from gateway.state import StoreNotReadyError
 from keys import MasterKeyError
 from policies.catalog import Entity, default_catalog
@@ -56,7 +51,7 @@ def _write_ids(ids: tuple[str, ...], ids_out: Path | None) -> None:
     errors.print(f"{len(ids)} created ids written to {ids_out}", markup=False)
 
 
-def _summary(report: ImportReport) -> None:
+def _summary(report: CustomerImportReport) -> None:
     rate = f"{report.customers_per_second:,.0f} customers/s"
     out.print(
         f"loaded {report.loaded} of {report.rows_read} rows, rejected {report.rejected} "
@@ -132,7 +127,7 @@ def import_command(
     settings = cli_settings(data_dir)
     require_store(settings)
 
-    def summary(report: ImportReport) -> None:
+    def summary(report: CustomerImportReport) -> None:
         _summary(report)
         _write_ids(report.created_ids, ids_out)
 

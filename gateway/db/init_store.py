@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -110,7 +110,7 @@ async def _install_policy(db: Database, *, demo: bool) -> tuple[bool, dict[str, 
             )
         if seed_principals:
             for principal in DEMO_PRINCIPALS:
-                keys[principal.id] = await issue_api_key(conn, principal.id)
+                keys[principal.id] = (await issue_api_key(conn, principal.id)).key
     return latest is None, keys
 
 
@@ -246,7 +246,3 @@ async def _refuse_new_key_for_old_keys(db: Database, provider: LocalKeyProvider)
             "keys wrapped with one; restore the key file (or set WARDGATE_MASTER_KEY)"
         )
         raise MasterKeyError(msg)
-
-
-def demo_principal_ids() -> Iterable[str]:
-    return (p.id for p in DEMO_PRINCIPALS)
