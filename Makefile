@@ -1,14 +1,19 @@
 # Wardgate — the two front-door commands are `make demo` and `make test`.
 # Both bootstrap .venv from pyproject.toml on first use.
+#
+# The demo store lives in DEMO_DIR, the same ./wardgate-data every `wardgate` command
+# uses by default, so the README's commands find it. `make demo` reuses an existing
+# store; `make demo-reset` deletes it and seeds a fresh one. `make clean` removes build
+# and tool caches only, never a data directory: it holds a master key and a store.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-DEMO_DIR ?= .wardgate
+DEMO_DIR ?= wardgate-data
 DEMO_PORT ?= 8080
 
-.PHONY: venv demo test check lint typecheck architecture bench bench-pii clean
+.PHONY: venv demo demo-reset test check lint typecheck architecture bench bench-pii clean
 
 venv: $(STAMP)
 
@@ -22,6 +27,12 @@ demo: venv
 	$(VENV)/bin/wardgate init --demo --data-dir $(DEMO_DIR)
 	@$(PY) -m gateway.demo.howto --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
 	$(VENV)/bin/wardgate serve --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
+
+# A fresh demo store (new keys, new customers); `make demo` then serves it.
+demo-reset: venv
+	rm -rf -- '$(DEMO_DIR)'
+	$(VENV)/bin/wardgate init --demo --data-dir $(DEMO_DIR)
+	@$(PY) -m gateway.demo.howto --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
 
 test: venv
 	$(PY) -m pytest -q
@@ -48,5 +59,6 @@ bench: venv
 bench-pii: venv
 	$(PY) -m bench.pii $(BENCH_PII_ARGS)
 
+# Build and tool caches only: the demo store (DEMO_DIR) is kept; see demo-reset.
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

@@ -235,6 +235,19 @@ class KeyStore:
         async with self._engine.connect() as conn:
             return [(row.owner_id, int(row.version)) for row in (await conn.execute(query)).all()]
 
+    async def retired_in_grace(self, grace: dt.timedelta) -> tuple[int, dt.datetime | None]:
+        """Retired keys still inside the grace period: how many, and when the first of
+        them leaves it (None when there are none)."""
+        cutoff = (dt.datetime.now(dt.UTC) - grace).isoformat(timespec="microseconds")
+        query = select(func.count(), func.min(data_keys.c.retired_at)).where(
+            data_keys.c.retired_at.is_not(None), data_keys.c.retired_at >= cutoff
+        )
+        async with self._engine.connect() as conn:
+            count, first = (await conn.execute(query)).one()
+        if not count or first is None:
+            return 0, None
+        return int(count), dt.datetime.fromisoformat(first) + grace
+
     async def delete_keys(self, pairs: Iterable[tuple[str, int]]) -> int:
         pairs = sorted(set(pairs))
         if not pairs:

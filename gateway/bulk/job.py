@@ -134,6 +134,7 @@ class ImportJob(Generic[Valid, Prepared, Report]):
         self.tallied: dict[str, int] = {}
         self.problems: list[ImportProblem] = []
         self.problems_total = 0
+        self.created: list[str] = []
 
     # --- reporting -----------------------------------------------------------------------
 
@@ -148,6 +149,7 @@ class ImportJob(Generic[Valid, Prepared, Report]):
             request_id=self.request_id,
             refused=refused,
             tally=dict(self.tallied),
+            created_ids=tuple(self.created),
         )
 
     def _tell(self, phase: Phase, source: Source) -> None:
@@ -222,6 +224,7 @@ class ImportJob(Generic[Valid, Prepared, Report]):
                 audit.reason = "rows_rejected" if self.rejected else None
             await append_in_transaction(conn, audit, CLI_STATUS)
         self.loaded += len(batch)
+        self.created.extend(audit.record_ids)
         for kind, count in self.rules.tally(batch).items():
             self.tallied[kind] = self.tallied.get(kind, 0) + count
 
@@ -251,6 +254,7 @@ class ImportJob(Generic[Valid, Prepared, Report]):
         except BaseException:
             self.loaded = 0
             self.tallied.clear()
+            self.created.clear()  # rolled back
             raise
         return self.report()
 

@@ -54,6 +54,8 @@ class ImportReport:
     """All-or-nothing mode found problems, so nothing was loaded."""
     tally: Mapping[str, int] = field(default_factory=dict)
     """Counts of committed rows by a kind the import's rules name (e.g. consent grants)."""
+    created_ids: tuple[str, ...] = ()
+    """Ids of the records committed (those their audit entries name), in file order."""
 
     @property
     def rows_per_second(self) -> float:

@@ -1,5 +1,5 @@
 """`python -m gateway.cli`: the same command line as the `wardgate` script."""
 
-from gateway.cli.main import app
+from gateway.cli.main import main
 
-app()
+main()

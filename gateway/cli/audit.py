@@ -14,31 +14,27 @@ from rich.console import Console
 from audit import Outcome
 from audit.checkpoint import CheckpointError, open_signed_checkpoint
 from audit.verify import LogVerifier, VerifyReport
+from gateway.cli.errors import ExitCode, OperatorError, exit_codes
+from gateway.cli.files import open_private
+from gateway.cli.options import DataDirOption, cli_settings
+from gateway.cli.store import open_store
 from gateway.compliance import log_reader
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.compliance.cli_entries import cli_door, refuse
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.compliance.export import ExportFormat, export_lines
-from gateway.db.engine import Database, create_database
-from gateway.settings import Settings, get_settings
-from gateway.state import check_schemas, open_keystore
-from keys import MasterKeyError
+from gateway.db.engine import Database
+from gateway.settings import Settings
+from gateway.state import open_keystore
 from keys.signing import InvalidVerifierKey, NoteSigner, NoteVerifier
 
 audit_app = typer.Typer(help="Audit log: verification, checkpoints, export.", no_args_is_help=True)
-console = Console(stderr=True)
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return get_settings().with_overrides(data_dir=data_dir)
+console = Console(stderr=True, soft_wrap=True)
 
 
 async def _open(settings: Settings) -> tuple[Database, NoteSigner]:
-    db = create_database(settings)
+    db = await open_store(settings)
     try:
-        await check_schemas(db)
         _, system_keys = await open_keystore(settings, db)
     except BaseException:
         await db.dispose()
@@ -61,6 +57,14 @@ def _print_report(report: VerifyReport, seconds: float) -> None:
         )
 
 
+def _unusable(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.filename or 'a file'}: {exc.strerror or type(exc).__name__}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "a file is not UTF-8 text"
+    return str(exc)
+
+
 def _verify_offline(export: Path, checkpoint: Path, public_key: str) -> VerifyReport:
     key_text = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
     verifier = NoteVerifier.from_vkey(key_text)
@@ -78,18 +82,20 @@ def _verify_offline(export: Path, checkpoint: Path, public_key: str) -> VerifyRe
                 inner_seq = orjson.loads(entry)["seq"]
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 console.print(f"[red]line {number} of the export is malformed[/red]")
-                raise typer.Exit(1) from None
+                raise typer.Exit(ExitCode.PROBLEMS) from None
             if inner_seq != seq:
                 console.print(f"[red]line {number}: entry claims sequence number {inner_seq}[/red]")
-                raise typer.Exit(1)
+                raise typer.Exit(ExitCode.PROBLEMS)
             if not log.feed(seq, entry.encode("utf-8"), leaf):
                 break
     return log.finish()
 
 
-@audit_app.command("verify")
+@audit_app.command(
+    "verify", epilog=exit_codes("verification failed (a log or an export that does not verify)")
+)
 def verify(
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
     offline: Annotated[
         tuple[Path, Path] | None,
         typer.Option("--offline", help="EXPORT CHECKPOINT: verify an export; no database needed."),
@@ -101,18 +107,19 @@ def verify(
     """Recompute every leaf and the tree, and check the signed checkpoints. Exit 1 on failure."""
     if offline is not None:
         if public_key is None:
-            console.print("[red]--offline needs --public-key[/red]")
-            raise typer.Exit(2)
+            raise OperatorError("--offline needs --public-key")
         try:
             report = _verify_offline(offline[0], offline[1], public_key)
-        except (CheckpointError, InvalidVerifierKey, OSError) as exc:
+        except (InvalidVerifierKey, OSError, UnicodeDecodeError) as exc:
+            raise OperatorError(f"cannot verify: {_unusable(exc)}") from None
+        except CheckpointError as exc:
             console.print(f"[red]cannot verify:[/red] {exc}")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.PROBLEMS) from None
         _print_report(report, 0.0)
-        raise typer.Exit(0 if report.ok else 1)
+        raise typer.Exit(ExitCode.OK if report.ok else ExitCode.PROBLEMS)
 
     async def run() -> tuple[VerifyReport, float]:
-        db, signer = await _open(_settings(data_dir))
+        db, signer = await _open(cli_settings(data_dir))
         try:
             async with cli_door(db, "audit.verify") as audit:
                 report, seconds = await log_reader.verify_store(db, signer.verifier())
@@ -122,33 +129,29 @@ def verify(
         finally:
             await db.dispose()
 
-    try:
-        report, seconds = asyncio.run(run())
-    except MasterKeyError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    report, seconds = asyncio.run(run())
     _print_report(report, seconds)
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.PROBLEMS)
 
 
-@audit_app.command("verifier-key")
-def verifier_key(data_dir: DataDir = None) -> None:
+@audit_app.command("verifier-key", epilog=exit_codes())
+def verifier_key(data_dir: DataDirOption = None) -> None:
     """Print the verifier key (C2SP vkey) that checks this log's checkpoints."""
 
     async def run() -> str:
-        db, signer = await _open(_settings(data_dir))
+        db, signer = await _open(cli_settings(data_dir))
         await db.dispose()
         return signer.verifier_key
 
     typer.echo(asyncio.run(run()))
 
 
-@audit_app.command("checkpoint")
-def checkpoint(data_dir: DataDir = None) -> None:
+@audit_app.command("checkpoint", epilog=exit_codes())
+def checkpoint(data_dir: DataDirOption = None) -> None:
     """Sign a checkpoint of the log as it stands and print it (a C2SP signed note)."""
 
     async def run() -> str:
-        db, signer = await _open(_settings(data_dir))
+        db, signer = await _open(cli_settings(data_dir))
         try:
             async with cli_door(db, "audit.checkpoint") as audit:
                 # The entry commits with the checkpoint, which therefore covers it.
@@ -162,10 +165,10 @@ def checkpoint(data_dir: DataDir = None) -> None:
     sys.stdout.write(asyncio.run(run()))
 
 
-@audit_app.command("export")
+@audit_app.command("export", epilog=exit_codes())
 def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    data_dir: DataDir = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write, created 0600.")],
+    data_dir: DataDirOption = None,
     fmt: Annotated[
         ExportFormat,
         typer.Option(
@@ -178,13 +181,13 @@ def export(
     """Write the whole log: JSON Lines (seq, the entry as hashed, its leaf hash) or CSV."""
 
     async def run() -> int:
-        db, _ = await _open(_settings(data_dir))
+        db, _ = await _open(cli_settings(data_dir))
         count = 0
         try:
             async with cli_door(db, "audit.export"):
                 # The output is opened before the entry is written, and the entry is
                 # committed before the snapshot is taken: the export holds its own entry.
-                handle = output.open("wb")
+                handle = open_private(output)
             with handle:
                 async with log_reader.snapshot(db) as conn:
                     async for line in export_lines(conn, fmt):

@@ -1,8 +1,9 @@
 """`wardgate consents import FILE`: bulk-load consent records collected elsewhere.
 
 Exit status, as for `wardgate import`: 0 everything loaded, 1 some lines were rejected
-(the others loaded), 2 unusable input or store (nothing loaded), 3 the store failed
-mid-way (batches committed before the failure stay; the report says how many lines).
+(the others loaded, or with --all-or-nothing none), 2 unusable input or store (nothing
+loaded), 3 the store failed mid-way (batches committed before the failure stay; the
+report says how many lines).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import typer
 
 from gateway.bulk.job import DEFAULT_BATCH
 from gateway.bulk.report import ImportAbortedError, ImportSourceError
+from gateway.cli.errors import exit_codes
 from gateway.cli.imports import PROBLEMS_SHOWN, out, run_import
+from gateway.cli.options import DataDirOption, cli_settings
+from gateway.cli.store import require_store
 from gateway.consents.importer import ConsentImportReport, import_consents
 from gateway.policy.store import NoPolicyError
-from gateway.settings import get_settings
 from gateway.state import StoreNotReadyError
 from keys import MasterKeyError
 
@@ -41,15 +44,16 @@ def _summary(report: ConsentImportReport) -> None:
         out.print(f"... and {hidden} more problems", markup=False)
 
 
-@consents_app.command("import")
+@consents_app.command(
+    "import",
+    epilog=exit_codes(
+        "some lines were rejected: the others loaded, or with --all-or-nothing none",
+        unavailable="the database is unreachable, or failed part-way (see the report)",
+    ),
+)
 def import_consents_command(
     file: Annotated[Path, typer.Argument(help="consents.csv, .jsonl or .ndjson")],
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir", help="Data directory (default: $WARDGATE_DATA_DIR or ./wardgate-data)."
-        ),
-    ] = None,
+    data_dir: DataDirOption = None,
     all_or_nothing: Annotated[
         bool,
         typer.Option(
@@ -67,7 +71,8 @@ def import_consents_command(
 
     Optional: kind (grant or withdraw), evidence, expires_at, separate, guardian.
     """
-    settings = get_settings().with_overrides(data_dir=data_dir)
+    settings = cli_settings(data_dir)
+    require_store(settings)
     run_import(
         file,
         "consents",

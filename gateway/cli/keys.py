@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -23,41 +22,35 @@ from rich.table import Table
 
 from gateway.access.api_keys import newest_policy_naming, revoke_api_key_in
 from gateway.access.authentication import IssuedApiKey, issue_api_key
+from gateway.cli.errors import ExitCode, OperatorError, exit_codes
+from gateway.cli.options import DataDirOption, cli_settings
+from gateway.cli.store import open_store
 from gateway.compliance.cli_entries import cli_door, refuse
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
-from gateway.db.engine import Database, create_database
+from gateway.db.engine import Database
 from gateway.encryption.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.encryption.protection import Protector
 from gateway.policy.errors import ApiKeyRevoked, PolicyTargetNotFound
-from gateway.settings import Settings, get_settings
-from gateway.state import check_schemas, open_protector
-from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
+from gateway.settings import Settings
+from gateway.state import open_protector
+from keys import LocalKeyProvider, kek_versions_in_use
 
 keys_app = typer.Typer(help="Master key, data key and API key operations.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return get_settings().with_overrides(data_dir=data_dir)
 
 
 def _run(settings: Settings, work: Callable[[Database, Protector], Awaitable[T]]) -> T:
+    """Run `work` on the existing store with its keys open (errors: `gateway.cli.errors`)."""
+
     async def main() -> T:
-        db = create_database(settings)
+        db = await open_store(settings)
         try:
-            await check_schemas(db)
             return await work(db, await open_protector(settings, db))
         finally:
             await db.dispose()
 
-    try:
-        return asyncio.run(main())
-    except MasterKeyError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    return asyncio.run(main())
 
 
 def _progress() -> Progress:
@@ -68,16 +61,18 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        # A bar is for a terminal: piped, it would leave blank lines around the result.
+        disable=not console.is_terminal,
     )
 
 
-@keys_app.command("status")
-def status(data_dir: DataDir = None) -> None:
+@keys_app.command("status", epilog=exit_codes())
+def status(data_dir: DataDirOption = None) -> None:
     """Keys per master key version and stored values per data key version."""
-    settings = _settings(data_dir)
-    ring = LocalKeyProvider(settings.data_dir).load()
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
+        ring = LocalKeyProvider(settings.data_dir).load()
         async with cli_door(db, "keys.status"):
             key_status = await protector.keystore.status()
             by_version = await ciphertexts_by_version(db, protector)
@@ -108,10 +103,10 @@ def status(data_dir: DataDir = None) -> None:
     _run(settings, work)
 
 
-@keys_app.command("rotate-kek")
-def rotate_kek(data_dir: DataDir = None) -> None:
+@keys_app.command("rotate-kek", epilog=exit_codes())
+def rotate_kek(data_dir: DataDirOption = None) -> None:
     """Add a new master key version and re-wrap every key under it (data untouched)."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
     provider = LocalKeyProvider(settings.data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
@@ -133,13 +128,13 @@ def rotate_kek(data_dir: DataDir = None) -> None:
     _run(settings, work)
 
 
-@keys_app.command("retire-kek")
+@keys_app.command("retire-kek", epilog=exit_codes("the version still wraps keys and was kept"))
 def retire_kek(
     version: Annotated[int, typer.Option("--version", help="Master key version to remove.")],
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Remove a master key version from the ring, only if no key is wrapped under it."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
     provider = LocalKeyProvider(settings.data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
@@ -149,7 +144,7 @@ def retire_kek(
                 refuse(audit, "master_key_in_use")
                 audit.fields = {"master_key": f"kept:{version}"}
                 console.print(f"[red]master key version {version} still wraps keys; not retired[/]")
-                raise typer.Exit(1)
+                raise typer.Exit(ExitCode.PROBLEMS)
             ring = provider.load()
             provider.save(ring.without_version(version))
             audit.fields = {"master_key": f"retired:{version}"}
@@ -158,13 +153,13 @@ def retire_kek(
     _run(settings, work)
 
 
-@keys_app.command("rotate-dek")
+@keys_app.command("rotate-dek", epilog=exit_codes())
 def rotate_dek(
     batch: Annotated[int, typer.Option(min=1, help="Customers per transaction.")] = 200,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Give every customer a new data key and re-encrypt their fields, in resumable batches."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
         async with cli_door(db, "keys.rotate_dek") as audit:
@@ -186,15 +181,15 @@ def rotate_dek(
     _run(settings, work)
 
 
-@keys_app.command("purge")
+@keys_app.command("purge", epilog=exit_codes())
 def purge(
     grace: Annotated[
         float, typer.Option(help="Seconds a retired key is kept for reads in flight.")
     ] = 10.0,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Delete retired data keys, first re-encrypting anything that still uses one."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
         async with cli_door(db, "keys.purge") as audit:
@@ -203,28 +198,35 @@ def purge(
             )
             audit.fields = {"data_keys": f"purged:{purged}"}
         console.print(f"{purged} retired data keys purged; {healed} values re-encrypted first")
+        waiting, after = await protector.keystore.retired_in_grace(dt.timedelta(seconds=grace))
+        if waiting and after is not None:
+            console.print(_still_in_grace(waiting, grace, after))
 
     _run(settings, work)
+
+
+def _still_in_grace(waiting: int, grace: float, after: dt.datetime) -> str:
+    wait = max((after - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+    return (
+        f"{waiting} retired data keys are still inside the {grace:g} s grace period; "
+        f"the first can be purged after {after.isoformat(timespec='seconds')} "
+        f"(in {wait:,.0f} s): run `wardgate keys purge` again then"
+    )
 
 
 # --- API keys of principals ------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(code)
-
-
-@keys_app.command("issue")
+@keys_app.command("issue", epilog=exit_codes())
 def issue(
     principal: Annotated[str, typer.Argument(help="Principal id, as the policy names it.")],
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Issue an API key for any principal of the current policy.
 
     Only the key goes to stdout, this once; exit 2 for an unknown principal.
     """
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> IssuedApiKey:
         async with cli_door(db, "keys.issue") as audit:
@@ -240,7 +242,7 @@ def issue(
             except PolicyTargetNotFound as exc:
                 # The name typed is not recorded: it names no principal of the policy.
                 refuse(audit, "unknown_principal")
-                raise _fail(str(exc), 2) from None
+                raise OperatorError(f"error: {exc}") from None
         return issued
 
     issued = _run(settings, work)
@@ -250,16 +252,16 @@ def issue(
     )
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", epilog=exit_codes("the key was revoked before"))
 def revoke(
     key_id: Annotated[str, typer.Argument(help="Key id, as `GET /v1/policy/principals` lists it.")],
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Revoke an API key at once, on every gateway process.
 
     Exit 2 for an unknown key id, 1 for a key revoked before.
     """
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> str:
         async with cli_door(db, "keys.revoke") as audit:
@@ -270,11 +272,11 @@ def revoke(
                     await append_in_transaction(conn, audit, CLI_STATUS)
             except PolicyTargetNotFound as exc:
                 refuse(audit, "unknown_api_key")  # the id typed is not recorded
-                raise _fail(str(exc), 2) from None
+                raise OperatorError(f"error: {exc}") from None
             except ApiKeyRevoked as exc:
                 refuse(audit, "already_revoked")
                 audit.fields = {f"api_key:{key_id}": "revoked_before"}
-                raise _fail(str(exc), 1) from None
+                raise OperatorError(f"error: {exc}", ExitCode.PROBLEMS) from None
         return info.principal_id
 
     owner = _run(settings, work)

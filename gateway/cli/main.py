@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import errno
+import os
+import socket
 from typing import Annotated
 
 import typer
@@ -12,48 +14,50 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from gateway.cli.audit import audit_app
 from gateway.cli.consents import consents_app
-from gateway.cli.imports import import_command
+from gateway.cli.errors import ExitCode, OperatorError, WardgateGroup, describe, exit_codes
+from gateway.cli.imports import IMPORT_EPILOG, IMPORT_HELP, import_command
 from gateway.cli.keys import keys_app
+from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.policy import policy_app
 from gateway.cli.scan import scan_command
+from gateway.cli.store import open_store, where
 from gateway.logging import configure_logging
-from gateway.settings import Settings, get_settings
-from keys import MasterKeyError
 
 app = typer.Typer(
+    cls=WardgateGroup,
     help="Wardgate: the privacy and data-governance gateway for customer data.",
+    epilog=exit_codes("the command ran and found problems (see each command)"),
     no_args_is_help=True,
     add_completion=False,
 )
 db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.command("import")(import_command)
-app.command("scan")(scan_command)
+app.command("import", help=IMPORT_HELP, epilog=IMPORT_EPILOG)(import_command)
+app.command(
+    "scan",
+    epilog=exit_codes(
+        unusable="unusable input: a missing file, not CSV or JSON Lines, not UTF-8, malformed",
+        unavailable="",
+    ),
+)(scan_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consents_app, name="consents")
 app.add_typer(policy_app, name="policy")
-console = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Data directory (default: $WARDGATE_DATA_DIR or ./wardgate-data)."
-    ),
-]
+console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
 def _configure() -> None:
-    settings = get_settings()
+    settings = cli_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json, to_stderr=True)
 
 
-def _settings(data_dir: Path | None, **overrides: object) -> Settings:
-    return get_settings().with_overrides(data_dir=data_dir, **overrides)
-
-
-@app.command()
+@app.command(
+    epilog=exit_codes(
+        unavailable="the database is unreachable; nothing is left behind by a failed init"
+    )
+)
 def init(
     demo: Annotated[
         bool, typer.Option("--demo", help="Seed demo principals and synthetic customers.")
@@ -62,12 +66,15 @@ def init(
         int, typer.Option("--customers", min=0, help="Synthetic customers to create.")
     ] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 20261122,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Create the store, master key and default policy; with --demo, demo principals and data."""
+    """Create the store, master key and default policy; with --demo, demo principals and data.
+
+    The only command that creates a store; run again, it keeps what exists.
+    """
     from gateway.db.init_store import init_store
 
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -75,6 +82,8 @@ def init(
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        # A bar is for a terminal: piped, it would leave blank lines around the result.
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("seeding customers", total=customers if demo else 0)
         report = asyncio.run(
@@ -86,8 +95,7 @@ def init(
                 progress=lambda n: progress.advance(task, n),
             )
         )
-    where = (settings.database_url and "PostgreSQL") or str(settings.sqlite_path)
-    console.print(f"store ready: {where}")
+    console.print(f"store ready: {settings.sqlite_path if settings.is_sqlite else where(settings)}")
     if report.policy_version_created:
         console.print("default policy installed as version 1")
     if demo:
@@ -101,34 +109,53 @@ def init(
             console.print("demo principals already exist; their keys were not changed")
 
 
-@app.command()
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """Bind before anything says it is listening: a busy port is one line, not a
+    gateway that announces itself ready and then dies."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        # A port in use may be free later (3); an address this host cannot bind, or a
+        # port it may not, is the operator's to change (2).
+        busy = exc.errno == errno.EADDRINUSE
+        reason = "the port is in use" if busy else exc.strerror or type(exc).__name__
+        msg = f"cannot start: cannot listen on {host}:{port}: {reason}"
+        raise OperatorError(msg, ExitCode.UNAVAILABLE if busy else ExitCode.UNUSABLE) from None
+
+
+@app.command(epilog=exit_codes(unavailable="the database is unreachable or the port is in use"))
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Serve the gateway over HTTP."""
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.policy.store import NoPolicyError
-    from gateway.state import StoreNotReadyError, open_gateway
+    from gateway.state import open_gateway
 
-    settings = _settings(data_dir, host=host, port=port)
+    settings = cli_settings(data_dir, host=host, port=port)
 
     async def preflight() -> None:
+        await (await open_store(settings, current=False)).dispose()
         state = await open_gateway(settings)
         await state.db.dispose()
 
     try:
         asyncio.run(preflight())
-    except (MasterKeyError, StoreNotReadyError, NoPolicyError) as exc:
-        console.print(f"[red]cannot start:[/red] {exc}")
-        raise typer.Exit(2) from None
+    except Exception as exc:
+        described = describe(exc)
+        if described is None:
+            raise
+        code, message = described
+        raise OperatorError(f"cannot start: {message}", code) from None
+    listening = _listening_socket(settings.host, settings.port)
     if settings.bench_bare_endpoint:
         console.print("[bold red]WARNING: /bench/bare serves UNGOVERNED data (benchmark mode)[/]")
     console.print(f"wardgate listening on http://{settings.host}:{settings.port}")
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -136,19 +163,28 @@ def serve(
         log_level="warning",
         lifespan="on",
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[listening])
+    if not server.started:
+        raise typer.Exit(ExitCode.UNAVAILABLE)
 
 
-@db_app.command("upgrade")
-def db_upgrade(data_dir: DataDir = None) -> None:
-    """Migrate the customer store and key store schemas to the current version."""
-    from gateway.db.engine import create_database
+@db_app.command(
+    "upgrade",
+    epilog=exit_codes(unavailable="the database is unreachable"),
+)
+def db_upgrade(data_dir: DataDirOption = None) -> None:
+    """Migrate an existing store's and key store's schemas to the current version.
+
+    Creates no store: `wardgate init` does.
+    """
     from gateway.db.migrate import Schema, upgrade_to_head
-    from keys import KeyStore, LocalKeyProvider, suite_named
+    from keys import KeyStore, LocalKeyProvider, MasterKeyError, suite_named
 
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def run() -> None:
-        db = create_database(settings)
+        db = await open_store(settings, current=False)
         try:
             await upgrade_to_head(db.writer)
             await upgrade_to_head(db.keys, Schema.KEYSTORE)
@@ -167,5 +203,14 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     console.print("store schema is current")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `wardgate` script. Everything a command writes is for its owner only,
+    whatever the shell's umask: the store, key and export files are created 0600 where
+    they are opened (so also under a server started another way), and the umask covers
+    the rest (policy files written by `policy export`, temporary files)."""
+    os.umask(os.umask(0o077) | 0o077)
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,8 @@
 """`wardgate policy …`: policy as code — export, apply (as one new version), test.
 
 Exit codes: 0 done (or nothing to do, or every case passed); 1 the policy or a case
-is wrong (every problem printed); 2 the input or the store cannot be used.
+is wrong (every problem printed); 2 the input or the store cannot be used; 3 the
+database cannot be reached (`gateway.cli.errors`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from gateway.cli.errors import ExitCode, OperatorError, exit_codes
+from gateway.cli.options import DataDirOption, cli_settings
+from gateway.cli.store import open_store
 from gateway.compliance.cli_entries import cli_door, record_refusal, refuse
 from gateway.compliance.entries import CLI_STATUS, cli_principal
 from gateway.compliance.request_audit import RequestAudit
 from gateway.consents.facts import customer_consent_facts
-from gateway.db.engine import Database, create_database
+from gateway.db.engine import Database
 from gateway.http.errors import GatewayError
 from gateway.policy.change_service import apply_policy_change, preview_policy_change
 from gateway.policy.errors import (
@@ -29,10 +33,9 @@ from gateway.policy.errors import (
     VersionConflict,
 )
 from gateway.policy.history import version_row
-from gateway.policy.store import NoPolicyError, latest_version
-from gateway.settings import Settings, get_settings
-from gateway.state import StoreNotReadyError, check_schemas, open_protector
-from keys import MasterKeyError
+from gateway.policy.store import latest_version
+from gateway.settings import Settings
+from gateway.state import open_protector
 from masking import default_mask_for
 from policies.catalog import default_catalog
 from policies.document import PolicyProblem, parse_policy_document
@@ -51,33 +54,28 @@ console = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
 out = Console(soft_wrap=True, emoji=False, highlight=False)
 T = TypeVar("T")
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
 FILES_VERSION = 0
 """Version number of a policy judged straight from files (never one the store serves)."""
 
 
-class _Unusable(Exception):
+def _unusable(message: str) -> OperatorError:
     """Input or store that cannot be used: exit 2."""
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return get_settings().with_overrides(data_dir=data_dir)
+    return OperatorError(f"error: {message}")
 
 
 def _run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` on the existing store (errors: `gateway.cli.errors`)."""
+
     async def main() -> T:
-        db = create_database(settings)
+        db = await open_store(settings)
         try:
-            await check_schemas(db)
             return await work(db)
+        except PolicyFileError as exc:
+            raise _unusable(str(exc)) from None
         finally:
             await db.dispose()
 
-    try:
-        return asyncio.run(main())
-    except (_Unusable, StoreNotReadyError, NoPolicyError, MasterKeyError, PolicyFileError) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+    return asyncio.run(main())
 
 
 def _one_line(text: str) -> str:
@@ -87,16 +85,16 @@ def _one_line(text: str) -> str:
 # --- export --------------------------------------------------------------------------------
 
 
-@policy_app.command("export")
+@policy_app.command("export", epilog=exit_codes())
 def export(
     directory: Annotated[Path, typer.Argument(help="Directory to write the policy files to.")],
     version: Annotated[
         int | None, typer.Option("--version", min=1, help="Version to export (default: newest).")
     ] = None,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Write a policy version as files: purposes.yaml, policy.yaml (+ catalog, model)."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
 
     async def work(db: Database) -> tuple[int, list[Path]]:
         async with cli_door(db, "policy.export") as audit:
@@ -108,7 +106,7 @@ def export(
                 msg = (
                     f"there is no policy version {wanted}" if wanted else "the store has no policy"
                 )
-                raise _Unusable(msg)
+                raise _unusable(msg)
             document = parse_policy_document(row["document"])
             header = (
                 f"# Wardgate policy version {row['version']}, by {_one_line(str(row['author']))} "
@@ -137,7 +135,9 @@ def _print_problems(problems: Sequence[PolicyProblem], files: PolicyFiles) -> No
         console.print(escape(text), highlight=False)
 
 
-@policy_app.command("apply")
+@policy_app.command(
+    "apply", epilog=exit_codes("the policy has problems or changed meanwhile; nothing applied")
+)
 def apply(
     directory: Annotated[Path, typer.Argument(help="Directory holding the policy files.")],
     dry_run: Annotated[
@@ -154,16 +154,15 @@ def apply(
             help="Accept a named risk, e.g. sensitive_clear:<role>:<purpose>:<category>.",
         ),
     ] = None,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Print the diff against the store's policy and apply the files as ONE new version."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
     try:
         files = load_policy_dir(directory)
     except PolicyFileError as exc:
         asyncio.run(record_refusal(settings, "policy.apply", "unusable_policy_files"))
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+        raise _unusable(str(exc)) from None
     acknowledged = tuple(acknowledge or ())
     catalog = default_catalog()
 
@@ -263,28 +262,25 @@ async def _stored_facts(
     return facts
 
 
-@policy_app.command("test")
+@policy_app.command("test", epilog=exit_codes("a case did not hold (each printed)"))
 def check_expectations(
     file: Annotated[Path, typer.Argument(help="YAML file of expectation cases.")],
     policy: Annotated[
         Path | None,
         typer.Option("--policy", help="Judge these policy files instead of the store's policy."),
     ] = None,
-    data_dir: DataDir = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Run expectation cases; exit 1 on any mismatch, each printed with its deciding rule."""
-    settings = _settings(data_dir)
+    settings = cli_settings(data_dir)
     catalog = default_catalog()
     try:
         cases = parse_expectations(file.read_text(encoding="utf-8"), str(file), catalog)
         files = load_policy_dir(policy) if policy is not None else None
     except (OSError, UnicodeDecodeError) as exc:
-        reason = f"{file}: cannot be read ({type(exc).__name__})"
-        console.print(f"[red]error:[/red] {escape(reason)}")
-        raise typer.Exit(2) from None
+        raise _unusable(f"{file}: cannot be read ({type(exc).__name__})") from None
     except PolicyError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+        raise _unusable(str(exc)) from None
     now = dt.datetime.now(dt.UTC)
     needs_store = files is None or any(case.customer_id is not None for case in cases)
 
@@ -306,7 +302,7 @@ def check_expectations(
                 elif row is None:
                     refuse(audit, "no_policy")
                     msg = "the store has no policy (run `wardgate init`)"
-                    raise _Unusable(msg)
+                    raise _unusable(msg)
                 else:
                     document = parse_policy_document(row["document"])
                     version = int(row["version"])
@@ -323,4 +319,4 @@ def check_expectations(
     where = f"policy files {policy}" if files is not None else "the store's policy"
     out.print(f"judged against {escape(where)}")
     _print_results(results, str(file))
-    raise typer.Exit(0 if all(r.passed for r in results) else 1)
+    raise typer.Exit(ExitCode.OK if all(r.passed for r in results) else ExitCode.PROBLEMS)

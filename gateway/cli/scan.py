@@ -93,6 +93,8 @@ def scan_command(
         TextColumn("{task.fields[rows]} rows"),
         console=errors,
         transient=True,
+        # A bar is for a terminal: piped, it would leave blank lines around the result.
+        disable=not errors.is_terminal,
     ) as progress:
         task = progress.add_task("scanning", total=total, rows=0)
         try:

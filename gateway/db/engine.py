@@ -10,8 +10,11 @@ SQLite the writer is a single connection.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -78,11 +81,33 @@ class Database:
             self.audit_writer.dispose()
 
 
+def private_sqlite_file(settings: Settings, path: Path) -> None:
+    """Create the data directory (0700) and an empty SQLite file (0600) if missing.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they are
+    private too, whatever the process's umask; an empty file is an empty database.
+    """
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _created_privately(engine: Engine, settings: Settings, path: Path) -> None:
+    """Create the file just before the first connection, not when the engine is built:
+    an engine that never connects (a failed `init` against PostgreSQL) leaves nothing."""
+
+    def create(*_: object) -> None:
+        private_sqlite_file(settings, path)
+
+    event.listen(engine, "do_connect", create)
+
+
 def _keystore_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_keystore_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, hide_parameters=True, pool_size=2, max_overflow=0)
+        if settings.keystore_url is None:
+            _created_privately(engine.sync_engine, settings, settings.keystore_path)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, hide_parameters=True, pool_size=4, max_overflow=4)
@@ -93,7 +118,6 @@ def create_database(settings: Settings) -> Database:
     url = settings.async_database_url
     # hide_parameters: a failed statement's message must never carry a field value.
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         # Every aiosqlite connection is a thread; overflow connections would be opened
         # and closed per burst (a new thread each time), so the pool is fixed and
         # requests beyond it wait their turn.
@@ -115,6 +139,7 @@ def create_database(settings: Settings) -> Database:
         )
         for engine in (reader, writer):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            _created_privately(engine.sync_engine, settings, settings.sqlite_path)
         audit_writer = create_engine(
             f"sqlite:///{settings.sqlite_path}",
             hide_parameters=True,
@@ -126,6 +151,7 @@ def create_database(settings: Settings) -> Database:
             event.listen(sync_writer, "connect", _driver_autocommit)
             event.listen(sync_writer, "begin", _begin_immediate)
         event.listen(audit_writer, "connect", _sqlite_pragmas)
+        _created_privately(audit_writer, settings, settings.sqlite_path)
         return Database(
             reader=reader,
             writer=writer,

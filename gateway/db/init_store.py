@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -26,7 +27,8 @@ from gateway.pii.detector import shared_detector
 from gateway.policy.store import latest_policy_or_none, save_policy_version
 from gateway.settings import Settings
 from gateway.state import open_protector
-from keys import KeyStore, LocalKeyProvider, suite_named
+from keys import KeyStore, LocalKeyProvider, MasterKeyError, suite_named
+from keys.schema import system_keys
 from policies.document import PolicyDocument, PrincipalSpec, default_policy_document
 
 DEMO_KEYS_FILE = "demo-keys.json"
@@ -183,27 +185,64 @@ async def init_store(
     """Idempotent: an existing key, schema, policy, principal or dataset is kept."""
     suite = suite_named(settings.crypto_suite)
     provider = LocalKeyProvider(settings.data_dir)
-    keyring = provider.create()
+    new_dir = not settings.data_dir.exists()
+    failed = True
     db = create_database(settings)
     try:
+        # The databases first: one that cannot be reached or does not exist stops init
+        # before a master key is written that would belong to no store.
         await upgrade_to_head(db.writer)
         await upgrade_to_head(db.keys, Schema.KEYSTORE)
+        await _refuse_new_key_for_old_keys(db, provider)
+        keyring = provider.create()
         await KeyStore(db.keys, provider, keyring).ensure_system_keys(suite)
-        protector = await open_protector(settings, db, provider)
-        policy_created, keys = await _install_policy(db, demo=demo)
-        if not demo:
-            return InitReport(policy_created, 0, 0, 0, 0, None)
-        async with db.reader.connect() as conn:
-            existing_customers = await _count(conn, "customers")
-        keys_path = settings.data_dir / DEMO_KEYS_FILE
-        created_principals = 0
-        if keys:
-            write_secret_json(keys_path, keys)
-            created_principals = len(keys)
-        counts = (0, 0, 0)
-        if existing_customers == 0 and customers > 0:
-            counts = await _insert_batches(db, protector, customers, seed, progress)
-            await record_cli(db, "store.seed_demo", fields={"customers": f"created:{counts[0]}"})
-        return InitReport(policy_created, created_principals, *counts, keys_path)
+        report = await _fill(settings, db, provider, demo, customers, seed, progress)
+        failed = False
+        return report
     finally:
         await db.dispose()
+        if failed and new_dir:
+            with contextlib.suppress(OSError):
+                settings.data_dir.rmdir()  # only when the failure left it empty
+
+
+async def _fill(
+    settings: Settings,
+    db: Database,
+    provider: LocalKeyProvider,
+    demo: bool,
+    customers: int,
+    seed: int,
+    progress: Callable[[int], None],
+) -> InitReport:
+    protector = await open_protector(settings, db, provider)
+    policy_created, keys = await _install_policy(db, demo=demo)
+    if not demo:
+        return InitReport(policy_created, 0, 0, 0, 0, None)
+    async with db.reader.connect() as conn:
+        existing_customers = await _count(conn, "customers")
+    keys_path = settings.data_dir / DEMO_KEYS_FILE
+    created_principals = 0
+    if keys:
+        write_secret_json(keys_path, keys)
+        created_principals = len(keys)
+    counts = (0, 0, 0)
+    if existing_customers == 0 and customers > 0:
+        counts = await _insert_batches(db, protector, customers, seed, progress)
+        await record_cli(db, "store.seed_demo", fields={"customers": f"created:{counts[0]}"})
+    return InitReport(policy_created, created_principals, *counts, keys_path)
+
+
+async def _refuse_new_key_for_old_keys(db: Database, provider: LocalKeyProvider) -> None:
+    """A key store that already holds keys needs the master key they are wrapped with:
+    init restores nothing, and a new key in its place would lock the store for good."""
+    if provider.from_environment or provider.path.exists():
+        return
+    async with db.keys.connect() as conn:
+        wrapped = (await conn.execute(select(func.count()).select_from(system_keys))).scalar_one()
+    if wrapped:
+        msg = (
+            f"no master key: {provider.path} does not exist, but the key store already holds "
+            "keys wrapped with one; restore the key file (or set WARDGATE_MASTER_KEY)"
+        )
+        raise MasterKeyError(msg)

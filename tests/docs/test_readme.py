@@ -40,10 +40,8 @@ KNOWN_BROKEN: dict[str, str] = {
     "http://127.0.0.1:8080": "12.8: hard-codes port 8080; the demo serves on $DEMO_PORT",
     "curl -s ... ": "12.8: headers elided with `...`, not runnable as written",
     "wardgate scan crm_export.csv": "12.8: needs a CSV file the README does not provide",
-    "wardgate keys ": "12.1: the CLI's default data dir (./wardgate-data) is not the demo's "
-    "(.wardgate); `keys revoke KEY_ID` also shows no way to get the id",
-    "wardgate import customers.csv": "12.8/12.9: no such file; its columns are not documented",
-    "wardgate audit ": "12.1: the CLI's default data dir is not the demo's",
+    "wardgate keys revoke KEY_ID": "12.8: KEY_ID is a placeholder; the README shows no way to "
+    "get the id of the key issued just before",
     "wardgate policy ": "12.8: a synopsis (DIR, [--version N]), not commands; `policy test` "
     "against the shipped directory fails every case",
     "wardgate init [": "12.8: a synopsis with placeholders, not a command",

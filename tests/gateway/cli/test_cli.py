@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -39,9 +40,17 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def server_runs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Records any attempt to start uvicorn instead of serving forever."""
+    """Records any attempt to start uvicorn (its config and the sockets it was handed)
+    instead of serving forever."""
     calls: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    def run(server: uvicorn.Server, sockets: list[socket.socket] | None = None) -> None:
+        calls.append((server.config, [sock.getsockname() for sock in sockets or []]))
+        for sock in sockets or []:
+            sock.close()
+        server.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     return calls
 
 
@@ -88,7 +97,14 @@ def sqlite_rows(path: Path, statement: str) -> list[tuple[Any, ...]]:
         ),
         (("serve",), ["--host", "--port", "--data-dir", "Address to bind.", "Port to bind."]),
         (("db",), ["upgrade", "Store schema migrations."]),
-        (("db", "upgrade"), ["--data-dir", "Migrate the customer store and key store schemas"]),
+        (
+            ("db", "upgrade"),
+            [
+                "--data-dir",
+                "Migrate an existing store's and key store's schemas",
+                "Creates no store",
+            ],
+        ),
     ],
 )
 def test_given_help_flag_then_each_command_describes_itself_and_its_options(
@@ -222,9 +238,8 @@ def test_given_empty_data_dir_then_serve_refuses_to_start_and_creates_nothing(
 
     assert result.exit_code == 2
     text = flat(result.output)
-    assert text.startswith("cannot start:")
-    assert "no master key" in text
-    assert "WARDGATE_MASTER_KEY" in text
+    assert text.startswith(f"cannot start: no Wardgate store in {tmp_path} ")
+    assert f"run `wardgate init --data-dir {tmp_path}`" in text
     assert "listening" not in text
     assert server_runs == []
     assert list(tmp_path.iterdir()) == []
@@ -267,9 +282,25 @@ def test_given_master_key_but_no_store_then_serve_refuses_to_start(
 
     assert result.exit_code == 2
     text = flat(result.output)
-    assert text.startswith("cannot start:")
-    assert "store schema is at nothing" in text
+    assert text.startswith(f"cannot start: no Wardgate store in {tmp_path}")
     assert "wardgate init" in text
+    assert server_runs == []
+    assert [path.name for path in tmp_path.iterdir()] == ["master.key"]
+
+
+def test_given_master_key_and_empty_store_file_then_serve_refuses_naming_the_schema(
+    tmp_path: Path, server_runs: list[Any]
+) -> None:
+    LocalKeyProvider(tmp_path, environ={}).create()
+    for name in ("wardgate.db", "keys.db"):
+        (tmp_path / name).touch()
+
+    result = invoke("serve", "--data-dir", str(tmp_path))
+
+    assert result.exit_code == 2
+    text = flat(result.output)
+    assert text.startswith(f"cannot start: no Wardgate store in {tmp_path}")
+    assert "its schema has never been created" in text
     assert server_runs == []
 
 
@@ -283,14 +314,29 @@ def test_given_initialised_store_then_serve_passes_preflight_and_starts_uvicorn(
     assert result.exit_code == 0, result.output
     assert "listening on http://127.0.0.1:18123" in flat(result.output)
     assert len(server_runs) == 1
-    _, kwargs = server_runs[0]
-    assert (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 18123)
+    config, bound = server_runs[0]
+    assert (config.host, config.port) == ("127.0.0.1", 18123)
+    assert bound == [("127.0.0.1", 18123)]
 
 
 # --- db upgrade -------------------------------------------------------------------------
 
 
-def test_given_new_data_dir_then_db_upgrade_migrates_to_head(tmp_path: Path) -> None:
+def test_given_new_data_dir_then_db_upgrade_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+
+    result = invoke("db", "upgrade", "--data-dir", str(data_dir))
+
+    assert result.exit_code == 2
+    text = flat(result.output)
+    assert text.startswith(f"no Wardgate store in {data_dir} ")
+    assert "store schema is current" not in text
+    assert not data_dir.exists()
+
+
+def test_given_initialised_store_then_db_upgrade_keeps_it_at_head(tmp_path: Path) -> None:
+    assert invoke("init", "--data-dir", str(tmp_path)).exit_code == 0
+
     result = invoke("db", "upgrade", "--data-dir", str(tmp_path))
 
     assert result.exit_code == 0, result.output
