@@ -68,8 +68,11 @@ def provide_admin(call: NamedDependency[GovernedCall]) -> GovernedCall:
     return call
 
 
-def _admin_op(action: str, **kwargs: Any) -> dict[str, Any]:
-    return operation(action, "policy", **kwargs)
+_ADMIN: Problems = {403: ("policy_admin_not_allowed",)}
+
+
+def _admin_op(action: str, *, problems: Problems | None = None, **kwargs: Any) -> dict[str, Any]:
+    return operation(action, "policy", problems=merge(_ADMIN, problems or {}), **kwargs)
 
 
 _OPTIONAL_OPTIONS = RequestBody(ChangeOptions, required=False)
