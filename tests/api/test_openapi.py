@@ -414,6 +414,18 @@ def test_given_refusals_on_every_operation_then_status_and_reason_are_documented
             else:
                 assert 400 <= response.status_code < 500, f"{where}: {response.text}"
             assert_problem(document, op, response, where)
+        if "{customer_id}" in path:
+            # A customer that does not exist: whatever the answer, it is documented.
+            unknown = concrete(path, "cus_00000000000000000000000000")
+            response = send(
+                docs,
+                method,
+                unknown,
+                docs.headers(principal, purpose),
+                json={} if "requestBody" in op else None,
+            )
+            if response.status_code >= 400:
+                assert_problem(document, op, response, f"{method.upper()} {unknown}")
 
 
 def test_given_a_refused_lookup_then_its_one_entry_names_the_lookup(docs: Api) -> None:
