@@ -24,7 +24,8 @@ from gateway.db.init_store import init_store
 from gateway.http.operations import operation_of
 from gateway.settings import Settings
 from policies.catalog import default_catalog
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.store import Store
 
 METHODS = ("get", "post", "patch", "put", "delete")
 COMMON_HEADERS = {"XPurpose", "XOnBehalfOf", "XRequestId"}
