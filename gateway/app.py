@@ -18,6 +18,7 @@ from gateway.http.dependencies import DEPENDENCIES
 from gateway.http.docs_ui import assets_router, root
 from gateway.http.errors import GatewayError
 from gateway.http.openapi import openapi_config
+from gateway.http.options import allow_every_method
 from gateway.http.problems import (
     gateway_error_handler,
     http_error_handler,
@@ -88,8 +89,12 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         # Collaborators of the /v1 handlers (the governed call, the raw body), once.
         dependencies=DEPENDENCIES,
         request_max_body_size=settings.max_body_bytes,
+        before_send=[allow_every_method],
         openapi_config=openapi_config(),
         debug=False,
+        # gateway.logging owns logging: Litestar's default config would replace the root
+        # handler, and third-party records would leave as plain text instead of JSON lines.
+        logging_config=None,
     )
 
 
@@ -104,6 +109,7 @@ class WardgateApp(AuditGuard):
 
 
 def create_app(settings: Settings | None = None) -> WardgateApp:
+    """The app `wardgate serve` runs (in each worker too), with the server's logging."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.log_level, json_lines=settings.log_json, serving=True)
     return WardgateApp(settings)

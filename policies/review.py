@@ -255,6 +255,10 @@ def _gains(before: PolicyPlan | None, after: PolicyPlan) -> list[str]:
         f"consents of {p!r}"
         for p in sorted(after.consent_purposes - (before.consent_purposes if before else set()))
     ]
+    gained += [
+        f"consent records of {p!r}"
+        for p in sorted(after.consent_readable - (before.consent_readable if before else set()))
+    ]
     for name, entity in after.entities.items():
         old = before.entities.get(name) if before else None
         for field_name, decision in entity.decisions.items():
@@ -311,13 +315,16 @@ def self_grants(
 def plan_data_access(plan: PolicyPlan) -> list[str]:
     """What a compiled plan lets its holder do with customer data or the audit log.
 
-    Every API right but `policy:admin` counts (audit:read, consent:write, scan, erase —
-    and any right added later: fail closed), as do recording consents, and reading,
-    writing or looking up any field of any catalog entity. Empty means none of it.
+    Every API right but `policy:admin` counts (audit:read, consent:write, consent:read,
+    consent:evidence, scan, erase — and any right added later: fail closed), as do
+    recording or reading consents, and reading, writing or looking up any field of any
+    catalog entity. Empty means none of it.
     """
     found = [f"api right {r!r}" for r in sorted(plan.api_rights - {POLICY_ADMIN})]
     if plan.consent_purposes:
         found.append("record consents")
+    if plan.consent_readable:
+        found.append("read consent records")
     for name, entity in sorted(plan.entities.items()):
         found += [
             f"{what} {name}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.compliance import reads as audit_reads
+from gateway.compliance.export import MEDIA_TYPES, ExportFormat
 from gateway.governance.call import GovernedCall
 from gateway.http.operations import operation
 from gateway.http.query import Cursor, Limit, query
@@ -17,7 +18,14 @@ from gateway.http.query import Cursor, Limit, query
 Json = dict[str, object]
 
 _RIGHT = {403: ("audit_not_allowed",)}
-_EVENTS = {**_RIGHT, 400: ("invalid_limit", "invalid_cursor", "invalid_time")}
+_EVENTS = {**_RIGHT, 400: ("invalid_limit", "invalid_cursor", "invalid_time", "invalid_order")}
+
+
+def provide_auditor(call: NamedDependency[GovernedCall]) -> GovernedCall:
+    """Who is calling, decided before any parameter is looked at: a caller without the
+    audit right gets 403 whatever it sent."""
+    audit_reads.require_audit_right(call)
+    return call
 
 
 def _filter(what: str) -> Any:
@@ -38,6 +46,7 @@ def _seq(what: str) -> Any:
 class AuditController(Controller):
     path = "/v1/audit"
     tags = ["audit"]  # noqa: RUF012 - Litestar declares it as a plain attribute
+    dependencies = {"auditor": Provide(provide_auditor, sync_to_thread=False)}  # noqa: RUF012
 
     @get(
         "/events",
@@ -46,7 +55,7 @@ class AuditController(Controller):
     )
     async def list_events(
         self,
-        call: NamedDependency[GovernedCall],
+        auditor: NamedDependency[GovernedCall],
         limit: Limit = None,
         cursor: Cursor = None,
         customer_id: Annotated[
@@ -60,12 +69,19 @@ class AuditController(Controller):
         ] = None,
         since: Annotated[str | None, _time("Entries at or after this time")] = None,
         until: Annotated[str | None, _time("Entries before this time")] = None,
+        order: Annotated[
+            str | None,
+            query(
+                "`asc` (oldest first, the default) or `desc` (newest first).", enum=["asc", "desc"]
+            ),
+        ] = None,
     ) -> Json:
         params = {
             name: value
             for name, value in {
                 "limit": limit,
                 "cursor": cursor,
+                "order": order,
                 "customer_id": customer_id,
                 "principal": principal,
                 "purpose": purpose,
@@ -76,7 +92,7 @@ class AuditController(Controller):
             }.items()
             if value is not None
         }
-        return (await audit_reads.list_events(call, params)).to_json()
+        return (await audit_reads.list_events(auditor, params)).to_json()
 
     @get(
         "/events/{seq:int}",
@@ -85,16 +101,16 @@ class AuditController(Controller):
             "audit.events.read", "audit_events", problems={**_RIGHT, 404: ("not_found",)}
         ),
     )
-    async def get_event(self, call: NamedDependency[GovernedCall], seq: FromPath[int]) -> Json:
-        return (await audit_reads.get_event(call, seq)).to_json()
+    async def get_event(self, auditor: NamedDependency[GovernedCall], seq: FromPath[int]) -> Json:
+        return (await audit_reads.get_event(auditor, seq)).to_json()
 
     @get(
         "/verify",
         summary="Recompute the log and check it against the signed checkpoints",
         opt=operation("audit.verify", "audit_events", problems=_RIGHT),
     )
-    async def verify(self, call: NamedDependency[GovernedCall]) -> Json:
-        return (await audit_reads.verify(call)).to_json()
+    async def verify(self, auditor: NamedDependency[GovernedCall]) -> Json:
+        return (await audit_reads.verify(auditor)).to_json()
 
     @get(
         "/checkpoints/latest",
@@ -103,7 +119,7 @@ class AuditController(Controller):
     )
     async def latest_checkpoint(
         self,
-        call: NamedDependency[GovernedCall],
+        auditor: NamedDependency[GovernedCall],
         refresh: Annotated[
             str | None,
             query(
@@ -114,7 +130,7 @@ class AuditController(Controller):
         ] = None,
     ) -> Json:
         wanted = (refresh or "").lower() in ("1", "true", "yes")
-        return await audit_reads.latest_checkpoint(call, refresh=wanted)
+        return await audit_reads.latest_checkpoint(auditor, refresh=wanted)
 
     @get(
         "/proofs/inclusion",
@@ -127,14 +143,16 @@ class AuditController(Controller):
     )
     async def inclusion(
         self,
-        call: NamedDependency[GovernedCall],
+        auditor: NamedDependency[GovernedCall],
         seq: Annotated[str | None, _seq("The entry's sequence number.")] = None,
         tree_size: Annotated[
             str | None, _seq("The size of the tree the proof is for (> seq).")
         ] = None,
     ) -> Json:
         return await audit_reads.inclusion_proof(
-            call, audit_reads.parse_seq(seq, "seq"), audit_reads.parse_seq(tree_size, "tree_size")
+            auditor,
+            audit_reads.parse_seq(seq, "seq"),
+            audit_reads.parse_seq(tree_size, "tree_size"),
         )
 
     @get(
@@ -148,12 +166,14 @@ class AuditController(Controller):
     )
     async def consistency(
         self,
-        call: NamedDependency[GovernedCall],
+        auditor: NamedDependency[GovernedCall],
         first: Annotated[str | None, _seq("The earlier tree size (> 0).")] = None,
         second: Annotated[str | None, _seq("The later tree size.")] = None,
     ) -> Json:
         return await audit_reads.consistency_proof(
-            call, audit_reads.parse_seq(first, "first"), audit_reads.parse_seq(second, "second")
+            auditor,
+            audit_reads.parse_seq(first, "first"),
+            audit_reads.parse_seq(second, "second"),
         )
 
     @get(
@@ -165,23 +185,25 @@ class AuditController(Controller):
     )
     async def export(
         self,
-        call: NamedDependency[GovernedCall],
+        auditor: NamedDependency[GovernedCall],
         format: Annotated[
             str | None,
-            query("`jsonl` (JSON Lines) or `csv`.", enum=["jsonl", "csv"], default="jsonl"),
+            query(
+                "`jsonl` (JSON Lines, the default) or `csv` (one column per entry field).",
+                enum=[f.value for f in ExportFormat],
+                default=ExportFormat.JSONL.value,
+            ),
         ] = None,
     ) -> Response[Any]:
-        fmt = format if format is not None else "jsonl"
-        lines = await audit_reads.export(call, fmt)
-        media_type = "application/x-ndjson" if fmt == "jsonl" else "text/csv"
-        return Stream(lines, media_type=media_type)
+        fmt, lines = await audit_reads.export(auditor, format)
+        return Stream(lines, media_type=MEDIA_TYPES[fmt])
 
 
 @get(
     "/v1/customers/{customer_id:str}/access-report",
     summary="Who accessed this person's data",
     tags=["audit"],
-    opt=operation("customers.access_report", "customers", problems=_RIGHT),
+    opt=operation("customers.access_report", "customers", problems={**_RIGHT, 404: ("not_found",)}),
 )
 async def access_report(call: NamedDependency[GovernedCall], customer_id: FromPath[str]) -> Json:
     return (await audit_reads.access_report(call, customer_id)).to_json()

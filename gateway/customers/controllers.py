@@ -36,13 +36,11 @@ _LOOKUP = {
     422: ("invalid_phone", "invalid_email", "invalid_id_number", "invalid_type", "required"),
 }
 _WRITE = {
-    400: ("invalid_json", "invalid_body"),
-    403: ("field_not_writable", *_WITHHELD),
+    403: ("write_not_allowed", "field_not_writable", *_WITHHELD),
     422: ("unknown_field", "no_fields", *sorted(FIELD_REASONS)),
 }
 _CONSENT_RIGHT = {403: ("consent_not_allowed",)}
 _GRANT = {
-    400: ("invalid_json", "invalid_body"),
     403: ("consent_not_allowed", "foreign_channel"),
     422: (
         "unknown_field",
@@ -83,9 +81,7 @@ async def _related_page(
     limit: str | None,
     cursor: str | None,
 ) -> Json:
-    result = await read.read_page(
-        call, entity, limit=read.parse_limit(limit), cursor=cursor, customer_id=customer_id
-    )
+    result = await read.read_page(call, entity, limit=limit, cursor=cursor, customer_id=customer_id)
     return result.to_json()
 
 
@@ -128,11 +124,9 @@ class CustomerController(Controller):
             if value is not None
         }
         if looked_up:
-            result = await lookup.lookup_customers(
-                call, looked_up, limit=read.parse_limit(limit), cursor=cursor
-            )
+            result = await lookup.lookup_customers(call, looked_up, limit=limit, cursor=cursor)
             return result.to_json()
-        page = await read.read_page(call, "customers", limit=read.parse_limit(limit), cursor=cursor)
+        page = await read.read_page(call, "customers", limit=limit, cursor=cursor)
         return page.to_json()
 
     @get(

@@ -18,6 +18,7 @@ from litestar.di import NamedDependency, Provide
 
 from gateway.compliance.request_audit import RequestAudit, request_audit
 from gateway.governance.call import GovernedCall, begin_call
+from gateway.http.json_body import RequestBody, read_body
 from gateway.http.operations import operation_of
 from gateway.state import GatewayState
 
@@ -68,12 +69,8 @@ class RawBody:
 
     _request: AnyRequest
 
-    async def read(self) -> bytes:
-        return await self._request.body()
-
-    @property
-    def media_type(self) -> str:
-        return self._request.content_type[0]
+    async def read(self) -> RequestBody:
+        return await read_body(self._request)
 
 
 def provide_raw_body(request: AnyRequest) -> RawBody:

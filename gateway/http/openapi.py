@@ -29,14 +29,20 @@ from litestar.serialization import encode_json
 from msgspec import UNSET, Meta, UnsetType
 
 from gateway.http.docs_ui import OfflineSwaggerPlugin
-from gateway.http.operations import ApiOperation, Problems, merge, operation_of
+from gateway.http.operations import ApiOperation, Nothing, Problems, merge, operation_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 SECURITY_SCHEME = "apiKey"
 _REF = "#/components/schemas/{name}"
 
 COMMON_PROBLEMS: Problems = {
-    400: ("missing_purpose", "unknown_purpose", "invalid_on_behalf_of"),
+    400: (
+        "ambiguous_header",
+        "missing_purpose",
+        "unknown_purpose",
+        "invalid_on_behalf_of",
+        "on_behalf_of_required",
+    ),
     401: ("missing_api_key", "invalid_api_key"),
     403: ("purpose_not_allowed",),
     500: ("internal_error",),
@@ -45,7 +51,12 @@ COMMON_PROBLEMS: Problems = {
 """What every /v1 operation may answer: authentication and purpose (before anything
 else), the audit log being unavailable (no entry, no data) and an unexpected failure."""
 
-BODY_PROBLEMS: Problems = {413: ("body_too_large",)}
+BODY_PROBLEMS: Problems = {
+    400: ("invalid_json", "invalid_body"),
+    413: ("body_too_large",),
+    415: ("unsupported_media_type",),
+}
+"""What every operation that reads a body may answer (`gateway.http.json_body`)."""
 
 
 class FieldError(msgspec.Struct):
@@ -85,9 +96,12 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "name": "X-On-Behalf-Of",
         "in": "header",
         "required": False,
-        "description": "The end user of the calling application, recorded in the audit "
-        "entry: 1 to 128 printable characters.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+        "description": "The end user of the calling application (e.g. the desk agent), "
+        "recorded in the audit entry: an opaque id of printable ASCII, or UTF-8 sent as is "
+        "or percent-encoded (`%E5%BC%A0%E4%B8%89` is 张三); at most 128 characters once "
+        "decoded; no markup (`<`, `>`, `\"`, `'`, `&`) or control characters. Some "
+        "principals must send it.",
+        "schema": {"type": "string", "minLength": 1},
     },
     "XRequestId": {
         "name": "X-Request-Id",
@@ -140,7 +154,7 @@ def _problem_response(status: int, reasons: tuple[str, ...]) -> dict[str, Any]:
 def problems_of(spec: ApiOperation) -> Problems:
     """Every (status, reasons) of an operation, the shared ones included."""
     groups = [COMMON_PROBLEMS, spec.problems]
-    if spec.body is not None:
+    if spec.body is not None and spec.body.schema is not Nothing:
         groups.append(BODY_PROBLEMS)
     return merge(*groups)
 

@@ -24,7 +24,7 @@ Problems = Mapping[int, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
-class RequestBody:
+class DeclaredBody:
     """The body an operation takes, for its documentation.
 
     The pipelines still read the raw bytes and validate every field themselves, so
@@ -43,7 +43,7 @@ class Nothing(msgspec.Struct):
     """No body is needed; whatever is sent is ignored."""
 
 
-NO_BODY = RequestBody(Nothing, required=False)
+NO_BODY = DeclaredBody(Nothing, required=False)
 """For a POST that takes no body, so that every POST documents what it takes."""
 
 
@@ -51,7 +51,7 @@ NO_BODY = RequestBody(Nothing, required=False)
 class ApiOperation:
     action: str
     entity: str | None
-    body: RequestBody | None = None
+    body: DeclaredBody | None = None
     problems: Problems = field(default_factory=dict)
     action_for: Callable[[Mapping[str, str]], str] | None = None
     """The action when it depends on the query (a list that is a lookup)."""
@@ -64,12 +64,12 @@ def operation(
     action: str,
     entity: str | None,
     *,
-    body: RequestBody | type[msgspec.Struct] | None = None,
+    body: DeclaredBody | type[msgspec.Struct] | None = None,
     problems: Problems | None = None,
     action_for: Callable[[Mapping[str, str]], str] | None = None,
 ) -> dict[str, Any]:
     """The `opt` of a /v1 route handler."""
-    declared = RequestBody(body) if isinstance(body, type) else body
+    declared = DeclaredBody(body) if isinstance(body, type) else body
     return {
         OPT_KEY: ApiOperation(
             action=action,

@@ -9,13 +9,13 @@ from litestar.di import NamedDependency
 
 from gateway.governance.call import GovernedCall
 from gateway.http.dependencies import RawBody
-from gateway.http.operations import RequestBody, operation
+from gateway.http.operations import DeclaredBody, operation
 from gateway.http.query import query
 from gateway.pii.scan_text import LANGUAGES, scan_text
 from gateway.pii.schemas import ScanText
 
 _PROBLEMS = {
-    400: ("invalid_json", "invalid_body", "invalid_utf8"),
+    400: ("invalid_utf8",),
     403: ("scan_not_allowed",),
     413: ("text_too_large",),
     415: ("unsupported_media_type",),
@@ -31,7 +31,7 @@ _PROBLEMS = {
     opt=operation(
         "text.scan",
         None,
-        body=RequestBody(ScanText, plain_text=True),
+        body=DeclaredBody(ScanText, plain_text=True),
         problems=_PROBLEMS,
     ),
 )
@@ -48,4 +48,4 @@ async def scan(
     ] = None,
 ) -> dict[str, object]:
     query_language = {"language": language} if language is not None else {}
-    return await scan_text(call, await raw_body.read(), raw_body.media_type, query_language)
+    return await scan_text(call, await raw_body.read(), query_language)

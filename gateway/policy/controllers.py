@@ -14,7 +14,7 @@ from litestar.params import FromPath
 
 from gateway.governance.call import GovernedCall
 from gateway.http.dependencies import RawBody
-from gateway.http.operations import NO_BODY, Problems, RequestBody, merge, operation
+from gateway.http.operations import NO_BODY, DeclaredBody, Problems, merge, operation
 from gateway.http.query import query
 from gateway.policy import admin as policy
 from gateway.policy import explain as policy_explain
@@ -54,7 +54,6 @@ _BODY = (
     "invalid_base_version",
 )
 _CHANGE: Problems = {
-    400: ("invalid_json", "invalid_body"),
     403: ("self_grant", "separation_of_duties"),
     409: ("version_conflict", "no_change"),
     422: (*_BODY, *_REVIEW),
@@ -75,7 +74,7 @@ def _admin_op(action: str, *, problems: Problems | None = None, **kwargs: Any) -
     return operation(action, "policy", problems=merge(_ADMIN, problems or {}), **kwargs)
 
 
-_OPTIONAL_OPTIONS = RequestBody(ChangeOptions, required=False)
+_OPTIONAL_OPTIONS = DeclaredBody(ChangeOptions, required=False)
 Comment = Annotated[
     str | None,
     query(
@@ -208,7 +207,7 @@ class PolicyController(Controller):
     async def issue_key(
         self, admin: NamedDependency[GovernedCall], pid: FromPath[str]
     ) -> Response[Json]:
-        return _created(await policy.issue_key(admin, pid))
+        return _created(await policy.issue_api_key(admin, pid))
 
     @delete(
         "/keys/{key_id:str}",
@@ -354,11 +353,12 @@ class PolicyController(Controller):
         "/explain",
         summary="Per field: effect, deciding rule, consent, reason",
         status_code=200,
-        opt=_admin_op(
+        opt=operation(
             "policy.explain",
+            "policy",
             body=ExplainQuestion,
             problems={
-                400: ("invalid_json", "invalid_body"),
+                403: ("explain_not_allowed", "customer_facts_not_allowed"),
                 404: ("not_found",),
                 410: ("erased",),
                 422: (
@@ -373,9 +373,11 @@ class PolicyController(Controller):
         ),
     )
     async def explain(
-        self, admin: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, call: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
     ) -> Json:
-        return await policy_explain.explain_decision(admin, await raw_body.read())
+        # Policy admins and compliance officers (for one customer) explain: see the module.
+        policy_explain.require_explain_right(call)
+        return await policy_explain.explain_decision(call, await raw_body.read())
 
 
 def _created(content: Json) -> Response[Json]:
