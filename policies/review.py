@@ -23,8 +23,9 @@ exactly as they will on the request path):
 - **Separation of duties** (`separation_of_duties`, GB/T 35273 §7.1). Whoever can
   change policy must not also read customer data or the audit log. A role is
   *policy-admin capable* when, under some declared purpose, it holds `policy:admin`.
-  Such a role is refused if, under any declared purpose, it also holds `audit:read` or
-  any read effect other than `deny` on any field of any catalog entity. The same holds
+  Such a role is refused if, under any declared purpose, it also holds `audit:read`,
+  `consent:read` or `consent:evidence` (consent records are customer data), or any
+  read effect other than `deny` on any field of any catalog entity. The same holds
   for each principal, over the union of its roles under its allowed purposes (so two
   harmless roles cannot be combined into one that administers and reads).
 - **Last administrator** (`last_policy_admin`): a change that leaves no principal able
@@ -146,6 +147,20 @@ def _reads_anything(engine: PolicyEngine, roles: frozenset[str], purpose: str) -
     )
 
 
+_CONSENT_READS = ("consent:read", "consent:evidence")
+
+
+def _reads_consents(engine: PolicyEngine, roles: frozenset[str], purpose: str) -> bool:
+    """Consent records are customer data too: who agreed to what, and the evidence."""
+    if not _has_allow_rule(engine.document, roles, lambda a: a in _CONSENT_READS):
+        return False
+    return any(
+        engine.granted(roles, purpose, f"consent:{pid}", "api:consent", action)
+        for pid in engine.document.purposes
+        for action in _CONSENT_READS
+    )
+
+
 def _duties_clash(engine: PolicyEngine, roles: frozenset[str], purposes: Iterable[str]) -> bool:
     if not _has_allow_rule(engine.document, roles, lambda a: a == POLICY_ADMIN):
         return False
@@ -153,7 +168,12 @@ def _duties_clash(engine: PolicyEngine, roles: frozenset[str], purposes: Iterabl
     rights = {p: engine.api_rights(roles, p) for p in purposes}
     if not any(POLICY_ADMIN in r for r in rights.values()):
         return False
-    return any("audit:read" in rights[p] or _reads_anything(engine, roles, p) for p in purposes)
+    return any(
+        "audit:read" in rights[p]
+        or _reads_consents(engine, roles, p)
+        or _reads_anything(engine, roles, p)
+        for p in purposes
+    )
 
 
 def duty_problems(engine: PolicyEngine) -> list[PolicyProblem]:

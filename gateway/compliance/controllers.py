@@ -196,7 +196,11 @@ class AuditController(Controller):
         ] = None,
     ) -> Response[Any]:
         fmt, lines = await audit_reads.export(auditor, format)
-        return Stream(lines, media_type=MEDIA_TYPES[fmt])
+        # A browser saves it as a file named for what it is, not as "export".
+        disposition = f'attachment; filename="wardgate-audit.{fmt.value}"'
+        return Stream(
+            lines, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+        )
 
 
 @get(
