@@ -10,13 +10,14 @@ from typing import Any
 import structlog
 from litestar import Litestar
 from litestar.exceptions import HTTPException
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from gateway.compliance.controllers import AuditController, access_report
 from gateway.customers.controllers import CustomerController
 from gateway.http.audit_guard import AuditGuard, guard_state_getter
+from gateway.http.dependencies import DEPENDENCIES
+from gateway.http.docs_ui import assets_router, root
 from gateway.http.errors import GatewayError
+from gateway.http.openapi import openapi_config
 from gateway.http.options import allow_every_method
 from gateway.http.problems import (
     gateway_error_handler,
@@ -71,6 +72,8 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         scan,
         healthz,
         readyz,
+        root,
+        assets_router(),
     ]
     if settings.bench_bare_endpoint:
         handlers += [bare_customer, bare_customers]
@@ -83,15 +86,11 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },
+        # Collaborators of the /v1 handlers (the governed call, the raw body), once.
+        dependencies=DEPENDENCIES,
         request_max_body_size=settings.max_body_bytes,
         before_send=[allow_every_method],
-        openapi_config=OpenAPIConfig(
-            title="Wardgate",
-            version="1",
-            description="Privacy and data-governance gateway for customer data.",
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
         # gateway.logging owns logging: Litestar's default config would replace the root
         # handler, and third-party records would leave as plain text instead of JSON lines.

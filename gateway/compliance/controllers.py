@@ -2,81 +2,200 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.compliance import reads as audit_reads
-from gateway.compliance.export import MEDIA_TYPES
-from gateway.compliance.request_audit import request_audit
-from gateway.governance.call import GovernedCall, begin_call
-from gateway.state import GatewayState
+from gateway.compliance.export import MEDIA_TYPES, ExportFormat
+from gateway.governance.call import GovernedCall
+from gateway.http.operations import operation
+from gateway.http.query import Cursor, Limit, query
 
-AnyRequest = Request[Any, Any, Any]
+Json = dict[str, object]
+
+_RIGHT = {403: ("audit_not_allowed",)}
+_EVENTS = {**_RIGHT, 400: ("invalid_limit", "invalid_cursor", "invalid_time", "invalid_order")}
 
 
-def _call(request: AnyRequest, action: str) -> GovernedCall:
+def provide_auditor(call: NamedDependency[GovernedCall]) -> GovernedCall:
     """Who is calling, decided before any parameter is looked at: a caller without the
     audit right gets 403 whatever it sent."""
-    state: GatewayState = request.app.state.gateway
-    call = begin_call(
-        state,
-        request.headers,
-        request_audit(request.scope["state"]),
-        action=action,
-        entity="audit_events",
-    )
     audit_reads.require_audit_right(call)
     return call
+
+
+def _filter(what: str) -> Any:
+    return query(f"Only entries whose {what} equals this value.")
+
+
+def _time(what: str) -> Any:
+    return query(
+        f"{what} (ISO 8601 with a timezone, e.g. `2025-01-31T08:00:00+08:00`).",
+        format="date-time",
+    )
+
+
+def _seq(what: str) -> Any:
+    return query(what, required=True, type="integer", minimum=0, maximum=audit_reads.MAX_SEQ)
 
 
 class AuditController(Controller):
     path = "/v1/audit"
     tags = ["audit"]  # noqa: RUF012 - Litestar declares it as a plain attribute
+    dependencies = {"auditor": Provide(provide_auditor, sync_to_thread=False)}  # noqa: RUF012
 
-    @get("/events", summary="Audit entries, filtered, in cursor pages")
-    async def list_events(self, request: AnyRequest) -> dict[str, object]:
-        call = _call(request, "audit.events.list")
-        return (await audit_reads.list_events(call, request.query_params)).to_json()
+    @get(
+        "/events",
+        summary="Audit entries, filtered, in cursor pages",
+        opt=operation("audit.events.list", "audit_events", problems=_EVENTS),
+    )
+    async def list_events(
+        self,
+        auditor: NamedDependency[GovernedCall],
+        limit: Limit = None,
+        cursor: Cursor = None,
+        customer_id: Annotated[
+            str | None, query("Only entries about this customer (a data subject of the entry).")
+        ] = None,
+        principal: Annotated[str | None, _filter("principal")] = None,
+        purpose: Annotated[str | None, _filter("declared purpose")] = None,
+        action: Annotated[str | None, _filter("action (e.g. `customers.read`)")] = None,
+        outcome: Annotated[
+            str | None, _filter("outcome (`allowed`, `denied`, `invalid` or `failed`)")
+        ] = None,
+        since: Annotated[str | None, _time("Entries at or after this time")] = None,
+        until: Annotated[str | None, _time("Entries before this time")] = None,
+        order: Annotated[
+            str | None,
+            query(
+                "`asc` (oldest first, the default) or `desc` (newest first).", enum=["asc", "desc"]
+            ),
+        ] = None,
+    ) -> Json:
+        params = {
+            name: value
+            for name, value in {
+                "limit": limit,
+                "cursor": cursor,
+                "order": order,
+                "customer_id": customer_id,
+                "principal": principal,
+                "purpose": purpose,
+                "action": action,
+                "outcome": outcome,
+                "since": since,
+                "until": until,
+            }.items()
+            if value is not None
+        }
+        return (await audit_reads.list_events(auditor, params)).to_json()
 
-    @get("/events/{seq:int}", summary="One audit entry")
-    async def get_event(self, request: AnyRequest, seq: FromPath[int]) -> dict[str, object]:
-        call = _call(request, "audit.events.read")
-        return (await audit_reads.get_event(call, seq)).to_json()
+    @get(
+        "/events/{seq:int}",
+        summary="One audit entry",
+        opt=operation(
+            "audit.events.read", "audit_events", problems={**_RIGHT, 404: ("not_found",)}
+        ),
+    )
+    async def get_event(self, auditor: NamedDependency[GovernedCall], seq: FromPath[int]) -> Json:
+        return (await audit_reads.get_event(auditor, seq)).to_json()
 
-    @get("/verify", summary="Recompute the log and check it against the signed checkpoints")
-    async def verify(self, request: AnyRequest) -> dict[str, object]:
-        call = _call(request, "audit.verify")
-        return (await audit_reads.verify(call)).to_json()
+    @get(
+        "/verify",
+        summary="Recompute the log and check it against the signed checkpoints",
+        opt=operation("audit.verify", "audit_events", problems=_RIGHT),
+    )
+    async def verify(self, auditor: NamedDependency[GovernedCall]) -> Json:
+        return (await audit_reads.verify(auditor)).to_json()
 
-    @get("/checkpoints/latest", summary="The latest signed checkpoint and the verifier key")
-    async def latest_checkpoint(self, request: AnyRequest) -> dict[str, object]:
-        call = _call(request, "audit.checkpoint")
-        refresh = request.query_params.get("refresh", "").lower() in ("1", "true", "yes")
-        return await audit_reads.latest_checkpoint(call, refresh=refresh)
+    @get(
+        "/checkpoints/latest",
+        summary="The latest signed checkpoint and the verifier key",
+        opt=operation("audit.checkpoint", "audit_events", problems=_RIGHT),
+    )
+    async def latest_checkpoint(
+        self,
+        auditor: NamedDependency[GovernedCall],
+        refresh: Annotated[
+            str | None,
+            query(
+                "`true`, `1` or `yes` (any case) to sign a checkpoint over the log as it is "
+                "now; any other value reads the latest stored one.",
+                examples=["true"],
+            ),
+        ] = None,
+    ) -> Json:
+        wanted = (refresh or "").lower() in ("1", "true", "yes")
+        return await audit_reads.latest_checkpoint(auditor, refresh=wanted)
 
-    @get("/proofs/inclusion", summary="RFC 6962 inclusion proof of an entry")
-    async def inclusion(self, request: AnyRequest) -> dict[str, object]:
-        call = _call(request, "audit.proof.inclusion")
-        params = request.query_params
-        seq = audit_reads.parse_seq(params.get("seq"), "seq")
-        size = audit_reads.parse_seq(params.get("tree_size"), "tree_size")
-        return await audit_reads.inclusion_proof(call, seq, size)
+    @get(
+        "/proofs/inclusion",
+        summary="RFC 6962 inclusion proof of an entry",
+        opt=operation(
+            "audit.proof.inclusion",
+            "audit_events",
+            problems={**_RIGHT, 400: ("invalid_seq", "invalid_tree_size", "invalid_proof_range")},
+        ),
+    )
+    async def inclusion(
+        self,
+        auditor: NamedDependency[GovernedCall],
+        seq: Annotated[str | None, _seq("The entry's sequence number.")] = None,
+        tree_size: Annotated[
+            str | None, _seq("The size of the tree the proof is for (> seq).")
+        ] = None,
+    ) -> Json:
+        return await audit_reads.inclusion_proof(
+            auditor,
+            audit_reads.parse_seq(seq, "seq"),
+            audit_reads.parse_seq(tree_size, "tree_size"),
+        )
 
-    @get("/proofs/consistency", summary="RFC 6962 consistency proof between two tree sizes")
-    async def consistency(self, request: AnyRequest) -> dict[str, object]:
-        call = _call(request, "audit.proof.consistency")
-        params = request.query_params
-        first = audit_reads.parse_seq(params.get("first"), "first")
-        second = audit_reads.parse_seq(params.get("second"), "second")
-        return await audit_reads.consistency_proof(call, first, second)
+    @get(
+        "/proofs/consistency",
+        summary="RFC 6962 consistency proof between two tree sizes",
+        opt=operation(
+            "audit.proof.consistency",
+            "audit_events",
+            problems={**_RIGHT, 400: ("invalid_first", "invalid_second", "invalid_proof_range")},
+        ),
+    )
+    async def consistency(
+        self,
+        auditor: NamedDependency[GovernedCall],
+        first: Annotated[str | None, _seq("The earlier tree size (> 0).")] = None,
+        second: Annotated[str | None, _seq("The later tree size.")] = None,
+    ) -> Json:
+        return await audit_reads.consistency_proof(
+            auditor,
+            audit_reads.parse_seq(first, "first"),
+            audit_reads.parse_seq(second, "second"),
+        )
 
-    @get("/export", summary="The whole log, streamed as JSON Lines or CSV")
-    async def export(self, request: AnyRequest) -> Response[Any]:
-        call = _call(request, "audit.export")
-        fmt, lines = await audit_reads.export(call, request.query_params.get("format"))
+    @get(
+        "/export",
+        summary="The whole log, streamed as JSON Lines or CSV",
+        opt=operation(
+            "audit.export", "audit_events", problems={**_RIGHT, 400: ("invalid_format",)}
+        ),
+    )
+    async def export(
+        self,
+        auditor: NamedDependency[GovernedCall],
+        format: Annotated[
+            str | None,
+            query(
+                "`jsonl` (JSON Lines, the default) or `csv` (one column per entry field).",
+                enum=[f.value for f in ExportFormat],
+                default=ExportFormat.JSONL.value,
+            ),
+        ] = None,
+    ) -> Response[Any]:
+        fmt, lines = await audit_reads.export(auditor, format)
         # A browser saves it as a file named for what it is, not as "export".
         disposition = f'attachment; filename="wardgate-audit.{fmt.value}"'
         return Stream(
@@ -88,14 +207,7 @@ class AuditController(Controller):
     "/v1/customers/{customer_id:str}/access-report",
     summary="Who accessed this person's data",
     tags=["audit"],
+    opt=operation("customers.access_report", "customers", problems={**_RIGHT, 404: ("not_found",)}),
 )
-async def access_report(request: AnyRequest, customer_id: FromPath[str]) -> dict[str, object]:
-    state: GatewayState = request.app.state.gateway
-    call = begin_call(
-        state,
-        request.headers,
-        request_audit(request.scope["state"]),
-        action="customers.access_report",
-        entity="customers",
-    )
+async def access_report(call: NamedDependency[GovernedCall], customer_id: FromPath[str]) -> Json:
     return (await audit_reads.access_report(call, customer_id)).to_json()

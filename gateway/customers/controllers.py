@@ -1,39 +1,87 @@
-"""Customer endpoints: parse the request, hand it to a pipeline, shape the response."""
+"""Customer endpoints: parse the request, hand it to a pipeline, shape the response.
+
+Each handler receives the governed call (`gateway.http.dependencies`) for the operation
+it declares, the raw body where it takes one, and only the query parameters it declares.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from gateway.compliance.request_audit import request_audit
 from gateway.consents import service as consents
+from gateway.consents.schemas import ConsentGrant
 from gateway.customers import erase, lookup, read, write
-from gateway.governance.call import GovernedCall, begin_call
-from gateway.http.json_body import read_body
-from gateway.state import GatewayState
+from gateway.customers.schemas import CustomerCreate, CustomerUpdate
+from gateway.governance.call import GovernedCall
+from gateway.http.dependencies import RawBody
+from gateway.http.operations import NO_BODY, merge, operation
+from gateway.http.query import Cursor, Limit, query
+from policies.consent import WithholdReason
+from policies.formats import REASONS as FIELD_REASONS
 
-AnyRequest = Request[Any, Any, Any]
+Json = dict[str, object]
+
+_WITHHELD = tuple(reason.value for reason in WithholdReason)
+_CUSTOMER = {404: ("not_found",), 410: ("erased",)}
+_READ = merge({403: ("no_access", *_WITHHELD)}, _CUSTOMER)
+_PAGE = {400: ("invalid_limit", "invalid_cursor"), 403: ("no_access", *_WITHHELD)}
+_LOOKUP = {
+    400: ("one_lookup_field",),
+    403: ("lookup_not_allowed",),
+    422: ("invalid_phone", "invalid_email", "invalid_id_number", "invalid_type", "required"),
+}
+_WRITE = {
+    403: ("write_not_allowed", "field_not_writable", *_WITHHELD),
+    422: ("unknown_field", "no_fields", *sorted(FIELD_REASONS)),
+}
+_CONSENT_RIGHT = {403: ("consent_not_allowed",)}
+_GRANT = {
+    403: ("consent_not_allowed", "foreign_channel"),
+    422: (
+        "unknown_field",
+        "required",
+        "invalid_purpose",
+        "invalid_channel",
+        "invalid_notice_version",
+        "unknown_purpose",
+        "invalid_evidence",
+        "invalid_expiry",
+        "invalid_scope",
+        "invalid_guardian",
+        "guardian_required",
+    ),
+}
 
 
-def _call(request: AnyRequest, action: str, entity: str) -> GovernedCall:
-    state: GatewayState = request.app.state.gateway
-    return begin_call(
-        state, request.headers, request_audit(request.scope["state"]), action=action, entity=entity
+def _lookup(name: str, right: str) -> str:
+    return (
+        f"Exact lookup by {name} through its blind index (one lookup field at a time); "
+        f"needs the lookup right on `customers.{right}`."
     )
 
 
-async def _related_page(request: AnyRequest, entity: str, customer_id: str) -> dict[str, object]:
-    call = _call(request, f"{entity}.list", entity)
-    params = request.query_params
-    result = await read.read_page(
-        call,
-        entity,
-        limit=params.get("limit"),
-        cursor=params.get("cursor"),
-        customer_id=customer_id,
-    )
+Phone = Annotated[str | None, query(_lookup("phone", "phone"))]
+Email = Annotated[str | None, query(_lookup("e-mail address", "email"))]
+IdNumber = Annotated[str | None, query(_lookup("resident id number", "id_number"))]
+
+
+def _list_action(params: Mapping[str, str]) -> str:
+    return "customers.lookup" if lookup.lookup_requested(params) else "customers.list"
+
+
+async def _related_page(
+    call: NamedDependency[GovernedCall],
+    entity: str,
+    customer_id: str,
+    limit: str | None,
+    cursor: str | None,
+) -> Json:
+    result = await read.read_page(call, entity, limit=limit, cursor=cursor, customer_id=customer_id)
     return result.to_json()
 
 
@@ -41,82 +89,157 @@ class CustomerController(Controller):
     path = "/v1/customers"
     tags = ["customers"]  # noqa: RUF012 - Litestar declares it as a plain attribute
 
-    @get("/{customer_id:str}", summary="One customer, governed")
+    @get(
+        "/{customer_id:str}",
+        summary="One customer, governed",
+        opt=operation("customers.read", "customers", problems=_READ),
+    )
     async def get_customer(
-        self, request: AnyRequest, customer_id: FromPath[str]
-    ) -> dict[str, object]:
-        call = _call(request, "customers.read", "customers")
+        self, call: NamedDependency[GovernedCall], customer_id: FromPath[str]
+    ) -> Json:
         return (await read.read_one(call, "customers", customer_id)).to_json()
 
-    @get("/", summary="A page of customers, or an exact lookup by phone, email or id_number")
-    async def list_customers(self, request: AnyRequest) -> dict[str, object]:
-        params = request.query_params
-        if lookup.lookup_requested(params):
-            call = _call(request, "customers.lookup", "customers")
-            result = await lookup.lookup_customers(
-                call, params, limit=params.get("limit"), cursor=params.get("cursor")
-            )
+    @get(
+        "/",
+        summary="A page of customers, or an exact lookup by phone, email or id_number",
+        opt=operation(
+            "customers.list",
+            "customers",
+            problems=merge(_PAGE, _LOOKUP),
+            action_for=_list_action,
+        ),
+    )
+    async def list_customers(
+        self,
+        call: NamedDependency[GovernedCall],
+        limit: Limit = None,
+        cursor: Cursor = None,
+        phone: Phone = None,
+        email: Email = None,
+        id_number: IdNumber = None,
+    ) -> Json:
+        looked_up = {
+            name: value
+            for name, value in (("phone", phone), ("email", email), ("id_number", id_number))
+            if value is not None
+        }
+        if looked_up:
+            result = await lookup.lookup_customers(call, looked_up, limit=limit, cursor=cursor)
             return result.to_json()
-        call = _call(request, "customers.list", "customers")
-        result = await read.read_page(
-            call, "customers", limit=params.get("limit"), cursor=params.get("cursor")
-        )
-        return result.to_json()
+        page = await read.read_page(call, "customers", limit=limit, cursor=cursor)
+        return page.to_json()
 
-    @get("/{customer_id:str}/interactions", summary="A customer's interactions, governed")
+    @get(
+        "/{customer_id:str}/interactions",
+        summary="A customer's interactions, governed",
+        opt=operation("interactions.list", "interactions", problems=merge(_PAGE, _CUSTOMER)),
+    )
     async def list_interactions(
-        self, request: AnyRequest, customer_id: FromPath[str]
-    ) -> dict[str, object]:
-        return await _related_page(request, "interactions", customer_id)
+        self,
+        call: NamedDependency[GovernedCall],
+        customer_id: FromPath[str],
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> Json:
+        return await _related_page(call, "interactions", customer_id, limit, cursor)
 
-    @get("/{customer_id:str}/orders", summary="A customer's orders, governed")
+    @get(
+        "/{customer_id:str}/orders",
+        summary="A customer's orders, governed",
+        opt=operation("orders.list", "orders", problems=merge(_PAGE, _CUSTOMER)),
+    )
     async def list_orders(
-        self, request: AnyRequest, customer_id: FromPath[str]
-    ) -> dict[str, object]:
-        return await _related_page(request, "orders", customer_id)
+        self,
+        call: NamedDependency[GovernedCall],
+        customer_id: FromPath[str],
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> Json:
+        return await _related_page(call, "orders", customer_id, limit, cursor)
 
-    @post("/", summary="Create a customer: validated, audited")
-    async def create_customer(self, request: AnyRequest) -> Response[dict[str, object]]:
-        call = _call(request, "customers.create", "customers")
-        result = await write.create_customer(call, await read_body(request))
+    @post(
+        "/",
+        summary="Create a customer: validated, audited",
+        opt=operation("customers.create", "customers", body=CustomerCreate, problems=_WRITE),
+    )
+    async def create_customer(
+        self, call: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+    ) -> Response[Json]:
+        result = await write.create_customer(call, await raw_body.read())
         return Response(result.to_json(), status_code=201)
 
-    @patch("/{customer_id:str}", summary="Update a customer: validated, audited")
+    @patch(
+        "/{customer_id:str}",
+        summary="Update a customer: validated, audited",
+        opt=operation(
+            "customers.update",
+            "customers",
+            body=CustomerUpdate,
+            problems=merge(_WRITE, _CUSTOMER),
+        ),
+    )
     async def update_customer(
-        self, request: AnyRequest, customer_id: FromPath[str]
-    ) -> dict[str, object]:
-        call = _call(request, "customers.update", "customers")
-        return (await write.update_customer(call, customer_id, await read_body(request))).to_json()
+        self,
+        call: NamedDependency[GovernedCall],
+        raw_body: NamedDependency[RawBody],
+        customer_id: FromPath[str],
+    ) -> Json:
+        return (await write.update_customer(call, customer_id, await raw_body.read())).to_json()
 
-    @delete("/{customer_id:str}", summary="Erase a customer by crypto-shredding", status_code=200)
+    @delete(
+        "/{customer_id:str}",
+        summary="Erase a customer by crypto-shredding",
+        status_code=200,
+        opt=operation(
+            "customers.erase", "customers", problems=merge({403: ("erase_not_allowed",)}, _CUSTOMER)
+        ),
+    )
     async def erase_customer(
-        self, request: AnyRequest, customer_id: FromPath[str]
-    ) -> dict[str, object]:
-        call = _call(request, "customers.erase", "customers")
+        self, call: NamedDependency[GovernedCall], customer_id: FromPath[str]
+    ) -> Json:
         return (await erase.erase_customer(call, customer_id)).to_json()
 
-    @get("/{customer_id:str}/consents", summary="A customer's consents: current state and history")
+    @get(
+        "/{customer_id:str}/consents",
+        summary="A customer's consents: current state and history",
+        opt=operation("consents.read", "consents", problems=merge(_CONSENT_RIGHT, _CUSTOMER)),
+    )
     async def list_consents(
-        self, request: AnyRequest, customer_id: FromPath[str]
-    ) -> dict[str, object]:
-        call = _call(request, "consents.read", "consents")
+        self, call: NamedDependency[GovernedCall], customer_id: FromPath[str]
+    ) -> Json:
         return (await consents.list_consents(call, customer_id)).to_json()
 
-    @post("/{customer_id:str}/consents", summary="Record a consent (PIPL Art. 14)")
+    @post(
+        "/{customer_id:str}/consents",
+        summary="Record a consent (PIPL Art. 14)",
+        opt=operation(
+            "consents.grant", "consents", body=ConsentGrant, problems=merge(_GRANT, _CUSTOMER)
+        ),
+    )
     async def grant_consent(
-        self, request: AnyRequest, customer_id: FromPath[str]
-    ) -> Response[dict[str, object]]:
-        call = _call(request, "consents.grant", "consents")
-        result = await consents.grant(call, customer_id, await read_body(request))
+        self,
+        call: NamedDependency[GovernedCall],
+        raw_body: NamedDependency[RawBody],
+        customer_id: FromPath[str],
+    ) -> Response[Json]:
+        result = await consents.grant(call, customer_id, await raw_body.read())
         return Response(result.to_json(), status_code=201)
 
     @post(
         "/{customer_id:str}/consents/{consent_purpose:str}/withdraw",
         summary="Withdraw a consent (PIPL Art. 15): in force for the next request",
         status_code=200,
+        opt=operation(
+            "consents.withdraw",
+            "consents",
+            body=NO_BODY,
+            problems=merge(_CONSENT_RIGHT, _CUSTOMER, {422: ("not_granted",)}),
+        ),
     )
     async def withdraw_consent(
-        self, request: AnyRequest, customer_id: FromPath[str], consent_purpose: FromPath[str]
-    ) -> dict[str, object]:
-        call = _call(request, "consents.withdraw", "consents")
+        self,
+        call: NamedDependency[GovernedCall],
+        customer_id: FromPath[str],
+        consent_purpose: FromPath[str],
+    ) -> Json:
         return (await consents.withdraw(call, customer_id, consent_purpose)).to_json()

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from litestar import Request, post
+from litestar import post
+from litestar.di import NamedDependency
 
-from gateway.compliance.request_audit import request_audit
-from gateway.governance.call import begin_call
-from gateway.http.json_body import read_body
-from gateway.pii.scan_text import scan_text
-from gateway.state import GatewayState
+from gateway.governance.call import GovernedCall
+from gateway.http.dependencies import RawBody
+from gateway.http.operations import DeclaredBody, operation
+from gateway.http.query import query
+from gateway.pii.scan_text import LANGUAGES, scan_text
+from gateway.pii.schemas import ScanText
+
+_PROBLEMS = {
+    400: ("invalid_utf8",),
+    403: ("scan_not_allowed",),
+    413: ("text_too_large",),
+    415: ("unsupported_media_type",),
+    422: ("unknown_field", "required", "invalid_type", "unsupported_language"),
+}
 
 
 @post(
@@ -18,9 +28,24 @@ from gateway.state import GatewayState
     summary="The personal data found in a text (types and offsets) and its masked form",
     tags=["scan"],
     status_code=200,
+    opt=operation(
+        "text.scan",
+        None,
+        body=DeclaredBody(ScanText, plain_text=True),
+        problems=_PROBLEMS,
+    ),
 )
-async def scan(request: Request[Any, Any, Any]) -> dict[str, object]:
-    state: GatewayState = request.app.state.gateway
-    audit = request_audit(request.scope["state"])
-    call = begin_call(state, request.headers, audit, action="text.scan", entity=None)
-    return await scan_text(call, await read_body(request), request.query_params)
+async def scan(
+    call: NamedDependency[GovernedCall],
+    raw_body: NamedDependency[RawBody],
+    language: Annotated[
+        str | None,
+        query(
+            "With a `text/plain` body: detect one language only (ignored with JSON, whose "
+            "body names it).",
+            enum=list(LANGUAGES),
+        ),
+    ] = None,
+) -> dict[str, object]:
+    query_language = {"language": language} if language is not None else {}
+    return await scan_text(call, await raw_body.read(), query_language)
