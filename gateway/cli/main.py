@@ -111,6 +111,7 @@ def serve(
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.http.transport import uvicorn_limits
     from gateway.policy.store import NoPolicyError
     from gateway.state import StoreNotReadyError, open_gateway
 
@@ -135,6 +136,7 @@ def serve(
         access_log=False,
         log_level="warning",
         lifespan="on",
+        **uvicorn_limits(settings),
     )
 
 
