@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 
 from gateway.ops.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.ops.readiness import ReadinessProbe
@@ -23,6 +24,14 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="Readiness: the store answers and an audit entry can be written",
     tags=["ops"],
+    responses={
+        503: ResponseSpec(
+            data_container=None,
+            generate_examples=False,
+            description="Not ready: `reason` says why (store_unavailable, audit_unavailable, "
+            "read_only, disk_full), `fault` which store fault",
+        )
+    },
 )
 async def readyz(request: AnyRequest) -> Response[dict[str, object]]:
     state: GatewayState = request.app.state.gateway
@@ -34,7 +43,12 @@ async def readyz(request: AnyRequest) -> Response[dict[str, object]]:
     return Response(body | {"policy_version": state.snapshot.version})
 
 
-@get("/metrics", summary="Prometheus metrics (no values, ids or keys in labels)", tags=["ops"])
+@get(
+    "/metrics",
+    summary="Prometheus metrics (no values, ids or keys in labels)",
+    tags=["ops"],
+    media_type=CONTENT_TYPE,
+)
 async def metrics(request: AnyRequest) -> Response[bytes]:
     instruments: GatewayMetrics | None = request.app.state.get("metrics")
     if instruments is None:
