@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from tests.api.test_writes import SUPPORT, valid_body
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.customers import SUPPORT, valid_body
+from tests.helpers.store import Store
 
 
 def audit_rows(store: Store, after_seq: int) -> list[dict[str, object]]:

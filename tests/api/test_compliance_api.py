@@ -20,7 +20,8 @@ from audit.canonical import canonical_entry
 from audit.checkpoint import Checkpoint, open_signed_checkpoint
 from audit.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
 from keys.signing import NoteVerifier
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.store import Store
 
 COMPLIANCE = ("compliance-officer", "compliance_audit")
 SUPPORT = ("support-desk", "customer_service")

@@ -7,25 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_writes import SUPPORT, valid_body
-from tests.conftest import Api
-from tests.helpers.synthetic_values import bank_card, resident_id
-
-MARKETING = ("marketing-app", "marketing")
-
-
-def new_customer(api: Api, birth: dt.date = dt.date(1990, 5, 5)) -> str:
-    body = valid_body(
-        id_number=resident_id(birth), birth_date=birth.isoformat(), bank_card=bank_card()
-    )
-    response = api.post("/v1/customers", *SUPPORT, json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["data"]["id"])
-
-
-def grant(api: Api, customer_id: str, principal: tuple[str, str], **body: Any) -> Any:
-    payload = {"channel": principal[0], "notice_version": "notice-2026.1"} | body
-    return api.post(f"/v1/customers/{customer_id}/consents", *principal, json=payload)
+from tests.helpers.api import Api
+from tests.helpers.customers import MARKETING, SUPPORT, grant, new_customer
 
 
 def test_given_marketing_consent_lifecycle_then_reads_follow_it_at_once(api: Api) -> None:

@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from tests.api.test_consent_enforcement import new_customer
-from tests.conftest import Api
+from tests.helpers.api import Api
+from tests.helpers.customers import new_customer
 
 NOW = dt.datetime.now(dt.UTC)
 PAST = (NOW - dt.timedelta(days=400)).isoformat()

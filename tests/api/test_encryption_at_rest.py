@@ -17,8 +17,8 @@ from structlog.testing import capture_logs
 from gateway.db.engine import create_database
 from gateway.state import open_protector
 from policies.catalog import default_catalog
-from tests.api.test_writes import SUPPORT, valid_body
-from tests.conftest import Api
+from tests.helpers.api import Api
+from tests.helpers.customers import SUPPORT, valid_body
 from tests.helpers.synthetic_values import bank_card, resident_id
 
 ERASER = ("compliance-officer", "erasure")

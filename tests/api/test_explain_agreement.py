@@ -19,7 +19,8 @@ from gateway.http.errors import NotFound
 from gateway.state import open_protector
 from masking import default_mask_for
 from policies.explain import ConsentFacts, EntityExplanation, explain
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.store import Store
 
 CALLERS = {
     "support-desk": ({"customer_service"}, "customer_service"),

@@ -19,9 +19,9 @@ from gateway.db.engine import create_database
 from gateway.db.schema import store_tables
 from gateway.state import open_protector
 from masking import default_registry
-from tests.api.test_consent_enforcement import MARKETING, grant
-from tests.api.test_writes import SUPPORT, valid_body
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.customers import MARKETING, SUPPORT, grant, valid_body
+from tests.helpers.store import Store
 from tests.helpers.synthetic_values import bank_card, resident_id
 
 PHONE = "13912345678"

@@ -8,8 +8,8 @@ import logging
 import pytest
 from structlog.testing import capture_logs
 
-from tests.api.test_writes import SUPPORT, valid_body
-from tests.conftest import Api
+from tests.helpers.api import Api
+from tests.helpers.customers import SUPPORT, valid_body
 
 
 def seeded_values(api: Api) -> set[str]:

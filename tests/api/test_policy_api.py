@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.helpers.policy import (
     ADMIN,
     admin_delete,

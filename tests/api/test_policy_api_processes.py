@@ -11,14 +11,6 @@ import httpx
 import pytest
 
 from gateway.settings import Settings
-from tests.gateway.compliance.test_audit_concurrency import serving
-from tests.gateway.policy.test_reload import (
-    customer_id,
-    keys_of,
-    postgres_store,
-    serving_version,
-    sqlite_store,
-)
 from tests.helpers.propagation import (
     RuleToggle,
     api_issuer,
@@ -26,6 +18,14 @@ from tests.helpers.propagation import (
     key_travels,
     within_deadline,
 )
+from tests.helpers.reload import (
+    customer_id,
+    keys_of,
+    postgres_store,
+    serving_version,
+    sqlite_store,
+)
+from tests.helpers.servers import serving
 
 
 def run(settings: Settings, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.helpers.policy import admin_post, last_audit, restored_policy
 
 PERSONAL = ("name", "id_number", "phone", "email", "address", "bank_card", "birth_date")

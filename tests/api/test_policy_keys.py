@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gateway.access.authentication import hash_api_key
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.helpers.cli import wardgate
 from tests.helpers.policy import (
     ADMIN_PURPOSE,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from policies.document import default_policy_document
-from tests.conftest import Api
+from tests.helpers.api import Api
 from tests.helpers.policy import (
     ADMIN,
     ADMIN_PURPOSE,

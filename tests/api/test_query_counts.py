@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from gateway.compliance.checkpoints import TASK_NAMES as CHECKPOINT_TASKS
 from gateway.policy.reload import TASK_NAMES as RELOADER_TASKS
-from tests.conftest import Api
+from tests.helpers.api import Api
 
 # Background work of the shared app that may query while a request is measured (the
 # SQLite policy check runs every 250 ms): not the request's statements.

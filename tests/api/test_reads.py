@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import Api
+from tests.helpers.api import Api
 
 # Values the detector finds reliably (checksums, fixed shapes) wherever a text holds them.
 DETECTED = ("phone", "id_number", "email", "bank_card")

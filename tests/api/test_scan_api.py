@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from masking import default_registry
-from tests.api.test_writes import SUPPORT
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.customers import SUPPORT
+from tests.helpers.store import Store
 from tests.helpers.synthetic_values import resident_id
 
 COMPLIANCE = ("compliance-officer", "compliance_audit")

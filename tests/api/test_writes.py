@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from stdnum import luhn
 from stdnum.cn import ric
 
-from tests.conftest import Api
-from tests.helpers.synthetic_values import bank_card, resident_id
-
-SUPPORT = ("support-desk", "customer_service")
-
-
-def valid_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "欧阳测试",
-        "id_number": resident_id(dt.date(1990, 3, 7)),
-        "phone": "+86 139 1234 5678",
-        "email": "Test.User@Example.COM",
-        "address": "浙江省杭州市西湖区文三路100号",
-        "bank_card": bank_card(),
-        "birth_date": "1990-03-07",
-        "region": "浙江省",
-        "tier": "gold",
-    }
-    body.update(overrides)
-    return body
+from tests.helpers.api import Api
+from tests.helpers.customers import SUPPORT, valid_body
+from tests.helpers.synthetic_values import resident_id
 
 
 def test_given_valid_customer_then_created_normalized_and_shown_governed(api: Api) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tests.conftest import Api
+from tests.helpers.api import Api
 
 ADMIN = "security-admin"
 ADMIN_PURPOSE = "policy_admin"

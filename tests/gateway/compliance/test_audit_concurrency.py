@@ -13,15 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,79 +32,13 @@ from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
 from gateway.settings import Settings
 from gateway.state import open_keystore
-from tests.api.test_writes import valid_body
+from tests.helpers.customers import valid_body
+from tests.helpers.servers import CHECKPOINT_EVERY, serving
 
 CUSTOMERS = 30
 THREADS = 4
 REQUESTS_PER_THREAD = 100
-CHECKPOINT_EVERY = 50  # entries: both processes sign checkpoints while the load runs
 MISSING = "cus_00000000000000000000000000"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDGATE_")}
-    env |= {
-        "WARDGATE_LOG_LEVEL": "warning",
-        "WARDGATE_DATA_DIR": str(settings.data_dir),
-        "WARDGATE_CHECKPOINT_ENTRIES": str(CHECKPOINT_EVERY),
-    }
-    if settings.database_url is not None:
-        env["WARDGATE_DATABASE_URL"] = settings.database_url
-    if settings.keystore_url is not None:
-        env["WARDGATE_KEYSTORE_URL"] = settings.keystore_url
-    return env
-
-
-@contextmanager
-def serving(
-    settings: Settings, processes: int, logs: Path, env: dict[str, str] | None = None
-) -> Iterator[list[str]]:
-    """Start `processes` gateways on one store, wait until all are ready, stop them after."""
-    servers: list[tuple[subprocess.Popen[bytes], Path]] = []
-    bases: list[str] = []
-    try:
-        for n in range(processes):
-            port = free_port()
-            log_path = logs / f"server-{n}.log"
-            with log_path.open("wb") as log_file:
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port)],
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    env=server_env(settings) | (env or {}),
-                )
-            servers.append((server, log_path))
-            bases.append(f"http://127.0.0.1:{port}")
-        # Generous: a loaded 2-core CI machine starts two gateways (each builds its PII
-        # detector) at once; readiness, not start-up speed, is what these tests check.
-        deadline = time.monotonic() + 90
-        for (server, log_path), base in zip(servers, bases, strict=True):
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gateway {base} did not become ready:\n{log_path.read_text()}")
-                time.sleep(0.1)
-        yield bases
-    finally:
-        for server, _ in servers:
-            server.terminate()
-        for server, log_path in servers:
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
-                pytest.fail(f"a gateway did not stop on SIGTERM:\n{log_path.read_text()}")
 
 
 @dataclass(frozen=True)

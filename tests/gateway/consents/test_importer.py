@@ -40,7 +40,7 @@ from gateway.db.schema import consents
 from gateway.demo import generate
 from gateway.settings import Settings, get_settings
 from policies.consent import ConsentEvent, ConsentState, SeparateScope, birth_date_for, is_minor
-from tests.conftest import Store
+from tests.helpers.store import Store
 
 HEADER = (
     *("customer_id", "purpose", "kind", "at", "channel", "notice_version"),

@@ -32,7 +32,7 @@ from gateway.db.init_store import init_store
 from gateway.demo import generate
 from gateway.settings import Settings, get_settings
 from keys.schema import data_keys
-from tests.conftest import Store
+from tests.helpers.store import Store
 
 TODAY = dt.date(2026, 1, 15)
 SENSITIVE = ("name", "id_number", "phone", "email", "address", "bank_card", "birth_date", "notes")

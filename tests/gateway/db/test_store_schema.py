@@ -13,7 +13,7 @@ from gateway.db.init_store import DEMO_KEYS_FILE, init_store
 from gateway.db.migrate import current_revision, head_revision
 from gateway.db.schema import metadata, store_tables
 from policies.catalog import default_catalog
-from tests.conftest import DEMO_CUSTOMERS, Store
+from tests.helpers.store import DEMO_CUSTOMERS, Store
 
 T = TypeVar("T")
 

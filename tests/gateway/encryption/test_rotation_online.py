@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -22,14 +21,9 @@ from gateway.db.init_store import init_store
 from gateway.encryption.key_ops import ciphertexts_by_version
 from gateway.settings import Settings
 from gateway.state import open_protector
+from tests.helpers.servers import free_port, wait_ready
 
 CUSTOMERS = 150
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wardgate(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -48,32 +42,26 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
     settings = Settings(data_dir=tmp_path / "data")
     asyncio.run(init_store(settings, demo=True, customers=CUSTOMERS))
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli.main",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(settings.data_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ | {"WARDGATE_LOG_LEVEL": "warning"},
-    )
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log_file:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli.main",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(settings.data_dir),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=os.environ | {"WARDGATE_LOG_LEVEL": "warning"},
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the gateway did not become ready")
+        wait_ready(base, server, time.monotonic() + 30, log_path)
         yield base, settings
     finally:
         server.terminate()

@@ -11,7 +11,7 @@ from gateway.policy.store import load_latest_policy, save_policy_version
 from gateway.settings import Settings
 from gateway.state import GatewayState, open_gateway
 from policies.plan import PolicyEngine
-from tests.gateway.policy.test_reload import CLEAR_PHONE, sqlite_store, with_rule
+from tests.helpers.reload import CLEAR_PHONE, sqlite_store, with_rule
 
 
 def principal_plans(state: GatewayState, pid: str) -> list[tuple[frozenset[str], str]]:

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from structlog.testing import capture_logs
 
 from audit.schema import audit_events
@@ -32,7 +32,6 @@ from gateway.app import WardgateApp
 from gateway.compliance.request_audit import RequestAudit
 from gateway.customers.read import read_one
 from gateway.db.engine import create_database
-from gateway.db.init_store import init_store
 from gateway.db.schema import api_keys, policy_versions
 from gateway.governance.call import begin_call
 from gateway.logging import configure_logging
@@ -41,43 +40,25 @@ from gateway.policy.reload import LISTENER_NAME, PolicyReloader, listen_dsn
 from gateway.policy.store import load_latest_policy, save_policy_version
 from gateway.settings import Settings, settings_from_env
 from gateway.state import open_gateway
-from policies.document import PolicyDocument, parse_policy_document
-from tests.gateway.compliance.test_audit_concurrency import serving
 from tests.helpers.cli import wardgate
 from tests.helpers.propagation import (
     RuleToggle,
     first_seen,
     key_travels,
-    poll,
     within_deadline,
 )
+from tests.helpers.reload import (
+    CLEAR_PHONE,
+    customer_id,
+    keys_of,
+    postgres_store,
+    serving_version,
+    sqlite_store,
+    with_rule,
+)
+from tests.helpers.servers import serving
 
-CUSTOMERS = 5
 SUPPORT = ("support-desk", "customer_service")
-CLEAR_PHONE = ["customer_service", "customer_service", "contact.phone", "read:clear"]
-
-
-def seeded(settings: Settings) -> Settings:
-    asyncio.run(init_store(settings, demo=True, customers=CUSTOMERS))
-    return settings
-
-
-def sqlite_store(tmp_path: Path) -> Settings:
-    return seeded(Settings(data_dir=tmp_path / "data"))
-
-
-def postgres_store(tmp_path: Path, make_database: Callable[[], str]) -> Settings:
-    return seeded(
-        Settings(
-            data_dir=tmp_path / "data", database_url=make_database(), keystore_url=make_database()
-        )
-    )
-
-
-def with_rule(document: PolicyDocument, rule: list[str]) -> PolicyDocument:
-    raw = document.to_document()
-    raw["rules"] = [rule, *raw["rules"]]
-    return parse_policy_document(raw)
 
 
 async def _save_version(settings: Settings, rule: list[str]) -> tuple[int, float]:
@@ -99,23 +80,6 @@ def save_version(settings: Settings, rule: list[str] = CLEAR_PHONE) -> tuple[int
     return asyncio.run(_save_version(settings, rule))
 
 
-def customer_id(settings: Settings) -> str:
-    async def run() -> str:
-        db = create_database(settings)
-        try:
-            async with db.reader.connect() as conn:
-                return str((await conn.execute(text("SELECT min(id) FROM customers"))).scalar())
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
-
-
-def keys_of(settings: Settings) -> dict[str, str]:
-    keys: dict[str, str] = json.loads((settings.data_dir / "demo-keys.json").read_text())
-    return keys
-
-
 def support_headers(settings: Settings) -> dict[str, str]:
     return {"Authorization": f"Bearer {keys_of(settings)['support-desk']}", "X-Purpose": SUPPORT[1]}
 
@@ -123,22 +87,6 @@ def support_headers(settings: Settings) -> dict[str, str]:
 def admin_headers(settings: Settings) -> dict[str, str]:
     key = keys_of(settings)["security-admin"]
     return {"Authorization": f"Bearer {key}", "X-Purpose": "policy_admin"}
-
-
-def serving_version(
-    client: httpx.Client, url: str, headers: dict[str, str], version: int
-) -> Callable[[], dict[str, Any] | None]:
-    """A probe: the read's body once its governance block names `version` (or later)."""
-
-    def probe() -> dict[str, Any] | None:
-        response = poll(client, url, headers)
-        if response is None:
-            return None
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body if body["governance"]["policy_version"] >= version else None
-
-    return probe
 
 
 # --- two server processes on one store (issue 7's done-when) -----------------------------

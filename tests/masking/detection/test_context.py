@@ -1,7 +1,7 @@
 """Context words: presidio's rule, bounded by sentence and by text."""
 
 from masking.detection import PiiDetector
-from tests.masking.detection.conftest import values_of
+from tests.helpers.detection import values_of
 
 
 def test_given_context_word_in_previous_sentence_then_it_does_not_count(

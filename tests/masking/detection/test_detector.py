@@ -21,7 +21,7 @@ from masking.detection import (
 )
 from masking.detection._text import SEPARATOR
 from masking.detection.recognizers import WardgateRecognizer
-from tests.masking.detection.conftest import found, resident_id, with_luhn
+from tests.helpers.detection import found, resident_id, with_luhn
 
 ID = resident_id("11010519491231002")
 NOTE = f"客户王建国来电，手机13912345678，身份证{ID}，地址北京市朝阳区建国路88号。"

@@ -3,7 +3,7 @@
 import pytest
 
 from masking.detection import PiiDetector
-from tests.masking.detection.conftest import values_of
+from tests.helpers.detection import values_of
 
 
 @pytest.mark.parametrize(

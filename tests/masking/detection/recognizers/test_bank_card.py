@@ -3,7 +3,7 @@
 import pytest
 
 from masking.detection import PiiDetector
-from tests.masking.detection.conftest import resident_id, values_of, with_luhn, wrong_last
+from tests.helpers.detection import resident_id, values_of, with_luhn, wrong_last
 
 UNIONPAY_19 = with_luhn("622202123456789012")
 VISA_16 = with_luhn("411111111111111")

@@ -7,7 +7,7 @@ import pytest
 
 from masking.detection import PiiDetector
 from masking.detection.recognizers._phone import _FIXED_TYPES, _MOBILE_TYPES, _cn_number_type
-from tests.masking.detection.conftest import found, values_of
+from tests.helpers.detection import found, values_of
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import datetime as dt
 
 from masking.detection import PiiDetector
 from masking.detection.recognizers._resident_id import is_valid_resident_id
-from tests.masking.detection.conftest import resident_id, values_of, wrong_last
+from tests.helpers.detection import resident_id, values_of, wrong_last
 
 VALID = resident_id("11010519491231002")  # 11010519491231002X
 VALID_DIGIT = resident_id("44030419900307123")

@@ -4,7 +4,7 @@ import pytest
 
 from masking.detection import PiiDetector
 from masking.detection.recognizers import is_valid_uscc
-from tests.masking.detection.conftest import credit_code, values_of, wrong_last
+from tests.helpers.detection import credit_code, values_of, wrong_last
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Organisation code MA01C0011 is GB 11714-valid (weights 3,7,9,10,5,8,4,2).

@@ -1,0 +1,97 @@
+"""Real gateway processes on loopback (`wardgate serve` in a subprocess), for tests that
+need several processes on one store or a server under load."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.settings import Settings
+
+CHECKPOINT_EVERY = 50  # entries: servers sign checkpoints while a load runs
+READY_POLL_SECONDS = 0.1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDGATE_")}
+    env |= {
+        "WARDGATE_LOG_LEVEL": "warning",
+        "WARDGATE_DATA_DIR": str(settings.data_dir),
+        "WARDGATE_CHECKPOINT_ENTRIES": str(CHECKPOINT_EVERY),
+    }
+    if settings.database_url is not None:
+        env["WARDGATE_DATABASE_URL"] = settings.database_url
+    if settings.keystore_url is not None:
+        env["WARDGATE_KEYSTORE_URL"] = settings.keystore_url
+    return env
+
+
+def wait_ready(
+    base: str, server: subprocess.Popen[bytes], deadline: float, log_path: Path | None = None
+) -> None:
+    """Poll `base/readyz` every 0.1 s until it answers 200; fail the test if the server
+    exits or `deadline` (a `time.monotonic()` instant) passes first. The sleep comes after
+    every unready answer, a refused connection or a 503 alike, so the wait never spins."""
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            log = log_path.read_text() if log_path is not None else "(output not kept)"
+            pytest.fail(f"gateway {base} did not become ready:\n{log}")
+        time.sleep(READY_POLL_SECONDS)
+
+
+@contextmanager
+def serving(
+    settings: Settings, processes: int, logs: Path, env: dict[str, str] | None = None
+) -> Iterator[list[str]]:
+    """Start `processes` gateways on one store, wait until all are ready, stop them after."""
+    servers: list[tuple[subprocess.Popen[bytes], Path]] = []
+    bases: list[str] = []
+    try:
+        for n in range(processes):
+            port = free_port()
+            log_path = logs / f"server-{n}.log"
+            with log_path.open("wb") as log_file:
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port)],
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    env=server_env(settings) | (env or {}),
+                )
+            servers.append((server, log_path))
+            bases.append(f"http://127.0.0.1:{port}")
+        # Generous: a loaded 2-core CI machine starts two gateways (each builds its PII
+        # detector) at once; readiness, not start-up speed, is what these tests check.
+        deadline = time.monotonic() + 90
+        for (server, log_path), base in zip(servers, bases, strict=True):
+            wait_ready(base, server, deadline, log_path)
+        yield bases
+    finally:
+        for server, _ in servers:
+            server.terminate()
+        for server, log_path in servers:
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=5)
+                pytest.fail(f"a gateway did not stop on SIGTERM:\n{log_path.read_text()}")
