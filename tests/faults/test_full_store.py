@@ -26,11 +26,11 @@ from gateway.db.init_store import init_store
 from gateway.ops.readiness import PROBE_ACTION
 from gateway.settings import Settings
 from gateway.state import GatewayState
-from tests.api.test_writes import valid_body
-from tests.conftest import Api, Store
+from tests.helpers.api import Api
+from tests.helpers.customers import SUPPORT, valid_body
+from tests.helpers.store import Store
 
 pytestmark = pytest.mark.fault
-SUPPORT = ("support-desk", "customer_service")
 
 
 class PageLimit:

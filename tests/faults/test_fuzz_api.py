@@ -33,7 +33,7 @@ from schemathesis.schemas import APIOperation
 
 from gateway.db.init_store import init_store
 from gateway.settings import Settings
-from tests.helpers.server import Server, serving
+from tests.helpers.servers import Server, one_server
 
 pytestmark = pytest.mark.fault
 
@@ -80,7 +80,7 @@ def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path
 @pytest.fixture(scope="module")
 def fuzz_server(fuzz_store: tuple[Settings, Path]) -> Iterator[Server]:
     settings, work = fuzz_store
-    with serving(settings, work / "server.log") as server:
+    with one_server(settings, work / "server.log") as server:
         yield server
 
 

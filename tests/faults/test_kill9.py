@@ -20,10 +20,10 @@ import pytest
 
 from gateway.db.init_store import init_store
 from gateway.settings import Settings
-from tests.api.test_writes import valid_body
-from tests.conftest import Store
 from tests.helpers.cli import wardgate
-from tests.helpers.server import Server, start
+from tests.helpers.customers import valid_body
+from tests.helpers.servers import Server, start_server
+from tests.helpers.store import Store
 
 pytestmark = pytest.mark.fault
 
@@ -93,14 +93,14 @@ def test_given_kill_9_during_write_burst_then_acknowledged_writes_survive_audite
 ) -> None:
     before = {row[0] for row in store.sql("SELECT id FROM customers")}
     key = store.keys["support-desk"]
-    server = start(store.settings, tmp_path / "first.log")
+    server = start_server(store.settings, tmp_path / "first.log")
     with WriteBurst(server, key) as burst:
         time.sleep(BURST_SECONDS)
         server.kill()
     assert burst.other == [], burst.other
     assert len(burst.acknowledged) > 5, "the burst acknowledged too few writes to judge"
 
-    restarted = start(store.settings, tmp_path / "second.log")
+    restarted = start_server(store.settings, tmp_path / "second.log")
     try:
         headers = {"Authorization": f"Bearer {key}", "X-Purpose": "customer_service"}
         with httpx.Client(base_url=restarted.base, headers=headers, timeout=10) as client:
@@ -109,8 +109,7 @@ def test_given_kill_9_during_write_burst_then_acknowledged_writes_survive_audite
                 assert response.status_code == 200, (customer_id, response.text)
                 assert response.json()["data"]["id"] == customer_id
     finally:
-        restarted.process.terminate()
-        restarted.process.wait(timeout=15)
+        restarted.stop()
 
     stored = {row[0] for row in store.sql("SELECT id FROM customers")} - before
     assert set(burst.acknowledged) <= stored

@@ -16,9 +16,10 @@ import pytest
 
 from gateway.db.init_store import init_store
 from gateway.settings import Settings
-from tests.conftest import PG_ADMIN_URL, Store
 from tests.helpers.cli import wardgate
-from tests.helpers.server import Server, serving
+from tests.helpers.postgres import PG_ADMIN_URL
+from tests.helpers.servers import Server, one_server
+from tests.helpers.store import Store
 
 pytestmark = [pytest.mark.fault, pytest.mark.postgres]
 
@@ -60,7 +61,7 @@ def store(
 
 @pytest.fixture(scope="module")
 def server(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving(store.settings, tmp_path_factory.mktemp("pg-server") / "server.log") as s:
+    with one_server(store.settings, tmp_path_factory.mktemp("pg-server") / "server.log") as s:
         yield s
 
 

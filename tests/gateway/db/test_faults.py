@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.db.faults import StoreFault, store_fault
+from tests.helpers.postgres import PG_ADMIN_URL
 
 
 def _sqlite_error(path: Path, *statements: str, uri: bool = False) -> sqlite3.Error:
@@ -113,8 +114,6 @@ def test_given_os_errors_then_by_errno(error: BaseException, fault: StoreFault |
 
 @pytest.mark.postgres
 def test_given_terminated_postgres_backend_then_connection_lost(postgres_url: str) -> None:
-    from tests.conftest import PG_ADMIN_URL
-
     async def run() -> SQLAlchemyError:
         import asyncpg
 

@@ -19,7 +19,7 @@ import pytest
 
 from gateway.db.init_store import init_store
 from gateway.settings import Settings
-from tests.helpers.server import Server, serving
+from tests.helpers.servers import Server, one_server
 
 pytestmark = pytest.mark.fault
 
@@ -38,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "WARDGATE_HTTP_KEEPALIVE_SECONDS": str(KEEPALIVE),
         "WARDGATE_HTTP_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
     }
-    with serving(settings, work / "server.log", env) as running:
+    with one_server(settings, work / "server.log", env) as running:
         yield running
 
 

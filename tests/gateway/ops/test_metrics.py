@@ -17,12 +17,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.app import WardgateApp
 from gateway.db.init_store import init_store
 from gateway.settings import Settings
-from tests.api.test_writes import valid_body
-from tests.conftest import Api, Store
-from tests.helpers.server import serving
+from tests.helpers.api import Api
+from tests.helpers.customers import MARKETING, SUPPORT, valid_body
+from tests.helpers.servers import one_server
+from tests.helpers.store import Store
 
-SUPPORT = ("support-desk", "customer_service")
-MARKETING = ("marketing-app", "marketing")
 ANALYTICS = ("analytics-job", "analytics")
 COMPLIANCE = ("compliance-officer", "compliance_audit")
 ADMIN = ("security-admin", "policy_admin")
@@ -203,7 +202,7 @@ def test_given_multiprocess_dir_then_served_metrics_come_from_the_shared_files(
     shared = tmp_path / "prom"
     shared.mkdir()
     env = {"PROMETHEUS_MULTIPROC_DIR": str(shared)}
-    with serving(api.store.settings, tmp_path / "server.log", env) as server:
+    with one_server(api.store.settings, tmp_path / "server.log", env) as server:
         headers = {
             "Authorization": f"Bearer {api.store.keys['support-desk']}",
             "X-Purpose": "customer_service",
