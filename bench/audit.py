@@ -7,7 +7,9 @@
   power loss) and NORMAL (synced at WAL checkpoints only), rounds interleaved;
 - verification: entries/s of `verify_store` (recompute every RFC 8785 entry and leaf,
   the tree, and check the signed checkpoints) over a log of `--entries` entries;
-- checkpoint cost: milliseconds to sign and store one checkpoint.
+- checkpoint cost: milliseconds to sign and store one checkpoint;
+- commit cost: audit commits/s in-process with one entry per commit, synchronous=FULL
+  against NORMAL (the sync itself, without a server or a load generator).
 
     .venv/bin/python -m bench.audit [--duration 5] [--rounds 3] [--entries 200000]
 """
@@ -29,7 +31,7 @@ if __package__ in (None, ""):
 from rich.console import Console
 from rich.table import Table
 
-from audit import AuditEntry, Outcome
+from audit import AuditEntry, GroupCommitAppender, Outcome
 from audit.store import append_entries
 from bench import _pyload, _scenarios, _server, _wrk
 from bench._load import LoadGenerator
@@ -137,6 +139,32 @@ async def verification_and_checkpoints(entries: int) -> dict[str, float]:
         await db.dispose()
 
 
+async def commit_cost(seconds: float) -> dict[str, float]:
+    """Audit commits/s in-process, one entry per commit (group commit's worst case: one
+    sync per request), under synchronous=FULL and NORMAL, modes interleaved."""
+    rates: dict[str, list[float]] = {"full": [], "normal": []}
+    for _ in range(2):
+        for level in ("full", "normal"):
+            work = WORK / f"audit-sync-{level}"
+            shutil.rmtree(work, ignore_errors=True)
+            settings = Settings(data_dir=work, log_level="warning", sqlite_synchronous=level)
+            await init_store(settings, demo=False)
+            db = create_database(settings)
+            appender = GroupCommitAppender(db.writer, max_batch=1, sync_engine=db.audit_writer)
+            appender.start()
+            try:
+                n = 0
+                began = time.perf_counter()
+                while time.perf_counter() - began < seconds:
+                    await appender.append(_entry(n))
+                    n += 1
+                rates[level].append(n / (time.perf_counter() - began))
+            finally:
+                await appender.close()
+                await db.dispose()
+    return {level: statistics.median(values) for level, values in rates.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.audit", description=__doc__.split("\n")[0]
@@ -147,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=200_000)
     args = parser.parse_args(argv)
     console = Console()
+    commits = asyncio.run(commit_cost(args.duration))
     rates = group_commit(args.duration, args.rounds, args.connections)
     verify = asyncio.run(verification_and_checkpoints(args.entries))
     table = Table(title="Audit log")
@@ -168,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row(
         "cost of synchronous=FULL (default), group commit off",
         f"{1 - rates['off'] / rates['off-normal']:.1%}",
+    )
+    table.add_row("audit commits/s, one entry each, synchronous=FULL", f"{commits['full']:,.0f}")
+    table.add_row(
+        "audit commits/s, one entry each, synchronous=NORMAL", f"{commits['normal']:,.0f}"
     )
     table.add_row(
         f"verification, entries/s ({verify['entries']:,.0f} entries)",

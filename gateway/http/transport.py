@@ -178,5 +178,4 @@ def uvicorn_limits(settings: Settings) -> dict[str, Any]:
         "http": bounded_protocol(settings),
         "timeout_keep_alive": settings.http_keepalive_seconds,
         "limit_concurrency": settings.http_max_connections,
-        "h11_max_incomplete_event_size": settings.http_max_header_bytes,
     }
