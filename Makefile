@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR ?= .wardgate
 DEMO_PORT ?= 8080
 
-.PHONY: venv demo test check lint typecheck bench bench-pii clean
+.PHONY: venv demo test check lint typecheck architecture bench bench-pii clean
 
 venv: $(STAMP)
 
@@ -33,7 +33,10 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-check: lint typecheck test
+architecture: venv
+	$(VENV)/bin/lint-imports
+
+check: lint typecheck architecture test
 
 # Governed vs bare read throughput on loopback; e.g. BENCH_ARGS="--duration 5 --rounds 1".
 bench: venv

@@ -21,6 +21,7 @@ from gateway.compliance.controllers import AuditController, access_report
 from gateway.customers.controllers import CustomerController
 from gateway.http.audit_guard import AuditGuard, guard_state_getter
 from gateway.http.errors import GatewayError
+from gateway.http.options import allow_every_method
 from gateway.http.problems import (
     gateway_error_handler,
     http_error_handler,
@@ -101,6 +102,7 @@ def create_litestar(
             Exception: unexpected_error_handler,
         },
         request_max_body_size=settings.max_body_bytes,
+        before_send=[allow_every_method],
         openapi_config=OpenAPIConfig(
             title="Wardgate",
             version="1",
@@ -109,6 +111,9 @@ def create_litestar(
             render_plugins=[SwaggerRenderPlugin()],
         ),
         debug=False,
+        # gateway.logging owns logging: Litestar's default config would replace the root
+        # handler, and third-party records would leave as plain text instead of JSON lines.
+        logging_config=None,
     )
 
 
@@ -144,6 +149,7 @@ class WardgateApp(AuditGuard):
 
 
 def create_app(settings: Settings | None = None) -> WardgateApp:
+    """The app `wardgate serve` runs (in each worker too), with the server's logging."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.log_level, json_lines=settings.log_json, serving=True)
     return WardgateApp(settings)

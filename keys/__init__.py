@@ -8,8 +8,9 @@ key store — a database separate from the customer store.
 from keys.blind_index import BlindIndexer
 from keys.data_keys import DataKey
 from keys.errors import (
+    CiphertextIntegrityError,
+    CryptoError,
     DataKeyMissingError,
-    IntegrityError,
     InvalidToken,
     MasterKeyError,
     UnknownSuiteError,
@@ -33,11 +34,12 @@ __all__ = [
     "SUITES",
     "BlindIndexer",
     "CipherSuite",
+    "CiphertextIntegrityError",
+    "CryptoError",
     "DataKey",
     "DataKeyMissingError",
     "FieldCipher",
     "FieldContext",
-    "IntegrityError",
     "InvalidToken",
     "KeyProvider",
     "KeyStatus",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from keys.errors import IntegrityError, MasterKeyError
+from keys.errors import CiphertextIntegrityError, MasterKeyError
 from keys.keyring import Keyring, MasterKey
 from keys.suites import NONCE_BYTES, TAG_BYTES, CipherSuite, KeyedAead, suite_by_id
 
@@ -69,24 +69,16 @@ def wrap(key: DataKey, kek: MasterKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def wrapped_kek_version(wrapped: str) -> int:
-    try:
-        raw = base64.b64decode(wrapped, validate=True)
-        return int(_HEADER.unpack_from(raw)[1])
-    except (binascii.Error, ValueError, struct.error):
-        raise IntegrityError from None
-
-
 def unwrap(wrapped: str, owner_id: str, version: int, keyring: Keyring) -> DataKey:
     """Open a wrapped key; MasterKeyError if its KEK version is not in the ring."""
     try:
         raw = base64.b64decode(wrapped, validate=True)
         suite_id, kek_version = _HEADER.unpack_from(raw)
     except (binascii.Error, ValueError, struct.error):
-        raise IntegrityError from None
+        raise CiphertextIntegrityError from None
     suite = suite_by_id(suite_id)
     if len(raw) < _HEADER.size + NONCE_BYTES + TAG_BYTES:
-        raise IntegrityError
+        raise CiphertextIntegrityError
     kek = keyring.get(kek_version)
     if kek is None:
         msg = f"a key is wrapped under master key version {kek_version}, which is not loaded"

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 
-class KeyError_(Exception):
-    """Base class for key problems."""
+class CryptoError(Exception):
+    """Base class of the key layer's errors (keys, ciphertexts, sealed tokens, signing)."""
 
 
-class MasterKeyError(KeyError_):
+class MasterKeyError(CryptoError):
     """The master key is missing, unreadable, malformed or does not open this store."""
 
 
-class InvalidToken(KeyError_):
+class InvalidToken(CryptoError):
     """A sealed token failed to open: tampered, truncated or sealed under another key."""
 
 
-class IntegrityError(KeyError_):
+class CiphertextIntegrityError(CryptoError):
     """A ciphertext failed to decrypt: tampered, moved to another row or field, or its
     key is gone. One opaque error for every cause, as Fernet's InvalidToken."""
 
@@ -23,9 +23,9 @@ class IntegrityError(KeyError_):
         super().__init__(msg)
 
 
-class UnknownSuiteError(KeyError_):
+class UnknownSuiteError(CryptoError):
     """A cipher suite name that Wardgate does not implement."""
 
 
-class DataKeyMissingError(KeyError_):
+class DataKeyMissingError(CryptoError):
     """The data key a ciphertext needs does not exist (erased, or never created)."""

@@ -3,7 +3,7 @@
 A ciphertext is `format (1) ‖ suite id (1) ‖ DEK version (4) ‖ nonce (12) ‖ sealed`,
 URL-safe base64. The associated data binds entity, field, record id, owner and key
 version, so a ciphertext copied to another row or field does not decrypt. Every
-failure is the same IntegrityError; the caller withholds the field.
+failure is the same CiphertextIntegrityError; the caller withholds the field.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import struct
 from typing import NamedTuple
 
 from keys.data_keys import DataKey
-from keys.errors import IntegrityError
+from keys.errors import CiphertextIntegrityError
 from keys.suites import NONCE_BYTES, TAG_BYTES
 
 FORMAT_VERSION = 1
@@ -56,10 +56,10 @@ def parse_token(token: str) -> ParsedToken:
         raw = binascii.a2b_base64(padded, strict_mode=True)
         fmt, suite_id, version = _HEADER.unpack_from(raw)
     except (binascii.Error, ValueError, struct.error, UnicodeEncodeError):
-        raise IntegrityError from None
+        raise CiphertextIntegrityError from None
     body = raw[_HEADER.size :]
     if fmt != FORMAT_VERSION or len(body) < NONCE_BYTES + TAG_BYTES:
-        raise IntegrityError
+        raise CiphertextIntegrityError
     return ParsedToken(suite_id, version, body[:NONCE_BYTES], body[NONCE_BYTES:])
 
 
@@ -90,9 +90,9 @@ class FieldCipher:
     def decrypt_parsed(self, key: DataKey, context: FieldContext, token: ParsedToken) -> str:
         self.decryptions += 1
         if token.key_version != key.version or token.suite_id != key.suite.id:
-            raise IntegrityError
+            raise CiphertextIntegrityError
         plaintext = key.aead.open(token.nonce, token.sealed, context.aad(key))
         try:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError:
-            raise IntegrityError from None
+            raise CiphertextIntegrityError from None

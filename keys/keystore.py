@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keys.data_keys import DataKey, new_data_key, unwrap, wrap
-from keys.errors import DataKeyMissingError, IntegrityError, MasterKeyError
+from keys.errors import CiphertextIntegrityError, DataKeyMissingError, MasterKeyError
 from keys.keyring import KeyProvider, Keyring
 from keys.schema import data_keys, system_keys
 from keys.suites import CipherSuite, suite_named
@@ -114,7 +114,7 @@ class KeyStore:
                 name: self._unwrap(by_name[name].wrapped, f"system:{name}", 0).material
                 for name in SYSTEM_KEY_NAMES
             }
-        except IntegrityError:
+        except CiphertextIntegrityError:
             msg = "the master key does not open this store's keys (wrong or replaced key file?)"
             raise MasterKeyError(msg) from None
         self.suite = suite_named(by_name["blind_index"].suite)
@@ -171,7 +171,7 @@ class KeyStore:
             for row in rows:
                 try:
                     key = self._unwrap(row.wrapped, row.owner_id, row.version)
-                except IntegrityError:
+                except CiphertextIntegrityError:
                     continue  # reported by the caller as an undecryptable field
                 self._remember(key)
                 found[(row.owner_id, row.version)] = key
@@ -248,26 +248,6 @@ class KeyStore:
         for pair in pairs:
             self._cache.pop(pair, None)
         return len(pairs)
-
-    async def purge_retired(self, older_than: dt.timedelta) -> int:
-        """Delete retired keys once no in-flight read can still need them."""
-        cutoff = (dt.datetime.now(dt.UTC) - older_than).isoformat(timespec="microseconds")
-        async with self._engine.begin() as conn:
-            doomed = (
-                await conn.execute(
-                    select(data_keys.c.owner_id, data_keys.c.version).where(
-                        data_keys.c.retired_at.is_not(None), data_keys.c.retired_at < cutoff
-                    )
-                )
-            ).all()
-            await conn.execute(
-                delete(data_keys).where(
-                    data_keys.c.retired_at.is_not(None), data_keys.c.retired_at < cutoff
-                )
-            )
-        for row in doomed:
-            self._cache.pop((row.owner_id, row.version), None)
-        return len(doomed)
 
     async def destroy(self, owner: str) -> int:
         """Crypto-shredding: every version of the owner's key, gone."""

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from keys.errors import KeyError_
+from keys.errors import CryptoError
 
 ALG_ED25519 = 0x01
 SEED_BYTES = 32
@@ -31,12 +31,12 @@ KEY_ID_BYTES = 4
 _KEY_ID_HEX = re.compile(r"[0-9a-f]{8}", re.ASCII)
 
 
-class InvalidVerifierKey(KeyError_):
+class InvalidVerifierKey(CryptoError):
     """A verifier key string that is malformed, of an unknown algorithm, or whose key id
     does not match its name and public key."""
 
 
-class InvalidSignerKey(KeyError_):
+class InvalidSignerKey(CryptoError):
     """A signing seed of the wrong size, or a key name a note cannot carry."""
 
 

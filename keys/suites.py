@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from keys.errors import IntegrityError, UnknownSuiteError
+from keys.errors import CiphertextIntegrityError, UnknownSuiteError
 
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -61,7 +61,7 @@ class _AesGcmKeyed:
         try:
             return self._aead.decrypt(nonce, sealed, aad)
         except (InvalidTag, ValueError):  # ValueError: a nonce cut short
-            raise IntegrityError from None
+            raise CiphertextIntegrityError from None
 
 
 class _SuiteKeyed:
@@ -96,7 +96,7 @@ class Aes256Gcm:
         try:
             return AESGCM(key).decrypt(nonce, sealed, aad)
         except (InvalidTag, ValueError):  # ValueError: a nonce cut short
-            raise IntegrityError from None
+            raise CiphertextIntegrityError from None
 
     def mac(self, key: bytes, data: bytes) -> bytes:
         signer = hmac.HMAC(key, hashes.SHA256())
@@ -121,14 +121,14 @@ class Sm4Gcm:
 
     def open(self, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
         if len(sealed) < TAG_BYTES:
-            raise IntegrityError
+            raise CiphertextIntegrityError
         body, tag = sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]
         decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
         decryptor.authenticate_additional_data(aad)
         try:
             return decryptor.update(body) + decryptor.finalize()
         except InvalidTag:
-            raise IntegrityError from None
+            raise CiphertextIntegrityError from None
 
     def mac(self, key: bytes, data: bytes) -> bytes:
         signer = hmac.HMAC(key, hashes.SM3())
@@ -154,4 +154,4 @@ def suite_by_id(suite_id: int) -> CipherSuite:
     try:
         return _BY_ID[suite_id]
     except KeyError:
-        raise IntegrityError from None
+        raise CiphertextIntegrityError from None

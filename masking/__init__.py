@@ -5,6 +5,8 @@ value; `default_mask_for(category)` names the operator a category gets by defaul
 `build_anonymizer_engine()` makes the same operators available to presidio for free text.
 """
 
+# First: presidio logs when it is imported (see _quiet).
+import masking._quiet  # noqa: F401
 from masking.defaults import DEFAULT_MASK_BY_CATEGORY, FALLBACK_MASK, default_mask_for
 from masking.engine import build_anonymizer_engine
 from masking.errors import (

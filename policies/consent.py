@@ -20,6 +20,11 @@ What is decided here, and why (article numbers are PIPL's):
   consent-basis purpose withholds a minor's record with `guardian_consent_required`
   unless the consent names a guardian; under `contract` the same holds for the minor's
   sensitive fields. Age comes from the birth date, else from the resident ID number.
+  When stored birth data cannot be read (it fails to decrypt, or does not parse) the
+  person counts as a minor: a guardian's consent is needed (fail closed). Every door —
+  reads, writes, the consent API, the importers, explanations, the demo seeder — asks
+  `age_of(...).minor_on(day)`, so they cannot disagree. A customer with no birth data
+  at all is not known to be a minor.
   Age is reached on the birthday; someone born on 29 February turns 14 on 1 March of a
   common year — the later of the two readings, so protection lasts a day longer.
 - **Purpose limitation** (Art. 6): a field whose data category the purpose does not
@@ -227,10 +232,8 @@ def is_valid(state: ConsentState | None, now: datetime) -> bool:
 # --- age -------------------------------------------------------------------------------
 
 
-def is_minor(birth_date: date | None, today: date) -> bool:
-    """Under 14 on `today`. An unknown birth date counts as an adult."""
-    if birth_date is None:
-        return False
+def is_minor(birth_date: date, today: date) -> bool:
+    """Under 14 on `today`."""
     # (month, day) comparison: a 29 February birthday is reached on 1 March of a common year.
     age = (
         today.year
@@ -238,6 +241,32 @@ def is_minor(birth_date: date | None, today: date) -> bool:
         - ((today.month, today.day) < (birth_date.month, birth_date.day))
     )
     return age < GUARDIAN_AGE
+
+
+@dataclass(frozen=True, slots=True)
+class Age:
+    """What a customer's stored data tells about their age: the one age rule."""
+
+    born: date | None
+    unreadable: bool = False
+    """Birth data is stored but cannot be read (decryption failed, or it does not parse)."""
+
+    def minor_on(self, day: date) -> bool:
+        """Under 14 on `day`; an age that cannot be read counts as a minor's (fail
+        closed: a guardian's consent is required); no birth data at all does not."""
+        if self.born is None:
+            return self.unreadable
+        return is_minor(self.born, day)
+
+
+def age_of(birth_date: object, id_number: object, *, unreadable: bool = False) -> Age:
+    """A customer's age from the plaintext `birth_date` and `id_number` (either may be
+    absent); `unreadable` when one of them is stored but failed to decrypt."""
+    birth = birth_date if isinstance(birth_date, str) and birth_date else None
+    number = id_number if isinstance(id_number, str) and id_number else None
+    born = birth_date_for(birth, number)
+    stored_but_unparsed = birth is not None or number is not None
+    return Age(born, unreadable=born is None and (unreadable or stored_but_unparsed))
 
 
 _RIC_18 = re.compile(r"[0-9]{17}[0-9X]")

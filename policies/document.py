@@ -24,10 +24,19 @@ from policies.catalog import Catalog
 from policies.errors import PolicyFileError
 from policies.purposes import Purpose, parse_purposes
 
-READ_PREFIX = "read:"
 FIELD_ACTIONS = ("write", "lookup")
-API_ACTIONS = ("audit:read", "policy:admin", "consent:write", "scan", "erase")
-# consent:write is checked per consent purpose (PolicyPlan.consent_purposes).
+API_ACTIONS = (
+    "audit:read",
+    "policy:admin",
+    "consent:write",
+    "consent:read",
+    "consent:evidence",
+    "scan",
+    "erase",
+)
+# consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
+# PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
+# for one. consent:evidence shows the evidence hashes and guardian references.
 
 
 class RuleEffect(StrEnum):
@@ -66,13 +75,20 @@ class PrincipalSpec:
     roles: frozenset[str]
     purposes: frozenset[str]
     description: str = ""
+    require_on_behalf_of: bool = False
+    """Its calls must name their end user (X-On-Behalf-Of), e.g. a desk's agent."""
 
     def to_document(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "description": self.description,
             "roles": sorted(self.roles),
             "purposes": sorted(self.purposes),
         }
+        # Written only when set, so documents stored before the option existed (and
+        # their content hashes and diffs) stay as they were.
+        if self.require_on_behalf_of:
+            document["require_on_behalf_of"] = True
+        return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +147,7 @@ def _parse_principals(raw: Any) -> dict[str, PrincipalSpec]:
         if not isinstance(spec, dict):
             msg = f"{where}: expected a mapping such as {{roles: [...], purposes: [...]}}"
             raise PolicyFileError(msg)
-        unknown = sorted(set(spec) - {"roles", "purposes", "description"})
+        unknown = sorted(set(spec) - {"roles", "purposes", "description", "require_on_behalf_of"})
         if unknown:
             msg = f"{where}: unknown keys {', '.join(map(str, unknown))}"
             raise PolicyFileError(msg)
@@ -139,8 +155,17 @@ def _parse_principals(raw: Any) -> dict[str, PrincipalSpec]:
             roles=_names(f"{where}.roles", spec.get("roles")),
             purposes=_names(f"{where}.purposes", spec.get("purposes")),
             description=str(spec.get("description") or ""),
+            require_on_behalf_of=_flag(f"{where}.require_on_behalf_of", spec),
         )
     return principals
+
+
+def _flag(where: str, spec: dict[Any, Any]) -> bool:
+    value = spec.get("require_on_behalf_of", False)
+    if not isinstance(value, bool):
+        msg = f"{where}: expected true or false"
+        raise PolicyFileError(msg)
+    return value
 
 
 def parse_policy_document(raw: Any) -> PolicyDocument:

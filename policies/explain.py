@@ -15,14 +15,18 @@ it never changes an outcome. Explaining is not on the request path: a few casbin
 per field are fine here.
 
 Without a customer's consent facts, the outcome assumes the consent the purpose needs is
-in place (every separate scope, an adult customer), and `without_consent` says what a
-customer without any consent for the purpose would get instead.
+in place (every separate scope, an adult customer), and `conditions` says under which
+consent conditions it changes — no consent for the purpose, consent without separate
+consent, a minor without a guardian's consent — with a one-line `summary` such as
+"masked; withheld without separate consent; needs guardian consent for minors". That
+answer holds no fact about any customer, so a security admin may ask it; explaining one
+customer's decision reads that customer's consent and age, a compliance officer's act.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,6 +51,14 @@ ConsentStatus = Literal["none", "granted", "expired", "withdrawn"]
 
 WITHHELD = "withheld:"
 INLINE_CUSTOMER = "inline"
+
+Condition = Literal["no_consent", "no_separate_consent", "minor_without_guardian_consent"]
+CONDITION_PHRASES: Mapping[Condition, str] = {
+    "no_consent": "withheld without consent",
+    "no_separate_consent": "withheld without separate consent",
+    "minor_without_guardian_consent": "needs guardian consent for minors",
+}
+"""The consent conditions a policy-only explanation tries, and how its summary says so."""
 """Customer id of consent facts stated inline rather than read from a store."""
 
 
@@ -169,6 +181,19 @@ class FieldExplanation:
     without_consent: str | None = None
     """Explained without a customer: the outcome for a customer without any consent for
     the purpose, when it differs from `outcome`."""
+    conditions: Mapping[str, str] | None = None
+    """Explained without a customer: the outcome under each consent condition that
+    changes it (see `CONDITION_PHRASES`); None when a customer's facts were used."""
+
+    @property
+    def summary(self) -> str | None:
+        """One line: the outcome, then how consent conditions change it."""
+        if self.conditions is None:
+            return None
+        label = self.outcome.removeprefix(WITHHELD) if self.withheld else self.outcome
+        parts = [f"withheld ({label})" if self.withheld else label]
+        parts.extend(CONDITION_PHRASES[c] for c in CONDITION_PHRASES if c in self.conditions)
+        return "; ".join(parts)
 
     @property
     def withheld(self) -> bool:
@@ -188,6 +213,9 @@ class FieldExplanation:
         }
         if self.without_consent is not None:
             body["without_consent"] = self.without_consent
+        if self.conditions is not None:
+            body["conditions"] = dict(self.conditions)
+            body["summary"] = self.summary
         return body
 
 
@@ -198,6 +226,9 @@ class EntityExplanation:
     record_outcome: str | None = None
     """withheld:<reason> when consent withholds the whole record (403, or left out of a
     list); None when the record is served."""
+    record_conditions: Mapping[str, str] | None = None
+    """Explained without a customer: the record's outcome under each consent condition
+    that withholds it."""
 
     def field(self, name: str) -> FieldExplanation:
         for explained in self.fields:
@@ -207,10 +238,13 @@ class EntityExplanation:
         raise KeyError(msg)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "record_outcome": self.record_outcome,
             "fields": {f.field: f.to_json() for f in self.fields},
         }
+        if self.record_conditions is not None:
+            body["record_conditions"] = dict(self.record_conditions)
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,19 +365,40 @@ def _explain_consent(
     )
 
 
-def _assumed_consent(purpose: Purpose, now: dt.datetime) -> ConsentState:
-    """The best case, for explaining without a customer: a valid consent with every scope."""
+def _assumed_consent(
+    purpose: Purpose, now: dt.datetime, *, separate: bool = True, guardian: bool = False
+) -> ConsentState:
+    """For explaining without a customer: a valid consent, by default with every scope
+    (the best case)."""
     return ConsentState(
         purpose=purpose.id,
         granted=True,
         granted_at=now,
         expires_at=None,
-        separate=frozenset(SeparateScope),
-        guardian_ref=None,
+        separate=frozenset(SeparateScope) if separate else frozenset(),
+        guardian_ref="guardian" if guardian else None,
         withdrawn_at=None,
         notice_version="",
         channel="",
     )
+
+
+def _conditions(
+    rules: PurposeRules,
+    purpose: Purpose,
+    fields: Sequence[tuple[str, str, bool]],
+    now: dt.datetime,
+) -> dict[Condition, RecordDecision]:
+    """The decision under each consent condition a policy-only explanation tries."""
+    return {
+        "no_consent": rules.decide(None, minor=False, fields=fields, now=now),
+        "no_separate_consent": rules.decide(
+            _assumed_consent(purpose, now, separate=False), minor=False, fields=fields, now=now
+        ),
+        "minor_without_guardian_consent": rules.decide(
+            _assumed_consent(purpose, now), minor=True, fields=fields, now=now
+        ),
+    }
 
 
 def _consent_reason(
@@ -422,13 +477,13 @@ def explain(
     for entity in engine.catalog.entities.values():
         policy = plan.entities[entity.name]
         shown = record_fields(entity, (d.field.name for d in policy.visible))
+        conditions: dict[Condition, RecordDecision] = {}
         if consent is not None:
             record = rules.decide(state, minor=consent.minor, fields=shown, now=now)
-            without: RecordDecision | None = None
         else:
             best = _assumed_consent(purpose_spec, now)
             record = rules.decide(best, minor=False, fields=shown, now=now)
-            without = rules.decide(None, minor=False, fields=shown, now=now)
+            conditions = _conditions(rules, purpose_spec, shown, now)
         explained: list[FieldExplanation] = []
         for spec in entity.fields:
             decision = policy.decisions[spec.name]
@@ -441,10 +496,13 @@ def explain(
                 if consent_reason is None
                 else _consent_reason(consent_reason, purpose_spec, spec, status)
             )
-            alternative = None
-            if without is not None:
-                other, _ = _outcome(decision, without)
-                alternative = other if other != outcome else None
+            changed: dict[str, str] | None = None
+            if consent is None:
+                changed = {}
+                for condition, decided in conditions.items():
+                    other, _ = _outcome(decision, decided)
+                    if other != outcome:
+                        changed[condition] = other
             explained.append(
                 FieldExplanation(
                     entity=entity.name,
@@ -458,13 +516,25 @@ def explain(
                     reason=reason,
                     writable=spec.name in policy.writable,
                     lookup=spec.name in policy.lookupable,
-                    without_consent=alternative,
+                    without_consent=None if changed is None else changed.get("no_consent"),
+                    conditions=changed,
                 )
             )
         record_outcome = (
             None if record.withheld_reason is None else WITHHELD + record.withheld_reason
         )
-        entities[entity.name] = EntityExplanation(entity.name, tuple(explained), record_outcome)
+        record_conditions: dict[str, str] | None = (
+            None
+            if consent is not None
+            else {
+                condition: WITHHELD + decided.withheld_reason
+                for condition, decided in conditions.items()
+                if decided.withheld_reason is not None
+            }
+        )
+        entities[entity.name] = EntityExplanation(
+            entity.name, tuple(explained), record_outcome, record_conditions
+        )
     return Explanation(
         policy_version=plan.version,
         purpose=purpose,

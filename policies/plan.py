@@ -120,6 +120,9 @@ class PolicyPlan:
     api_rights: frozenset[str]
     consent_purposes: frozenset[str] = frozenset()
     """Purposes whose consents these roles may record and withdraw under this purpose."""
+    consent_readable: frozenset[str] = frozenset()
+    """Purposes whose consent records these roles may read under this purpose, besides
+    the records of this purpose itself (minimization: no more without the right)."""
     text: Mapping[str, CategoryDecision] = dataclasses.field(default_factory=lambda: _NO_TEXT)
     """Per personal data category, its effect inside free text; empty when no `scan_pii`
     field is visible. A category missing here is withheld (fail closed)."""
@@ -338,6 +341,11 @@ class PolicyEngine:
             for pid in self.document.purposes
             if self.granted(known, purpose, f"consent:{pid}", "api:consent", "consent:write")
         )
+        consent_readable = frozenset(
+            pid
+            for pid in self.document.purposes
+            if self.granted(known, purpose, f"consent:{pid}", "api:consent", "consent:read")
+        )
         shows_text = any(
             decision.kind is EffectKind.SCAN
             for policy in entities.values()
@@ -350,6 +358,7 @@ class PolicyEngine:
             entities=entities,
             api_rights=api_rights,
             consent_purposes=consent_purposes,
+            consent_readable=consent_readable,
             # The scan API masks per the same decisions, so they are compiled for it too.
             text=self._decide_text(known, purpose)
             if shows_text or "scan" in api_rights

@@ -23,8 +23,9 @@ exactly as they will on the request path):
 - **Separation of duties** (`separation_of_duties`, GB/T 35273 §7.1). Whoever can
   change policy must not also read customer data or the audit log. A role is
   *policy-admin capable* when, under some declared purpose, it holds `policy:admin`.
-  Such a role is refused if, under any declared purpose, it also holds `audit:read` or
-  any read effect other than `deny` on any field of any catalog entity. The same holds
+  Such a role is refused if, under any declared purpose, it also holds `audit:read`,
+  `consent:read` or `consent:evidence` (consent records are customer data), or any
+  read effect other than `deny` on any field of any catalog entity. The same holds
   for each principal, over the union of its roles under its allowed purposes (so two
   harmless roles cannot be combined into one that administers and reads).
 - **Last administrator** (`last_policy_admin`): a change that leaves no principal able
@@ -146,6 +147,20 @@ def _reads_anything(engine: PolicyEngine, roles: frozenset[str], purpose: str) -
     )
 
 
+_CONSENT_READS = ("consent:read", "consent:evidence")
+
+
+def _reads_consents(engine: PolicyEngine, roles: frozenset[str], purpose: str) -> bool:
+    """Consent records are customer data too: who agreed to what, and the evidence."""
+    if not _has_allow_rule(engine.document, roles, lambda a: a in _CONSENT_READS):
+        return False
+    return any(
+        engine.granted(roles, purpose, f"consent:{pid}", "api:consent", action)
+        for pid in engine.document.purposes
+        for action in _CONSENT_READS
+    )
+
+
 def _duties_clash(engine: PolicyEngine, roles: frozenset[str], purposes: Iterable[str]) -> bool:
     if not _has_allow_rule(engine.document, roles, lambda a: a == POLICY_ADMIN):
         return False
@@ -153,7 +168,12 @@ def _duties_clash(engine: PolicyEngine, roles: frozenset[str], purposes: Iterabl
     rights = {p: engine.api_rights(roles, p) for p in purposes}
     if not any(POLICY_ADMIN in r for r in rights.values()):
         return False
-    return any("audit:read" in rights[p] or _reads_anything(engine, roles, p) for p in purposes)
+    return any(
+        "audit:read" in rights[p]
+        or _reads_consents(engine, roles, p)
+        or _reads_anything(engine, roles, p)
+        for p in purposes
+    )
 
 
 def duty_problems(engine: PolicyEngine) -> list[PolicyProblem]:
@@ -255,6 +275,10 @@ def _gains(before: PolicyPlan | None, after: PolicyPlan) -> list[str]:
         f"consents of {p!r}"
         for p in sorted(after.consent_purposes - (before.consent_purposes if before else set()))
     ]
+    gained += [
+        f"consent records of {p!r}"
+        for p in sorted(after.consent_readable - (before.consent_readable if before else set()))
+    ]
     for name, entity in after.entities.items():
         old = before.entities.get(name) if before else None
         for field_name, decision in entity.decisions.items():
@@ -311,13 +335,16 @@ def self_grants(
 def plan_data_access(plan: PolicyPlan) -> list[str]:
     """What a compiled plan lets its holder do with customer data or the audit log.
 
-    Every API right but `policy:admin` counts (audit:read, consent:write, scan, erase —
-    and any right added later: fail closed), as do recording consents, and reading,
-    writing or looking up any field of any catalog entity. Empty means none of it.
+    Every API right but `policy:admin` counts (audit:read, consent:write, consent:read,
+    consent:evidence, scan, erase — and any right added later: fail closed), as do
+    recording or reading consents, and reading, writing or looking up any field of any
+    catalog entity. Empty means none of it.
     """
     found = [f"api right {r!r}" for r in sorted(plan.api_rights - {POLICY_ADMIN})]
     if plan.consent_purposes:
         found.append("record consents")
+    if plan.consent_readable:
+        found.append("read consent records")
     for name, entity in sorted(plan.entities.items()):
         found += [
             f"{what} {name}"

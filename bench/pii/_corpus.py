@@ -72,13 +72,14 @@ _FORMATTER = string.Formatter()
 
 def _render(template: str, fakers: _Fakers, text: list[str], gold: list[Span]) -> None:
     position = sum(len(part) for part in text)
-    for literal, field, _, _ in _FORMATTER.parse(template):
+    for literal, field, suffix, _ in _FORMATTER.parse(template):
         text.append(literal)
         position += len(literal)
         if field is None:
             continue
         entity_type, generate_value = SLOTS[field]
-        value = generate_value(fakers)
+        # `{sname:先生}`: the suffix belongs to the value's span ("王先生" is one name).
+        value = generate_value(fakers) + (suffix or "")
         if entity_type is not None:
             gold.append(Span(entity_type, position, position + len(value)))
         text.append(value)

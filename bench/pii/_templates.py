@@ -2,16 +2,17 @@
 
 `{slot}` names a value (see `_corpus.SLOTS`): slots of an entity type are labelled,
 the others (order numbers, timestamps, IDs with a wrong check digit...) are hard
-negatives that must not be reported as what they resemble. `{sname}` is a surname
-directly before an honorific ("王先生"): the surname alone is the PERSON span.
+negatives that must not be reported as what they resemble. `{sname:先生}` is a surname
+with an honorific ("王先生"): the PERSON span covers both, as the name masker shows it
+(`王*`).
 """
 
 from __future__ import annotations
 
 ZH_PII: tuple[str, ...] = (
     "客户{name}来电，手机{phone}，要求修改收货地址。",
-    "{sname}先生来电咨询订单物流，联系电话{phone}。",
-    "{sname}女士反映手机号{phone}收不到验证码，已登记。",
+    "{sname:先生}来电咨询订单物流，联系电话{phone}。",
+    "{sname:女士}反映手机号{phone}收不到验证码，已登记。",
     "客户提供身份证{id}用于开具发票。",
     "{name}登记证件号{id}，已完成实名认证。",
     "客户要求退款至银行卡{card}，已转财务处理。",
@@ -24,7 +25,7 @@ ZH_PII: tuple[str, ...] = (
     "公司名称已变更，纳税人识别号{uscc}。",
     "客户持护照{passport}办理实名认证。",
     "{name}的护照号码{passport}，已核验。",
-    "港澳居民来往内地通行证{hk}，{sname}先生已完成认证。",
+    "港澳居民来往内地通行证{hk}，{sname:先生}已完成认证。",
     "客户使用回乡证{hk}登记会员。",
     "客户咨询往来港澳通行证{exit}的签注办理。",
     "{name}的往来台湾通行证号码{exit}，已备案。",
@@ -41,7 +42,7 @@ ZH_PII: tuple[str, ...] = (
     "{name}的订单已发货。",
     "监护人{name}，监护人电话{phone}。",
     "客户{name}（身份证{id}）申请注销账户。",
-    "{sname}经理来电，公司信用代码{uscc}，对公账户{card}。",
+    "{sname:经理}来电，公司信用代码{uscc}，对公账户{card}。",
     "联系人：{name}，手机：{phone}，邮箱：{email}。",
     "已通知{name}明天上午到店取件。",
     "{name}表示对售后服务满意。",
@@ -49,10 +50,10 @@ ZH_PII: tuple[str, ...] = (
     "客户称{name}为其家属，可代为签收。",
     "备用联系电话{phone}，工作日白天可联系。",
     "客户来电{phone}，咨询订单物流进度。",
-    "{sname}女士要求发送电子合同至{email}。",
+    "{sname:女士}要求发送电子合同至{email}。",
     "客户报失银行卡{card}，已解绑快捷支付。",
     "姓名：{name}；身份证号：{id}；住址：{addr}。",
-    "{sname}先生的新手机号是{phone}，旧号码停用。",
+    "{sname:先生}的新手机号是{phone}，旧号码停用。",
     "寄件人{name}，寄件地址{addr}，联系电话{phone}。",
     # Written after the recognizers were tuned, and not tuned against since.
     "财务已将发票寄给{name}。",

@@ -21,21 +21,21 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.access.authentication import IssuedKey, issue_key, key_timestamp
+from gateway.access.authentication import IssuedApiKey, api_key_timestamp, issue_api_key
 from gateway.compliance.entries import append_in_transaction
 from gateway.compliance.request_audit import RequestAudit
 from gateway.db.engine import Database
 from gateway.db.schema import api_keys
 from gateway.http.errors import AuditUnavailable
 from gateway.policy.change_service import EngineFor
-from gateway.policy.errors import KeyRevoked, PolicyTargetNotFound, SeparationOfDuties
+from gateway.policy.errors import ApiKeyRevoked, PolicyTargetNotFound, SeparationOfDuties
 from gateway.policy.store import latest_policy_or_none, lock_policy_writes, notify_policy_change
 from policies.document import PolicyDocument
 from policies.review import SEPARATION_OF_DUTIES, principal_data_access
 
 
 @dataclass(frozen=True, slots=True)
-class KeyInfo:
+class ApiKeyInfo:
     key_id: str
     principal_id: str
     created_at: str
@@ -51,7 +51,7 @@ class KeyInfo:
         }
 
 
-def _key_audit(audit: RequestAudit, key_id: str, principal_id: str, what: str) -> None:
+def _api_key_audit(audit: RequestAudit, key_id: str, principal_id: str, what: str) -> None:
     audit.entity = "api_keys"
     audit.record_ids = (key_id,)
     audit.fields = {f"api_key:{key_id}": what, "principal": principal_id}
@@ -68,9 +68,9 @@ async def newest_policy_naming(
     return latest
 
 
-async def issue_key_for(
+async def issue_api_key_for(
     db: Database, principal_id: str, audit: RequestAudit, engine_for: EngineFor
-) -> IssuedKey:
+) -> IssuedApiKey:
     """A new key for a principal the newest policy version names and that reaches no
     customer data and no audit log; SeparationOfDuties (nothing stored) for any other."""
     try:
@@ -84,8 +84,8 @@ async def issue_key_for(
                 refused = f"refused:{SEPARATION_OF_DUTIES}"
                 audit.fields = {"principal": principal_id, "api_key": refused}
                 raise SeparationOfDuties(_data_principal_message(principal_id, access))
-            issued = await issue_key(conn, principal_id)
-            _key_audit(audit, issued.key_id, principal_id, "issued")
+            issued = await issue_api_key(conn, principal_id)
+            _api_key_audit(audit, issued.key_id, principal_id, "issued")
             await append_in_transaction(conn, audit, 201)
     except SQLAlchemyError as exc:
         audit.seq = None
@@ -107,14 +107,14 @@ def _data_principal_message(principal_id: str, access: list[str]) -> str:
     )
 
 
-async def revoke_key(db: Database, key_id: str, audit: RequestAudit) -> KeyInfo:
+async def revoke_api_key(db: Database, key_id: str, audit: RequestAudit) -> ApiKeyInfo:
     """Revoke any principal's key, data principals' included: a revocation only takes
     access away, so it breaks no separation of duties, and an administrator must be able
     to shut a leaked key at once without waiting for the operator."""
     try:
         async with db.writer.begin() as conn:
-            info = await revoke_in(conn, key_id)
-            _key_audit(audit, key_id, info.principal_id, "revoked")
+            info = await revoke_api_key_in(conn, key_id)
+            _api_key_audit(audit, key_id, info.principal_id, "revoked")
             await append_in_transaction(conn, audit, 200)
     except SQLAlchemyError as exc:
         audit.seq = None
@@ -126,10 +126,10 @@ async def revoke_key(db: Database, key_id: str, audit: RequestAudit) -> KeyInfo:
     return info
 
 
-async def revoke_in(conn: AsyncConnection, key_id: str) -> KeyInfo:
+async def revoke_api_key_in(conn: AsyncConnection, key_id: str) -> ApiKeyInfo:
     """Revoke one key inside the caller's transaction (which also takes its audit entry).
 
-    PolicyTargetNotFound for an unknown key id, KeyRevoked for one revoked before.
+    PolicyTargetNotFound for an unknown key id, ApiKeyRevoked for one revoked before.
     """
     row = (await conn.execute(select(api_keys).where(api_keys.c.key_id == key_id))).first()
     if row is None:
@@ -137,17 +137,17 @@ async def revoke_in(conn: AsyncConnection, key_id: str) -> KeyInfo:
         raise PolicyTargetNotFound(msg)
     if row.revoked_at is not None:
         msg = "this API key was already revoked"
-        raise KeyRevoked(msg)
-    revoked_at = key_timestamp()
+        raise ApiKeyRevoked(msg)
+    revoked_at = api_key_timestamp()
     await conn.execute(
         update(api_keys).where(api_keys.c.key_id == key_id).values(revoked_at=revoked_at)
     )
     # Every other gateway process refuses the key once this commits.
     await notify_policy_change(conn, "keys")
-    return KeyInfo(key_id, row.principal_id, row.created_at, revoked_at)
+    return ApiKeyInfo(key_id, row.principal_id, row.created_at, revoked_at)
 
 
-async def revoke_keys_of(conn: AsyncConnection, principal_id: str) -> Mapping[str, str]:
+async def revoke_api_keys_of(conn: AsyncConnection, principal_id: str) -> Mapping[str, str]:
     """Revoke every active key of a principal inside the caller's transaction."""
     active = (
         await conn.execute(
@@ -160,13 +160,13 @@ async def revoke_keys_of(conn: AsyncConnection, principal_id: str) -> Mapping[st
         await conn.execute(
             update(api_keys)
             .where(api_keys.c.principal_id == principal_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=key_timestamp())
+            .values(revoked_at=api_key_timestamp())
         )
         await notify_policy_change(conn, "keys")
     return {f"api_key:{row.key_id}": "revoked" for row in active}
 
 
-async def list_keys(conn: AsyncConnection) -> list[KeyInfo]:
+async def list_api_keys(conn: AsyncConnection) -> list[ApiKeyInfo]:
     rows = (
         await conn.execute(
             select(
@@ -177,4 +177,4 @@ async def list_keys(conn: AsyncConnection) -> list[KeyInfo]:
             ).order_by(api_keys.c.principal_id, api_keys.c.created_at)
         )
     ).all()
-    return [KeyInfo(r.key_id, r.principal_id, r.created_at, r.revoked_at) for r in rows]
+    return [ApiKeyInfo(r.key_id, r.principal_id, r.created_at, r.revoked_at) for r in rows]

@@ -30,6 +30,8 @@ class Principal:
     id: str
     roles: frozenset[str]
     purposes: frozenset[str]
+    require_on_behalf_of: bool = False
+    """Every call must name its end user in X-On-Behalf-Of (400 otherwise)."""
 
 
 def hash_api_key(key: str) -> str:
@@ -58,7 +60,7 @@ class PrincipalDirectory:
         return self._by_key_hash.get(hash_api_key(presented))
 
 
-def key_timestamp() -> str:
+def api_key_timestamp() -> str:
     """The time an API key row records (issued, revoked): UTC, to the second."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -68,7 +70,12 @@ def build_directory(
 ) -> PrincipalDirectory:
     """Active keys (key hash, principal id) joined with the document's principals."""
     principals = {
-        pid: Principal(id=pid, roles=spec.roles, purposes=spec.purposes)
+        pid: Principal(
+            id=pid,
+            roles=spec.roles,
+            purposes=spec.purposes,
+            require_on_behalf_of=spec.require_on_behalf_of,
+        )
         for pid, spec in document.principals.items()
     }
     return PrincipalDirectory(
@@ -89,14 +96,14 @@ async def load_directory(conn: AsyncConnection, document: PolicyDocument) -> Pri
     return build_directory(((row.key_hash, row.principal_id) for row in rows), document)
 
 
-async def active_key_holders(conn: AsyncConnection) -> frozenset[str]:
+async def active_api_key_holders(conn: AsyncConnection) -> frozenset[str]:
     """Principals with at least one key not revoked."""
     query = select(api_keys.c.principal_id).where(api_keys.c.revoked_at.is_(None)).distinct()
     return frozenset((await conn.execute(query)).scalars())
 
 
 @dataclass(frozen=True, slots=True)
-class IssuedKey:
+class IssuedApiKey:
     """A new API key. `key` is shown once, in the response that issued it."""
 
     key_id: str
@@ -104,10 +111,10 @@ class IssuedKey:
     key: str
 
     def __repr__(self) -> str:
-        return f"IssuedKey(key_id={self.key_id!r}, principal_id={self.principal_id!r}, key=***)"
+        return f"IssuedApiKey(key_id={self.key_id!r}, principal_id={self.principal_id!r}, key=***)"
 
 
-async def issue_key(conn: AsyncConnection, principal_id: str) -> IssuedKey:
+async def issue_api_key(conn: AsyncConnection, principal_id: str) -> IssuedApiKey:
     """Store a new key's hash; the key itself is returned once and never stored."""
     key = new_api_key()
     key_hash = hash_api_key(key)
@@ -117,14 +124,9 @@ async def issue_key(conn: AsyncConnection, principal_id: str) -> IssuedKey:
             key_id=key_id,
             principal_id=principal_id,
             key_hash=key_hash,
-            created_at=key_timestamp(),
+            created_at=api_key_timestamp(),
         )
     )
     # Other gateway processes reload their directory when this commits.
     await notify_policy_change(conn, "keys")
-    return IssuedKey(key_id=key_id, principal_id=principal_id, key=key)
-
-
-async def issue_api_key(conn: AsyncConnection, principal_id: str) -> str:
-    """Store a new key's hash and return the key itself: the only time it is seen."""
-    return (await issue_key(conn, principal_id)).key
+    return IssuedApiKey(key_id=key_id, principal_id=principal_id, key=key)

@@ -14,9 +14,11 @@ from rich.console import Console
 from audit import Outcome
 from audit.checkpoint import CheckpointError, open_signed_checkpoint
 from audit.verify import LogVerifier, VerifyReport
-from gateway.compliance import log_reader as audit_store
+from gateway.compliance import log_reader
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
-from gateway.compliance.cli_entries import record_cli
+from gateway.compliance.cli_entries import cli_door, refuse
+from gateway.compliance.entries import CLI_STATUS, append_in_transaction
+from gateway.compliance.export import ExportFormat, export_lines
 from gateway.db.engine import Database, create_database
 from gateway.settings import Settings, get_settings
 from gateway.state import check_schemas, open_keystore
@@ -112,13 +114,10 @@ def verify(
     async def run() -> tuple[VerifyReport, float]:
         db, signer = await _open(_settings(data_dir))
         try:
-            report, seconds = await audit_store.verify_store(db, signer.verifier())
-            await record_cli(
-                db,
-                "audit.verify",
-                outcome=Outcome.ALLOWED if report.ok else Outcome.FAILED,
-                reason=None if report.ok else "verification_failed",
-            )
+            async with cli_door(db, "audit.verify") as audit:
+                report, seconds = await log_reader.verify_store(db, signer.verifier())
+                if not report.ok:
+                    refuse(audit, "verification_failed", Outcome.FAILED)
             return report, seconds
         finally:
             await db.dispose()
@@ -151,8 +150,12 @@ def checkpoint(data_dir: DataDir = None) -> None:
     async def run() -> str:
         db, signer = await _open(_settings(data_dir))
         try:
-            await record_cli(db, "audit.checkpoint")
-            return (await CheckpointIssuer(db.writer, signer).issue()).note
+            async with cli_door(db, "audit.checkpoint") as audit:
+                # The entry commits with the checkpoint, which therefore covers it.
+                issued = await CheckpointIssuer(db.writer, signer).issue(
+                    lambda conn: append_in_transaction(conn, audit, CLI_STATUS)
+                )
+            return issued.note
         finally:
             await db.dispose()
 
@@ -161,23 +164,34 @@ def checkpoint(data_dir: DataDir = None) -> None:
 
 @audit_app.command("export")
 def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (JSON Lines).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     data_dir: DataDir = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="jsonl: each entry exactly as hashed, for `audit verify --offline`; "
+            "csv: one column per entry field, UTF-8 with BOM, for spreadsheets.",
+        ),
+    ] = ExportFormat.JSONL,
 ) -> None:
-    """Write the whole log as JSON Lines: seq, the entry exactly as hashed, its leaf hash."""
+    """Write the whole log: JSON Lines (seq, the entry as hashed, its leaf hash) or CSV."""
 
     async def run() -> int:
         db, _ = await _open(_settings(data_dir))
         count = 0
         try:
-            await record_cli(db, "audit.export")
-            async with audit_store.snapshot(db) as conn:
-                with output.open("wb") as handle:
-                    async for seq, canonical, stored in audit_store.stream_entries(conn):
-                        handle.write(audit_store.export_line(seq, canonical, stored))
+            async with cli_door(db, "audit.export"):
+                # The output is opened before the entry is written, and the entry is
+                # committed before the snapshot is taken: the export holds its own entry.
+                handle = output.open("wb")
+            with handle:
+                async with log_reader.snapshot(db) as conn:
+                    async for line in export_lines(conn, fmt):
+                        handle.write(line)
                         count += 1
         finally:
             await db.dispose()
-        return count
+        return count - (1 if fmt is ExportFormat.CSV else 0)
 
     console.print(f"{asyncio.run(run())} entries written to {output}")

@@ -12,14 +12,10 @@ from typing import Annotated
 
 import typer
 
+from gateway.bulk.job import DEFAULT_BATCH
+from gateway.bulk.report import ImportAbortedError, ImportSourceError
 from gateway.cli.imports import PROBLEMS_SHOWN, out, run_import
-from gateway.consents.importer import (
-    DEFAULT_BATCH,
-    ConsentImportAbortedError,
-    ConsentImportReport,
-    import_consents,
-)
-from gateway.customers.importer import ImportSourceError
+from gateway.consents.importer import ConsentImportReport, import_consents
 from gateway.policy.store import NoPolicyError
 from gateway.settings import get_settings
 from gateway.state import StoreNotReadyError
@@ -79,6 +75,6 @@ def import_consents_command(
             settings, file, all_or_nothing=all_or_nothing, batch_size=batch, progress=advance
         ),
         _summary,
-        aborted=ConsentImportAbortedError,
+        aborted=ImportAbortedError,
         unusable=(ImportSourceError, MasterKeyError, StoreNotReadyError, NoPolicyError),
     )

@@ -16,14 +16,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
-from gateway.customers.importer import (
-    DEFAULT_BATCH,
-    ImportAbortedError,
-    ImportProgress,
-    ImportReport,
-    ImportSourceError,
-    import_customers,
-)
+from gateway.bulk.job import DEFAULT_BATCH
+from gateway.bulk.report import ImportAbortedError, ImportProgress, ImportSourceError
+from gateway.customers.importer import CustomerImportReport, import_customers
 from gateway.settings import get_settings
 from gateway.state import StoreNotReadyError
 from keys import MasterKeyError
@@ -40,7 +35,7 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
-def _summary(report: ImportReport) -> None:
+def _summary(report: CustomerImportReport) -> None:
     rate = f"{report.customers_per_second:,.0f} customers/s"
     out.print(
         f"loaded {report.loaded} of {report.rows_read} rows, rejected {report.rejected} "

@@ -21,13 +21,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from gateway.access.api_keys import newest_policy_naming, revoke_in
-from gateway.access.authentication import IssuedKey, issue_key
-from gateway.compliance.cli_entries import record_cli, record_cli_in
+from gateway.access.api_keys import newest_policy_naming, revoke_api_key_in
+from gateway.access.authentication import IssuedApiKey, issue_api_key
+from gateway.compliance.cli_entries import cli_door, refuse
+from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.db.engine import Database, create_database
 from gateway.encryption.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.encryption.protection import Protector
-from gateway.policy.errors import KeyRevoked, PolicyTargetNotFound
+from gateway.policy.errors import ApiKeyRevoked, PolicyTargetNotFound
 from gateway.settings import Settings, get_settings
 from gateway.state import check_schemas, open_protector
 from keys import LocalKeyProvider, MasterKeyError, kek_versions_in_use
@@ -77,8 +78,9 @@ def status(data_dir: DataDir = None) -> None:
     ring = LocalKeyProvider(settings.data_dir).load()
 
     async def work(db: Database, protector: Protector) -> None:
-        key_status = await protector.keystore.status()
-        by_version = await ciphertexts_by_version(db, protector)
+        async with cli_door(db, "keys.status"):
+            key_status = await protector.keystore.status()
+            by_version = await ciphertexts_by_version(db, protector)
         table = Table(title=f"Wardgate keys (suite {key_status.suite})")
         table.add_column("what")
         table.add_column("version", justify="right")
@@ -113,15 +115,16 @@ def rotate_kek(data_dir: DataDir = None) -> None:
     provider = LocalKeyProvider(settings.data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
-        ring = provider.load().with_new_version()
-        provider.save(ring)
-        total = sum((await protector.keystore.status()).data_keys_by_kek_version.values())
-        with _progress() as bar:
-            task = bar.add_task("re-wrapping data keys", total=total)
-            count = await protector.keystore.rewrap_all(
-                ring, progress=lambda n: bar.advance(task, n)
-            )
-        await record_cli(db, "keys.rotate_kek", fields={"data_keys": f"rewrapped:{count}"})
+        async with cli_door(db, "keys.rotate_kek") as audit:
+            ring = provider.load().with_new_version()
+            provider.save(ring)
+            total = sum((await protector.keystore.status()).data_keys_by_kek_version.values())
+            with _progress() as bar:
+                task = bar.add_task("re-wrapping data keys", total=total)
+                count = await protector.keystore.rewrap_all(
+                    ring, progress=lambda n: bar.advance(task, n)
+                )
+            audit.fields = {"data_keys": f"rewrapped:{count}"}
         console.print(
             f"master key version {ring.active_version} active; {count} data keys re-wrapped. "
             "Retire older versions with `wardgate keys retire-kek --version N`."
@@ -140,13 +143,16 @@ def retire_kek(
     provider = LocalKeyProvider(settings.data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
-        in_use = kek_versions_in_use(await protector.keystore.status())
-        if version in in_use:
-            console.print(f"[red]master key version {version} still wraps keys; not retired[/]")
-            raise typer.Exit(1)
-        ring = provider.load()
-        provider.save(ring.without_version(version))
-        await record_cli(db, "keys.retire_kek", fields={"master_key": f"retired:{version}"})
+        async with cli_door(db, "keys.retire_kek") as audit:
+            in_use = kek_versions_in_use(await protector.keystore.status())
+            if version in in_use:
+                refuse(audit, "master_key_in_use")
+                audit.fields = {"master_key": f"kept:{version}"}
+                console.print(f"[red]master key version {version} still wraps keys; not retired[/]")
+                raise typer.Exit(1)
+            ring = provider.load()
+            provider.save(ring.without_version(version))
+            audit.fields = {"master_key": f"retired:{version}"}
         console.print(f"master key version {version} retired")
 
     _run(settings, work)
@@ -161,15 +167,14 @@ def rotate_dek(
     settings = _settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
-        total = sum((await protector.keystore.status()).data_keys_by_version.values())
-        with _progress() as bar:
-            task = bar.add_task("re-encrypting", total=total)
-            report = await rotate_data_keys(
-                db, protector, batch=batch, progress=lambda n: bar.advance(task, n)
-            )
-        await record_cli(
-            db, "keys.rotate_dek", fields={"data_keys": f"rotated:{report.customers_rotated}"}
-        )
+        async with cli_door(db, "keys.rotate_dek") as audit:
+            total = sum((await protector.keystore.status()).data_keys_by_version.values())
+            with _progress() as bar:
+                task = bar.add_task("re-encrypting", total=total)
+                report = await rotate_data_keys(
+                    db, protector, batch=batch, progress=lambda n: bar.advance(task, n)
+                )
+            audit.fields = {"data_keys": f"rotated:{report.customers_rotated}"}
         rate = report.customers_rotated / report.seconds if report.seconds else 0.0
         console.print(
             f"data key version {report.target_version}: {report.customers_rotated} customers, "
@@ -192,8 +197,11 @@ def purge(
     settings = _settings(data_dir)
 
     async def work(db: Database, protector: Protector) -> None:
-        purged, healed = await purge_retired_keys(db, protector, grace=dt.timedelta(seconds=grace))
-        await record_cli(db, "keys.purge", fields={"data_keys": f"purged:{purged}"})
+        async with cli_door(db, "keys.purge") as audit:
+            purged, healed = await purge_retired_keys(
+                db, protector, grace=dt.timedelta(seconds=grace)
+            )
+            audit.fields = {"data_keys": f"purged:{purged}"}
         console.print(f"{purged} retired data keys purged; {healed} values re-encrypted first")
 
     _run(settings, work)
@@ -218,21 +226,21 @@ def issue(
     """
     settings = _settings(data_dir)
 
-    async def work(db: Database, _protector: Protector) -> IssuedKey:
-        try:
-            async with db.writer.begin() as conn:
-                version, _ = await newest_policy_naming(conn, principal)
-                # Notifies every gateway process: the key works there once this commits.
-                issued = await issue_key(conn, principal)
-                # The entry names the principal and the key's id, never the key.
-                await record_cli_in(
-                    conn,
-                    "keys.issue",
-                    fields={f"api_key:{issued.key_id}": "issued", "principal": principal},
-                    policy_version=version,
-                )
-        except PolicyTargetNotFound as exc:
-            raise _fail(str(exc), 2) from None
+    async def work(db: Database, _protector: Protector) -> IssuedApiKey:
+        async with cli_door(db, "keys.issue") as audit:
+            try:
+                async with db.writer.begin() as conn:
+                    version, _ = await newest_policy_naming(conn, principal)
+                    # Notifies every gateway process: the key works there once this commits.
+                    issued = await issue_api_key(conn, principal)
+                    # The entry names the principal and the key's id, never the key.
+                    audit.fields = {f"api_key:{issued.key_id}": "issued", "principal": principal}
+                    audit.policy_version = version
+                    await append_in_transaction(conn, audit, CLI_STATUS)
+            except PolicyTargetNotFound as exc:
+                # The name typed is not recorded: it names no principal of the policy.
+                refuse(audit, "unknown_principal")
+                raise _fail(str(exc), 2) from None
         return issued
 
     issued = _run(settings, work)
@@ -254,18 +262,19 @@ def revoke(
     settings = _settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> str:
-        try:
-            async with db.writer.begin() as conn:
-                info = await revoke_in(conn, key_id)
-                await record_cli_in(
-                    conn,
-                    "keys.revoke",
-                    fields={f"api_key:{key_id}": "revoked", "principal": info.principal_id},
-                )
-        except PolicyTargetNotFound as exc:
-            raise _fail(str(exc), 2) from None
-        except KeyRevoked as exc:
-            raise _fail(str(exc), 1) from None
+        async with cli_door(db, "keys.revoke") as audit:
+            try:
+                async with db.writer.begin() as conn:
+                    info = await revoke_api_key_in(conn, key_id)
+                    audit.fields = {f"api_key:{key_id}": "revoked", "principal": info.principal_id}
+                    await append_in_transaction(conn, audit, CLI_STATUS)
+            except PolicyTargetNotFound as exc:
+                refuse(audit, "unknown_api_key")  # the id typed is not recorded
+                raise _fail(str(exc), 2) from None
+            except ApiKeyRevoked as exc:
+                refuse(audit, "already_revoked")
+                audit.fields = {f"api_key:{key_id}": "revoked_before"}
+                raise _fail(str(exc), 1) from None
         return info.principal_id
 
     owner = _run(settings, work)

@@ -16,15 +16,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from gateway.compliance.cli_entries import cli_principal, record_cli
+from gateway.compliance.cli_entries import cli_door, record_refusal, refuse
+from gateway.compliance.entries import CLI_STATUS, cli_principal
+from gateway.compliance.request_audit import RequestAudit
 from gateway.consents.facts import customer_consent_facts
 from gateway.db.engine import Database, create_database
 from gateway.http.errors import GatewayError
-from gateway.policy.change_service import (
-    apply_policy_change,
-    cli_audit,
-    preview_policy_change,
-)
+from gateway.policy.change_service import apply_policy_change, preview_policy_change
 from gateway.policy.errors import (
     NoChange,
     PolicyChangeRejected,
@@ -101,25 +99,25 @@ def export(
     settings = _settings(data_dir)
 
     async def work(db: Database) -> tuple[int, list[Path]]:
-        async with db.reader.connect() as conn:
-            wanted = version if version is not None else await latest_version(conn)
-            row = None if wanted is None else await version_row(conn, wanted)
-        if row is None:
-            msg = f"there is no policy version {wanted}" if wanted else "the store has no policy"
-            raise _Unusable(msg)
-        document = parse_policy_document(row["document"])
-        header = (
-            f"# Wardgate policy version {row['version']}, by {_one_line(str(row['author']))} "
-            f"at {row['created_at']}: {_one_line(str(row['comment']))}\n"
-            "# Written by `wardgate policy export`; change it and run `wardgate policy apply`."
-        )
-        written = write_policy_dir(document, directory, header)
-        await record_cli(
-            db,
-            "policy.export",
-            fields={"policy:version": str(row["version"])},
-            policy_version=int(row["version"]),
-        )
+        async with cli_door(db, "policy.export") as audit:
+            async with db.reader.connect() as conn:
+                wanted = version if version is not None else await latest_version(conn)
+                row = None if wanted is None else await version_row(conn, wanted)
+            if row is None:
+                refuse(audit, "unknown_version")
+                msg = (
+                    f"there is no policy version {wanted}" if wanted else "the store has no policy"
+                )
+                raise _Unusable(msg)
+            document = parse_policy_document(row["document"])
+            header = (
+                f"# Wardgate policy version {row['version']}, by {_one_line(str(row['author']))} "
+                f"at {row['created_at']}: {_one_line(str(row['comment']))}\n"
+                "# Written by `wardgate policy export`; change it and run `wardgate policy apply`."
+            )
+            audit.fields = {"policy:version": str(row["version"])}
+            audit.policy_version = int(row["version"])
+            written = write_policy_dir(document, directory, header)
         return int(row["version"]), written
 
     exported, written = _run(settings, work)
@@ -163,25 +161,35 @@ def apply(
     try:
         files = load_policy_dir(directory)
     except PolicyFileError as exc:
+        asyncio.run(record_refusal(settings, "policy.apply", "unusable_policy_files"))
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     acknowledged = tuple(acknowledge or ())
     catalog = default_catalog()
 
     async def work(db: Database) -> int:
+        async with cli_door(db, "policy.apply") as audit:
+            return await _apply(db, audit)
+
+    async def _apply(db: Database, audit: RequestAudit) -> int:
         prepared = await preview_policy_change(
             db, catalog, change=files.document, acknowledged=acknowledged
         )
         base = prepared.base_version
+        audit.policy_version = base
         out.print(f"diff against policy version {base}:")
         out.print(escape(prepared.diff.text()))
         if prepared.problems:
+            refuse(audit, "policy_rejected")
+            audit.fields = {"policy:problems": str(len(prepared.problems))}
             _print_problems(prepared.problems, files)
             return 1
         if prepared.diff.empty:
+            audit.reason = "no_change"
             console.print(f"no changes: policy version {base} already says this")
             return 0
         if dry_run:
+            audit.reason = "dry_run"
             console.print("dry run: nothing applied")
             return 0
         try:
@@ -192,16 +200,20 @@ def apply(
                 base_version=base,
                 author=author or cli_principal(),
                 comment=comment if comment is not None else f"applied from {directory.name}",
-                audit=cli_audit("policy.apply"),
+                audit=audit,
                 acknowledged=acknowledged,
+                status=CLI_STATUS,
             )
         except PolicyChangeRejected as exc:
+            refuse(audit, "policy_rejected")
             _print_problems(exc.problems, files)
             return 1
         except VersionConflict as exc:
+            refuse(audit, "version_conflict")
             console.print(f"[red]not applied:[/red] {escape(str(exc))}")
             return 1
         except NoChange:
+            audit.reason = "no_change"
             console.print("no changes")
             return 0
         console.print(
@@ -233,7 +245,7 @@ def _print_results(results: Sequence[CaseResult], source: str) -> None:
 
 
 async def _stored_facts(
-    settings: Settings, db: Database, cases: Sequence[Case]
+    settings: Settings, db: Database, cases: Sequence[Case], audit: RequestAudit
 ) -> dict[str, ConsentFacts]:
     ids = sorted({case.customer_id for case in cases if case.customer_id is not None})
     if not ids:
@@ -246,12 +258,8 @@ async def _stored_facts(
         except GatewayError:
             continue  # unknown or erased: the case says "not in the store"
     # Consent facts are personal information: reading them is an access like any other.
-    await record_cli(
-        db,
-        "policy.test",
-        fields={"consents": f"read:{len(facts)}"},
-        subject_ids=sorted(facts),
-    )
+    audit.fields = {"consents": f"read:{len(facts)}"}
+    audit.subject_ids = tuple(sorted(facts))
     return facts
 
 
@@ -289,19 +297,27 @@ def check_expectations(
     else:
 
         async def work(db: Database) -> list[CaseResult]:
-            async with db.reader.connect() as conn:
-                newest = await latest_version(conn)
-                row = None if newest is None else await version_row(conn, newest)
-            if files is not None:
-                document, version = files.document, FILES_VERSION
-            elif row is None:
-                msg = "the store has no policy (run `wardgate init`)"
-                raise _Unusable(msg)
-            else:
-                document = parse_policy_document(row["document"])
-                version = int(row["version"])
-            engine = PolicyEngine(document, catalog, version)
-            return judge(engine, await _stored_facts(settings, db, cases))
+            async with cli_door(db, "policy.test") as audit:
+                async with db.reader.connect() as conn:
+                    newest = await latest_version(conn)
+                    row = None if newest is None else await version_row(conn, newest)
+                if files is not None:
+                    document, version = files.document, FILES_VERSION
+                elif row is None:
+                    refuse(audit, "no_policy")
+                    msg = "the store has no policy (run `wardgate init`)"
+                    raise _Unusable(msg)
+                else:
+                    document = parse_policy_document(row["document"])
+                    version = int(row["version"])
+                    audit.policy_version = version
+                engine = PolicyEngine(document, catalog, version)
+                results = judge(engine, await _stored_facts(settings, db, cases, audit))
+                failed = sum(not r.passed for r in results)
+                audit.fields = dict(audit.fields) | {
+                    "cases": f"passed:{len(results) - failed},failed:{failed}"
+                }
+                return results
 
         results = _run(settings, work)
     where = f"policy files {policy}" if files is not None else "the store's policy"

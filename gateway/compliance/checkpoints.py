@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -68,6 +69,9 @@ async def all_checkpoints(conn: AsyncConnection, verifier: NoteVerifier) -> list
     return [open_signed_checkpoint(note, verifier) for note in rows]
 
 
+InTransaction = Callable[[AsyncConnection], Awaitable[object]]
+
+
 class CheckpointIssuer:
     def __init__(
         self,
@@ -93,9 +97,16 @@ class CheckpointIssuer:
     def verifier_key(self) -> str:
         return self.signer.verifier_key
 
-    async def issue(self) -> StoredCheckpoint:
-        """Sign the current tree head (or return the checkpoint that already covers it)."""
+    async def issue(self, first: InTransaction | None = None) -> StoredCheckpoint:
+        """Sign the current tree head (or return the checkpoint that already covers it).
+
+        `first` runs in the same transaction before the tree is read: an operator's
+        request for a checkpoint appends its audit entry there, so the checkpoint
+        covers it and neither exists without the other.
+        """
         async with self._lock, self._writer.begin() as conn:
+            if first is not None:
+                await first(conn)
             frontier = await read_tree(conn, lock=True)
             latest = await latest_checkpoint(conn)
             if latest is not None and latest.tree_size == frontier.size:

@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.compliance import reads as audit_reads
+from gateway.compliance.export import MEDIA_TYPES
 from gateway.compliance.request_audit import request_audit
 from gateway.governance.call import GovernedCall, begin_call
 from gateway.state import GatewayState
@@ -17,14 +18,18 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def _call(request: AnyRequest, action: str) -> GovernedCall:
+    """Who is calling, decided before any parameter is looked at: a caller without the
+    audit right gets 403 whatever it sent."""
     state: GatewayState = request.app.state.gateway
-    return begin_call(
+    call = begin_call(
         state,
         request.headers,
         request_audit(request.scope["state"]),
         action=action,
         entity="audit_events",
     )
+    audit_reads.require_audit_right(call)
+    return call
 
 
 class AuditController(Controller):
@@ -71,10 +76,12 @@ class AuditController(Controller):
     @get("/export", summary="The whole log, streamed as JSON Lines or CSV")
     async def export(self, request: AnyRequest) -> Response[Any]:
         call = _call(request, "audit.export")
-        fmt = request.query_params.get("format", "jsonl")
-        lines = await audit_reads.export(call, fmt)
-        media_type = "application/x-ndjson" if fmt == "jsonl" else "text/csv"
-        return Stream(lines, media_type=media_type)
+        fmt, lines = await audit_reads.export(call, request.query_params.get("format"))
+        # A browser saves it as a file named for what it is, not as "export".
+        disposition = f'attachment; filename="wardgate-audit.{fmt.value}"'
+        return Stream(
+            lines, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+        )
 
 
 @get(

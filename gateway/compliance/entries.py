@@ -1,8 +1,15 @@
-"""Turning a request's audit context into its one audit entry."""
+"""The one place that builds audit entries: from the audit context of an API request,
+of a command-line operation, of a policy or consent change, of an import batch.
+
+Every door fills in a `RequestAudit` as it learns what happens and hands it here with
+its status: HTTP doors their HTTP status, command-line doors `CLI_STATUS`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import uuid
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,6 +22,11 @@ from gateway.http.errors import AuditUnavailable
 
 log = structlog.get_logger("wardgate.audit")
 
+CLI_STATUS = 0
+"""The `status` of every command-line entry: there is no HTTP status; `outcome` and
+`reason` say what happened."""
+CLI_METHOD = "CLI"
+
 
 def outcome_for_status(status: int) -> Outcome:
     if status < 400:
@@ -24,6 +36,26 @@ def outcome_for_status(status: int) -> Outcome:
     if status < 500:
         return Outcome.INVALID
     return Outcome.FAILED
+
+
+def cli_principal() -> str:
+    """`cli:<os user>`: the principal of every command-line entry."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def cli_audit(action: str, *, request_id: str | None = None) -> RequestAudit:
+    """The audit context of a command-line operation (allowed unless told otherwise)."""
+    return RequestAudit(
+        request_id=request_id or uuid.uuid4().hex,
+        method=CLI_METHOD,
+        path="",
+        action=action,
+        principal_id=cli_principal(),
+        outcome=Outcome.ALLOWED,
+    )
 
 
 def build_entry(audit: RequestAudit, status: int) -> AuditEntry:

@@ -9,16 +9,19 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, and_, select
 
+from audit import Outcome
 from audit.schema import audit_events, audit_subjects
-from gateway.compliance import log_reader as audit_store
+from gateway.compliance import log_reader
 from gateway.compliance.checkpoints import latest_checkpoint as stored_latest
 from gateway.compliance.entries import append_now
+from gateway.compliance.export import ExportFormat, export_lines
 from gateway.customers.read import GovernedResult, parse_limit
 from gateway.db.schema import store_tables
 from gateway.governance.call import GovernedCall
-from gateway.http.errors import BadRequest, Forbidden, NotFound
+from gateway.http.errors import BadRequest, FieldProblem, Forbidden, NotFound
 from keys import InvalidToken
 
 _FILTERS = ("principal", "purpose", "action", "outcome")
@@ -31,13 +34,19 @@ _COLUMNS = {
 }
 
 
+async def _customer_erased(call: GovernedCall, customer_id: str) -> bool | None:
+    """Whether the customer was erased; None when the id names no customer."""
+    table = store_tables()["customers"]
+    async with call.state.db.reader.connect() as conn:
+        found = await conn.execute(select(table.c.erased_at).where(table.c.id == customer_id))
+        row = found.first()
+    return None if row is None else row.erased_at is not None
+
+
 async def _is_customer(call: GovernedCall, customer_id: str) -> bool:
     """Only ids that name a customer become subjects of an entry: anything typed into a
     filter (a phone number) must not be written into the append-only log."""
-    table = store_tables()["customers"]
-    async with call.state.db.reader.connect() as conn:
-        found = await conn.execute(select(table.c.id).where(table.c.id == customer_id))
-        return found.first() is not None
+    return await _customer_erased(call, customer_id) is not None
 
 
 def require_audit_right(call: GovernedCall) -> None:
@@ -78,7 +87,19 @@ def _event(row: Mapping[Any, Any]) -> dict[str, object]:
     return dict(row)
 
 
-def _events_query(params: Mapping[str, str], after: int | None, limit: int) -> Select[Any]:
+def parse_order(raw: str | None) -> bool:
+    """Whether the listing runs newest first (`order=desc`); oldest first is the default."""
+    if raw in (None, "", "asc"):
+        return False
+    if raw == "desc":
+        return True
+    msg = "order must be asc or desc"
+    raise BadRequest(msg, reason="invalid_order", errors=(FieldProblem("order", "invalid_order"),))
+
+
+def _events_query(
+    params: Mapping[str, str], after: int | None, limit: int, *, newest_first: bool
+) -> Select[Any]:
     query = select(audit_events)
     customer = params.get("customer_id")
     if customer:
@@ -95,34 +116,41 @@ def _events_query(params: Mapping[str, str], after: int | None, limit: int) -> S
         query = query.where(audit_events.c.occurred_at >= since)
     if (until := _time(params.get("until"), "until")) is not None:
         query = query.where(audit_events.c.occurred_at < until)
+    if newest_first:
+        if after is not None:
+            query = query.where(audit_events.c.seq < after)
+        return query.order_by(audit_events.c.seq.desc()).limit(limit + 1)
     if after is not None:
         query = query.where(audit_events.c.seq > after)
     return query.order_by(audit_events.c.seq).limit(limit + 1)
 
 
-def _cursor_context(call: GovernedCall) -> bytes:
-    return f"audit|{call.principal.id}".encode()
+def _cursor_context(call: GovernedCall, *, newest_first: bool = False) -> bytes:
+    # The order is sealed into the cursor: one from an oldest-first listing does not
+    # open in a newest-first one (it would skip or repeat entries), and the reverse.
+    return f"audit|{call.principal.id}{'|desc' if newest_first else ''}".encode()
 
 
 async def list_events(call: GovernedCall, params: Mapping[str, str]) -> GovernedResult:
     require_audit_right(call)
     limit = parse_limit(params.get("limit"))
+    newest_first = parse_order(params.get("order"))
+    context = _cursor_context(call, newest_first=newest_first)
     after = None
     if cursor := params.get("cursor"):
         try:
-            after = int(call.state.cursors.open(cursor, _cursor_context(call)).decode())
+            after = int(call.state.cursors.open(cursor, context).decode())
         except (InvalidToken, ValueError):
             msg = "cursor is not one this gateway issued for this listing"
             raise BadRequest(msg, reason="invalid_cursor") from None
     async with call.state.db.reader.connect() as conn:
-        rows = (await conn.execute(_events_query(params, after, limit))).all()
+        query = _events_query(params, after, limit, newest_first=newest_first)
+        rows = (await conn.execute(query)).all()
     has_more = len(rows) > limit
     events = [_event(row._mapping) for row in rows[:limit]]
     next_cursor = None
     if has_more and events:
-        next_cursor = call.state.cursors.seal(
-            str(events[-1]["seq"]).encode(), _cursor_context(call)
-        )
+        next_cursor = call.state.cursors.seal(str(events[-1]["seq"]).encode(), context)
     if params.get("customer_id") and await _is_customer(call, params["customer_id"]):
         call.audit.subject_ids = (params["customer_id"],)
     governance = _governance(call)
@@ -147,7 +175,7 @@ async def get_event(call: GovernedCall, seq: int) -> GovernedResult:
 
 async def verify(call: GovernedCall) -> GovernedResult:
     require_audit_right(call)
-    report, seconds = await audit_store.verify_store(
+    report, seconds = await log_reader.verify_store(
         call.state.db, call.state.checkpoints.signer.verifier()
     )
     # The entry records the result: when the log was last found whole (or not) is itself
@@ -175,47 +203,90 @@ async def latest_checkpoint(call: GovernedCall, *, refresh: bool) -> dict[str, o
 async def inclusion_proof(call: GovernedCall, seq: int, size: int) -> dict[str, object]:
     require_audit_right(call)
     async with call.state.db.reader.connect() as conn:
-        current = await audit_store.tree_size(conn)
+        current = await log_reader.tree_size(conn)
         if not 0 <= seq < size <= current:
             msg = f"need 0 <= seq < tree_size <= {current}"
             raise BadRequest(msg, reason="invalid_proof_range")
-        return await audit_store.inclusion(conn, seq, size)
+        return await log_reader.inclusion(conn, seq, size)
 
 
 async def consistency_proof(call: GovernedCall, first: int, second: int) -> dict[str, object]:
     require_audit_right(call)
     async with call.state.db.reader.connect() as conn:
-        current = await audit_store.tree_size(conn)
+        current = await log_reader.tree_size(conn)
         if not 0 < first <= second <= current:
             msg = f"need 0 < first <= second <= {current}"
             raise BadRequest(msg, reason="invalid_proof_range")
-        return await audit_store.consistency(conn, first, second)
+        return await log_reader.consistency(conn, first, second)
 
 
-async def export(call: GovernedCall, fmt: str) -> AsyncIterator[bytes]:
-    require_audit_right(call)
-    if fmt not in ("jsonl", "csv"):
+def parse_export_format(raw: str | None) -> ExportFormat:
+    try:
+        return ExportFormat(raw or ExportFormat.JSONL)
+    except ValueError:
         msg = "format must be jsonl or csv"
-        raise BadRequest(msg, reason="invalid_format")
+        raise BadRequest(
+            msg, reason="invalid_format", errors=(FieldProblem("format", "invalid_format"),)
+        ) from None
+
+
+async def export(
+    call: GovernedCall, raw_format: str | None
+) -> tuple[ExportFormat, AsyncIterator[bytes]]:
+    """The export's format and its lines (streamed from one snapshot of the log)."""
+    require_audit_right(call)
+    fmt = parse_export_format(raw_format)
     db = call.state.db
 
     async def lines() -> AsyncIterator[bytes]:
-        if fmt == "csv":
-            yield b"seq,entry,leaf_hash\r\n"
-        async with audit_store.snapshot(db) as conn:
-            async for seq, canonical, stored in audit_store.stream_entries(conn):
-                if fmt == "jsonl":
-                    yield audit_store.export_line(seq, canonical, stored)
-                else:
-                    quoted = canonical.decode("utf-8").replace('"', '""')
-                    yield f'{seq},"{quoted}",{stored}\r\n'.encode()
+        async with log_reader.snapshot(db) as conn:
+            async for line in export_lines(conn, fmt):
+                yield line
 
-    return lines()
+    return fmt, lines()
+
+
+def _access(row: Any) -> dict[str, object]:
+    """One entry as the access report shows it. `fields` says what happened to each
+    field of a request that went through; a refused or failed request showed and wrote
+    nothing, so its `fields` is empty and `requested` names the fields its entry
+    recorded (entries written before refusals recorded none still list them there)."""
+    allowed = row.outcome == Outcome.ALLOWED
+    recorded = _json_map(row.fields)
+    return {
+        "seq": row.seq,
+        "time": row.occurred_at,
+        "principal": row.principal_id,
+        "on_behalf_of": row.on_behalf_of,
+        "purpose": row.purpose,
+        "legal_basis": row.legal_basis,
+        "action": row.action,
+        "outcome": row.outcome,
+        "status": row.status,
+        "reason": row.reason,
+        "fields": recorded if allowed else {},
+        "requested": [] if allowed else sorted(recorded),
+    }
+
+
+def _json_map(value: object) -> dict[str, str]:
+    decoded = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return dict(decoded) if isinstance(decoded, Mapping) else {}
 
 
 async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:
-    """Who accessed this person's data, when, for which purpose, which fields."""
+    """Who accessed this person's data, when, for which purpose, which fields.
+
+    An id that names no customer is 404: an empty report would read as "nobody looked".
+    An erased customer's report is still given (`erased: true`): the log outlives the
+    data, and who processed it before the erasure is exactly what the person may ask.
+    """
     require_audit_right(call)
+    erased = await _customer_erased(call, customer_id)
+    if erased is None:
+        msg = "no customers record with that id"
+        raise NotFound(msg)
+    call.audit.subject_ids = (customer_id,)
     query = (
         select(audit_events)
         .join(audit_subjects, audit_subjects.c.seq == audit_events.c.seq)
@@ -224,24 +295,13 @@ async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:
     )
     async with call.state.db.reader.connect() as conn:
         rows = (await conn.execute(query)).all()
-    accesses = [
-        {
-            "seq": row.seq,
-            "time": row.occurred_at,
-            "principal": row.principal_id,
-            "on_behalf_of": row.on_behalf_of,
-            "purpose": row.purpose,
-            "legal_basis": row.legal_basis,
-            "action": row.action,
-            "fields": row.fields,
-            "outcome": row.outcome,
-        }
-        for row in rows
-    ]
-    if await _is_customer(call, customer_id):
-        call.audit.subject_ids = (customer_id,)
     governance = _governance(call)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(
-        data={"customer_id": customer_id, "accesses": accesses}, governance=governance
+        data={
+            "customer_id": customer_id,
+            "erased": erased,
+            "accesses": [_access(row) for row in rows],
+        },
+        governance=governance,
     )

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
 from gateway.consents.store import consent_events
+from gateway.customers.age import AGE_FIELDS, reveal_ages
+from gateway.customers.live import require_live_customer
 from gateway.db.engine import Database
-from gateway.db.schema import store_tables
 from gateway.encryption.protection import Protector
-from gateway.governance.consent_gate import AGE_FIELDS, minor_of
-from gateway.http.errors import Gone, NotFound
 from policies.explain import ConsentFacts
 
 
@@ -27,17 +24,9 @@ async def customer_consent_facts(
 
     Raises NotFound for an unknown customer and Gone for an erased one.
     """
-    customers = store_tables()["customers"]
-    query = select(customers.c.id, customers.c.erased_at, *(customers.c[n] for n in AGE_FIELDS))
     async with db.reader.connect() as conn:
-        row = (await conn.execute(query.where(customers.c.id == customer_id))).first()
-        if row is None:
-            msg = "no customers record with that id"
-            raise NotFound(msg)
-        if row.erased_at is not None:
-            msg = "this customer's personal information was erased"
-            raise Gone(msg, reason="erased")
+        row = await require_live_customer(conn, customer_id, AGE_FIELDS)
         events = await consent_events(conn, [customer_id], purpose)
-    revealed = await protector.reveal("customers", [row._mapping], AGE_FIELDS)
-    minor = minor_of(revealed.rows[0], dt.datetime.now(dt.UTC).date())
+    ages = await reveal_ages(protector, [row])
+    minor = ages[customer_id].minor_on(dt.datetime.now(dt.UTC).date())
     return ConsentFacts(customer_id=customer_id, events=tuple(events), minor=minor)

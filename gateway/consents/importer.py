@@ -12,8 +12,9 @@ a time zone, not in the future) instead of the moment of the call. The rules the
 applies at its own time are applied at `at`:
 
 - a customer under 14 on the (UTC) day of `at` needs a guardian's consent (PIPL Art.
-  31); age comes from the decrypted birth date or resident ID, and a customer whose
-  birth data cannot be decrypted counts as a minor (fail closed);
+  31), by the one age rule of every door (gateway/customers/age.py): age comes from
+  the decrypted birth date or resident ID, and birth data that cannot be read counts
+  as a minor's (fail closed);
 - a withdrawal needs a grant in force at `at`, in the store's history or on an earlier
   accepted line of the same file (`not_granted` otherwise), and it inherits that
   grant's notice version when it names none;
@@ -21,73 +22,50 @@ applies at its own time are applied at `at`:
 
 Times are stored in UTC so that the history's text order is its time order.
 
-Valid lines are appended in batches; each batch commits with one audit entry that
-names the customers and, per purpose, whether consent was granted or withdrawn: never
-a value. By default a bad line costs only itself; with `all_or_nothing` the whole file
-is validated first and loaded in one transaction. Problems name a line, a field and a
-reason word, never a value, as in the customers import (gateway/customers/importer.py), whose
-file reading this module shares.
+Valid lines are appended by the shared import job (gateway/bulk/job.py): each batch
+commits with one audit entry that names the customers and, per purpose, whether consent
+was granted or withdrawn: never a value. By default a bad line costs only itself; with
+`all_or_nothing` the whole file is validated first and loaded in one transaction.
+Problems name a line, a field and a reason word, never a value.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import re
-import time
-import uuid
-from collections.abc import (
-    AsyncGenerator,
-    Callable,
-    Collection,
-    Iterator,
-    Sequence,
-)
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
-from typing import Literal, TypeVar
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from ulid import ULID
 
-from audit import AuditEntry, Outcome, append_entry
-from gateway.compliance.cli_entries import cli_principal
+from gateway.bulk.job import DEFAULT_BATCH, Checked, run_import
+from gateway.bulk.report import ImportProblem, ImportProgress, ImportReport, ignore_progress
+from gateway.bulk.source import SourceRow, source_format
+from gateway.compliance.entries import cli_principal
+from gateway.compliance.request_audit import RequestAudit
 from gateway.consents.store import consent_events
-from gateway.customers.importer import (
-    MAX_PROBLEMS_KEPT,
-    ImportProblem,
-    ImportProgress,
-    ImportSourceError,
-    ignore_progress,
-    open_import_protector,
-    open_source,
-    source_format,
-    within,
-)
-from gateway.db.engine import Database, create_database
+from gateway.customers.age import AGE_FIELDS, ages_of
+from gateway.db.engine import Database
 from gateway.db.schema import consents, store_tables
 from gateway.encryption.protection import Protector
 from gateway.policy.store import load_latest_policy
 from gateway.settings import Settings
-from keys import DataKeyMissingError, LocalKeyProvider, MasterKeyError
 from policies.catalog import Entity, FieldSpec, Sensitivity
 from policies.consent import (
+    Age,
     ConsentEvent,
     ConsentKind,
     ConsentRecordError,
     SeparateScope,
-    birth_date_for,
     derive_states,
-    is_minor,
 )
 
 ENTITY = "consents"
 ACTION = "consents.import"
-DEFAULT_BATCH = 500
 MAX_EVIDENCE = 4096
 # Lines validated together: one customer lookup, one decryption round trip and one
 # consent history query per chunk, and a progress report after each.
@@ -96,9 +74,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # as the API's channel, notice an
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _SCOPE_SEPARATORS = re.compile(r"[;\s]+")
 _KINDS: tuple[ConsentKind, ...] = ("grant", "withdraw")
-
-Phase = Literal["validating", "loading"]
-_T = TypeVar("_T")
 
 
 def _column(name: str, *, required: bool = False) -> FieldSpec:
@@ -126,32 +101,18 @@ _FIELD_ORDER = {name: index for index, name in enumerate(LAYOUT.field_names)}
 
 
 @dataclass(frozen=True, slots=True)
-class ConsentImportReport:
-    rows_read: int
-    loaded: int
-    grants: int
-    withdrawals: int
-    rejected: int
-    problems: tuple[ImportProblem, ...]
-    """The first `MAX_PROBLEMS_KEPT` problems, in file order; `problems_total` counts all."""
-    problems_total: int
-    seconds: float
-    request_id: str
-    """The `request_id` of this import's audit entries (one per batch) and consent rows."""
-    refused: bool = False
-    """All-or-nothing mode found problems, so nothing was loaded."""
+class ConsentImportReport(ImportReport):
+    @property
+    def grants(self) -> int:
+        return self.tally.get("grants", 0)
+
+    @property
+    def withdrawals(self) -> int:
+        return self.loaded - self.grants
 
     @property
     def consents_per_second(self) -> float:
-        return self.loaded / self.seconds if self.seconds > 0 else 0.0
-
-
-class ConsentImportAbortedError(Exception):
-    """The store failed mid-import; `report` counts what was committed before it."""
-
-    def __init__(self, msg: str, report: ConsentImportReport) -> None:
-        super().__init__(msg)
-        self.report = report
+        return self.rows_per_second
 
 
 # --- checking one line on its own ------------------------------------------------------
@@ -319,12 +280,7 @@ def check_line(
 @dataclass(frozen=True, slots=True)
 class _Customer:
     erased: bool
-    birth_date: dt.date | None = None
-    age_unknown: bool = False
-    """No birth date, and birth data that failed to decrypt: treated as a minor's."""
-
-    def minor_on(self, day: dt.date) -> bool:
-        return self.age_unknown or is_minor(self.birth_date, day)
+    age: Age | None = None
 
 
 @dataclass(slots=True)
@@ -333,14 +289,6 @@ class _Known:
 
     customers: dict[str, _Customer | None] = field(default_factory=dict)
     history: dict[tuple[str, str], list[ConsentEvent]] = field(default_factory=dict)
-
-
-def _chunks(rows: Iterator[_T], size: int) -> Iterator[list[_T]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
-
-
-Transaction = Callable[[], contextlib.AbstractAsyncContextManager[AsyncConnection]]
 
 
 def consent_rows(events: Sequence[ConsentEvent], request_id: str) -> list[dict[str, object]]:
@@ -369,11 +317,13 @@ def consent_rows(events: Sequence[ConsentEvent], request_id: str) -> list[dict[s
     ]
 
 
-class _FileChangedError(Exception):
-    """All-or-nothing: the loading pass met a problem the validation pass had not."""
+class ConsentRows:
+    """The consent import's line rules for the bulk job: each chunk of lines is checked
+    on its own, then against the store (customers, ages, history) in one round trip."""
 
+    layout = LAYOUT
+    chunk = _CHUNK
 
-class _Import:
     def __init__(
         self,
         path: Path,
@@ -382,58 +332,44 @@ class _Import:
         *,
         purposes: Collection[str],
         policy_version: int,
-        batch_size: int,
-        progress: Callable[[ImportProgress], None],
     ) -> None:
-        self.path = path
         self.csv = source_format(path) == "csv"
         self.db = db
         self.protector = protector
         self.purposes = frozenset(purposes)
         self.policy_version = policy_version
-        self.batch_size = batch_size
-        self.progress = progress
         self.principal = cli_principal()
-        self.request_id = uuid.uuid4().hex
         self.now = dt.datetime.now(dt.UTC)
-        self.started = time.perf_counter()
         self.known = _Known()
-        self.rows_read = self.loaded = self.grants = self.rejected = 0
-        self.problems: list[ImportProblem] = []
-        self.problems_total = 0
-
-    def report(self, *, refused: bool = False) -> ConsentImportReport:
-        return ConsentImportReport(
-            rows_read=self.rows_read,
-            loaded=self.loaded,
-            grants=self.grants,
-            withdrawals=self.loaded - self.grants,
-            rejected=self.rejected,
-            problems=tuple(self.problems),
-            problems_total=self.problems_total,
-            seconds=time.perf_counter() - self.started,
-            request_id=self.request_id,
-            refused=refused,
-        )
 
     def restart(self) -> None:
         """Forget the validation pass before the loading pass reads the file again."""
         self.known = _Known()
-        self.rows_read = 0
 
-    def _reject(self, problems: list[ImportProblem]) -> None:
-        self.rejected += 1
-        self.problems_total += len(problems)
-        room = MAX_PROBLEMS_KEPT - len(self.problems)
-        self.problems.extend(problems[: max(room, 0)])
+    async def check(self, rows: Sequence[SourceRow]) -> list[Checked[ConsentEvent]]:
+        lines = [
+            check_line(
+                row.line,
+                row.values,
+                csv=self.csv,
+                purposes=self.purposes,
+                now=self.now,
+                read_problems=row.problems,
+            )
+            if not row.unreadable
+            else _Line(row.line, list(row.problems))
+            for row in rows
+        ]
+        await self._learn({line.customer_id for line in lines if line.customer_id})
+        return [(self._settle(line), line.problems) for line in lines]
 
     async def _learn(self, customer_ids: set[str]) -> None:
-        """Look up customers not seen yet: existence, erasure, birth data, consent history."""
+        """Look up customers not seen yet: existence, erasure, age, consent history."""
         new = sorted(customer_ids - self.known.customers.keys())
         if not new:
             return
         table = store_tables()["customers"]
-        query = select(table.c.id, table.c.erased_at, table.c.birth_date, table.c.id_number)
+        query = select(table.c.id, table.c.erased_at, *(table.c[n] for n in AGE_FIELDS))
         async with self.db.reader.connect() as conn:
             rows = (await conn.execute(query.where(table.c.id.in_(new)))).all()
             live = [row._mapping for row in rows if row.erased_at is None]
@@ -441,15 +377,8 @@ class _Import:
         customers = self.known.customers
         customers.update(dict.fromkeys(new))
         customers.update({str(row.id): _Customer(erased=True) for row in rows if row.erased_at})
-        revealed = await self.protector.reveal("customers", live, ("birth_date", "id_number"))
-        unreadable = {record_id for record_id, _ in revealed.failures}
-        for plain in revealed.rows:
-            customer_id = str(plain["id"])
-            birth = birth_date_for(plain.get("birth_date"), plain.get("id_number"))  # type: ignore[arg-type]
-            # The API reads a field that fails to decrypt as absent; here an age that
-            # cannot be told at all counts as a minor's.
-            unknown = birth is None and customer_id in unreadable
-            customers[customer_id] = _Customer(erased=False, birth_date=birth, age_unknown=unknown)
+        ages = ages_of(await self.protector.reveal("customers", live, AGE_FIELDS))
+        customers.update({cid: _Customer(erased=False, age=age) for cid, age in ages.items()})
         for event in events:
             self.known.history.setdefault((event.customer_id, event.purpose), []).append(event)
 
@@ -465,11 +394,11 @@ class _Import:
                 problems.append(ImportProblem(line.line, "customer_id", "erased"))
                 customer = None
         notice = line.notice_version
-        if customer is not None and line.at is not None:
+        if customer is not None and customer.age is not None and line.at is not None:
             if (
                 line.kind == "grant"
                 and not line.guardian_given
-                and customer.minor_on(line.at.date())
+                and customer.age.minor_on(line.at.date())
             ):
                 # PIPL Art. 31: for a child under 14 only a guardian can consent.
                 problems.append(ImportProblem(line.line, "guardian", "guardian_required"))
@@ -516,86 +445,24 @@ class _Import:
             return None
         return state.notice_version
 
-    def _tell(self, phase: Phase, bytes_read: int) -> None:
-        self.progress(ImportProgress(phase, bytes_read, self.rows_read, self.loaded, self.rejected))
+    async def prepare(self, batch: Sequence[ConsentEvent]) -> Sequence[ConsentEvent]:
+        return batch
 
-    async def checked(self, phase: Phase) -> AsyncGenerator[ConsentEvent, None]:
-        """The events of the lines that pass every check; the others are counted and reported."""
-        source = open_source(self.path, LAYOUT)
-        try:
-            for rows in _chunks(source.rows(), _CHUNK):
-                lines = [
-                    check_line(
-                        row.line,
-                        row.values,
-                        csv=self.csv,
-                        purposes=self.purposes,
-                        now=self.now,
-                        read_problems=row.problems,
-                    )
-                    if not row.unreadable
-                    else _Line(row.line, list(row.problems))
-                    for row in rows
-                ]
-                await self._learn({line.customer_id for line in lines if line.customer_id})
-                for line in lines:
-                    self.rows_read += 1
-                    event = self._settle(line)
-                    if event is None:
-                        self._reject(line.problems)
-                    else:
-                        yield event
-                self._tell(phase, source.bytes_read)
-            self._tell(phase, source.bytes_read)
-        finally:
-            source.close()
-
-    async def validate_only(self) -> None:
-        async with contextlib.aclosing(self.checked("validating")) as checked:
-            async for _ in checked:
-                pass
-
-    async def load(self, transaction: Transaction, *, strict: bool) -> None:
-        batch: list[ConsentEvent] = []
-        # aclosing(): a failed batch must not leave the file open until garbage collection.
-        async with contextlib.aclosing(self.checked("loading")) as checked:
-            async for event in checked:
-                if strict and self.rejected:
-                    raise _FileChangedError
-                batch.append(event)
-                if len(batch) >= self.batch_size:
-                    await self._flush(batch, transaction)
-                    batch = []
-        if strict and self.rejected:
-            raise _FileChangedError
-        if batch:
-            await self._flush(batch, transaction)
-
-    async def _flush(self, batch: list[ConsentEvent], transaction: Transaction) -> None:
+    async def store(
+        self, conn: AsyncConnection, prepared: Sequence[ConsentEvent], audit: RequestAudit
+    ) -> None:
         kinds: dict[str, set[str]] = {}
-        for event in batch:
+        for event in prepared:
             kinds.setdefault(f"consent:{event.purpose}", set()).add(event.kind)
-        rows = consent_rows(batch, self.request_id)
-        async with transaction() as conn:
-            await conn.execute(insert(consents), rows)
-            await append_entry(
-                conn,
-                AuditEntry(
-                    occurred_at=dt.datetime.now(dt.UTC),
-                    request_id=self.request_id,
-                    action=ACTION,
-                    outcome=Outcome.ALLOWED,
-                    status=200,
-                    principal_id=self.principal,
-                    entity=ENTITY,
-                    record_ids=tuple(str(row["id"]) for row in rows),
-                    subject_ids=tuple(dict.fromkeys(event.customer_id for event in batch)),
-                    fields={name: ",".join(sorted(kinds[name])) for name in sorted(kinds)},
-                    policy_version=self.policy_version,
-                ),
-            )
-        self.loaded += len(batch)
-        self.grants += sum(event.kind == "grant" for event in batch)
+        rows = consent_rows(prepared, audit.request_id)
+        await conn.execute(insert(consents), rows)
+        audit.record_ids = tuple(str(row["id"]) for row in rows)
+        audit.subject_ids = tuple(dict.fromkeys(event.customer_id for event in prepared))
+        audit.fields = {name: ",".join(sorted(kinds[name])) for name in sorted(kinds)}
+        audit.policy_version = self.policy_version
+
+    def tally(self, batch: Sequence[ConsentEvent]) -> Mapping[str, int]:
+        return {"grants": sum(event.kind == "grant" for event in batch)}
 
 
 async def import_consents(
@@ -609,52 +476,26 @@ async def import_consents(
     """Import consent events from `path` (.csv, .jsonl or .ndjson) into the store of `settings`.
 
     Raises ImportSourceError if the file is unusable, MasterKeyError, StoreNotReadyError
-    or NoPolicyError if the store is not there, ConsentImportAbortedError if the store
-    fails mid-way (with what was committed before).
+    or NoPolicyError if the store is not there, ImportAbortedError if the store fails
+    mid-way (with what was committed before).
     """
-    if batch_size < 1:
-        msg = "batch_size must be at least 1"
-        raise ValueError(msg)
-    open_source(path, LAYOUT).close()  # refuse before the store
-    provider = LocalKeyProvider(settings.data_dir)
-    provider.load()  # no master key, no store: stop before creating any database file
-    db = create_database(settings)
-    try:
-        protector = await open_import_protector(settings, db, provider)
+
+    async def rules(db: Database, protector: Protector) -> ConsentRows:
         async with db.reader.connect() as conn:
             version, policy = await load_latest_policy(conn)
-        job = _Import(
-            path,
-            db,
-            protector,
-            purposes=policy.purposes.keys(),
-            policy_version=version,
-            batch_size=batch_size,
-            progress=progress,
+        return ConsentRows(
+            path, db, protector, purposes=policy.purposes.keys(), policy_version=version
         )
-        try:
-            if not all_or_nothing:
-                await job.load(db.writer.begin, strict=False)
-                return job.report()
-            await job.validate_only()
-            if job.rejected:
-                return job.report(refused=True)
-            job.restart()
-            try:
-                async with db.writer.begin() as conn:
-                    await job.load(lambda: within(conn), strict=True)
-            except BaseException:
-                job.loaded = job.grants = 0  # rolled back
-                raise
-            return job.report()
-        except _FileChangedError:
-            msg = "the file or the store changed between validation and loading; nothing was stored"
-            raise ImportSourceError(msg) from None
-        except (SQLAlchemyError, MasterKeyError, DataKeyMissingError, OSError) as exc:
-            # Only the type: a driver's message can quote a stored value.
-            failed = "reading the file" if isinstance(exc, OSError) else "the store"
-            what = "nothing was stored" if all_or_nothing else "the failing batch was not stored"
-            msg = f"{failed} failed during the import ({type(exc).__name__}); {what}"
-            raise ConsentImportAbortedError(msg, job.report()) from None
-    finally:
-        await db.dispose()
+
+    return await run_import(
+        settings,
+        path,
+        rules,
+        layout=LAYOUT,
+        action=ACTION,
+        entity=ENTITY,
+        report_type=ConsentImportReport,
+        all_or_nothing=all_or_nothing,
+        batch_size=batch_size,
+        progress=progress,
+    )

@@ -13,30 +13,27 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.compliance.entries import append_in_transaction, append_now
 from gateway.consents.store import append_consent, consent_events
+from gateway.customers.age import AGE_FIELDS, reveal_ages
+from gateway.customers.live import require_live_customer
 from gateway.customers.read import GovernedResult
 from gateway.customers.write import parse_body
-from gateway.db.schema import store_tables
 from gateway.governance.call import GovernedCall
 from gateway.http.errors import (
     AuditUnavailable,
     FieldProblem,
     Forbidden,
-    Gone,
-    NotFound,
     Unprocessable,
 )
+from gateway.http.json_body import RequestBody
 from policies.consent import (
     ConsentEvent,
     ConsentState,
     SeparateScope,
-    birth_date_for,
     derive_states,
-    is_minor,
     is_valid,
 )
 
@@ -65,19 +62,21 @@ def _state_json(state: ConsentState, now: dt.datetime) -> dict[str, object]:
     }
 
 
-def _event_json(event: ConsentEvent) -> dict[str, object]:
-    return {
+def _event_json(event: ConsentEvent, *, evidence: bool) -> dict[str, object]:
+    shown: dict[str, object] = {
         "purpose": event.purpose,
         "kind": event.kind,
         "at": event.at.isoformat(),
         "channel": event.channel,
         "notice_version": event.notice_version,
-        "evidence_hash": event.evidence_hash,
         "expires_at": event.expires_at.isoformat() if event.expires_at else None,
         "separate": sorted(s.value for s in event.separate),
-        "guardian_ref": event.guardian_ref,
         "recorded_by": event.recorded_by,
     }
+    if evidence:
+        shown["evidence_hash"] = event.evidence_hash
+        shown["guardian_ref"] = event.guardian_ref
+    return shown
 
 
 def _require_consent_right(call: GovernedCall, purpose: str | None = None) -> None:
@@ -88,50 +87,57 @@ def _require_consent_right(call: GovernedCall, purpose: str | None = None) -> No
 
 
 async def _customer_facts(call: GovernedCall, customer_id: str) -> bool:
-    """Whether the customer exists and is a minor; 404/410 otherwise."""
-    table = store_tables()["customers"]
+    """Whether the live customer is a minor; 404/410 otherwise."""
+
+    def found() -> None:
+        call.audit.record_ids = call.audit.subject_ids = (customer_id,)
+
     async with call.state.db.reader.connect() as conn:
-        row = (
-            await conn.execute(
-                select(table.c.id, table.c.erased_at, table.c.birth_date, table.c.id_number).where(
-                    table.c.id == customer_id
-                )
-            )
-        ).first()
-    if row is None:
-        msg = "no customers record with that id"
-        raise NotFound(msg)
-    call.audit.record_ids = call.audit.subject_ids = (customer_id,)
-    if row.erased_at is not None:
-        msg = "this customer's personal information was erased"
-        raise Gone(msg, reason="erased")
-    revealed = await call.state.protector.reveal(
-        "customers", [row._mapping], ("birth_date", "id_number")
-    )
-    plain = revealed.rows[0]
-    birth = birth_date_for(plain.get("birth_date"), plain.get("id_number"))  # type: ignore[arg-type]
-    return is_minor(birth, _now().date())
+        row = await require_live_customer(conn, customer_id, AGE_FIELDS, found=found)
+    ages = await reveal_ages(call.state.protector, [row])
+    return ages[customer_id].minor_on(_now().date())
+
+
+def _readable_purposes(call: GovernedCall) -> frozenset[str] | None:
+    """The purposes whose consent records the caller may see; None for every purpose.
+
+    Minimization (PIPL Art. 6): the records of the purpose the caller declared, and of
+    the purposes its roles hold `consent:read` for (`api:consent`: all of them).
+    """
+    policy = call.plan.policy
+    may_list = policy.consent_purposes or policy.consent_readable
+    if not may_list and "audit:read" not in policy.api_rights:
+        _require_consent_right(call)
+    readable = policy.consent_readable | {call.purpose.id}
+    return None if readable >= call.snapshot.document.purposes.keys() else frozenset(readable)
 
 
 async def list_consents(call: GovernedCall, customer_id: str) -> GovernedResult:
-    if "audit:read" not in call.plan.policy.api_rights:
-        _require_consent_right(call)
+    readable = _readable_purposes(call)
+    evidence = "consent:evidence" in call.plan.policy.api_rights
     await _customer_facts(call, customer_id)
     async with call.state.db.reader.connect() as conn:
         events = await consent_events(conn, [customer_id])
+    if readable is not None:
+        events = [event for event in events if event.purpose in readable]
     now = _now()
     states = derive_states(events)
-    call.audit.fields = {"consents": "read"}
+    call.audit.fields = {
+        "consents": "read:all" if readable is None else "read:" + ",".join(sorted(readable)),
+        "evidence": "clear" if evidence else "withheld:denied",
+    }
     governance: dict[str, object] = {
         "purpose": call.purpose.id,
         "policy_version": call.plan.version,
+        "consent_purposes": "*" if readable is None else sorted(readable),
+        "evidence": "clear" if evidence else "withheld:denied",
     }
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(
         data={
             "customer_id": customer_id,
             "current": [_state_json(s, now) for s in states.values()],
-            "history": [_event_json(e) for e in events],
+            "history": [_event_json(e, evidence=evidence) for e in events],
         },
         governance=governance,
     )
@@ -237,7 +243,7 @@ async def _store(call: GovernedCall, event: ConsentEvent, status: int) -> int:
         raise AuditUnavailable(msg) from exc
 
 
-async def grant(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
+async def grant(call: GovernedCall, customer_id: str, body: RequestBody) -> GovernedResult:
     _require_consent_right(call)
     document = parse_body(body)
     minor = await _customer_facts(call, customer_id)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ulid import ULID
 
 from gateway.db.schema import consents
-from policies.consent import ConsentEvent, ConsentState, SeparateScope, derive_states
+from policies.consent import ConsentEvent, SeparateScope
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -49,14 +49,6 @@ async def consent_events(
         query = query.where(consents.c.purpose == purpose)
     rows = (await conn.execute(query.order_by(consents.c.at, consents.c.id))).all()
     return [_event(row) for row in rows]
-
-
-async def consent_states(
-    conn: AsyncConnection, customer_ids: Iterable[str], purpose: str
-) -> dict[str, ConsentState]:
-    """Current consent of each customer for one purpose: one query for the whole page."""
-    states = derive_states(await consent_events(conn, customer_ids, purpose))
-    return {customer: state for (customer, _), state in states.items()}
 
 
 CONSENT_COLUMN = "consent_history"

@@ -11,6 +11,7 @@ from gateway.compliance.request_audit import request_audit
 from gateway.consents import service as consents
 from gateway.customers import erase, lookup, read, write
 from gateway.governance.call import GovernedCall, begin_call
+from gateway.http.json_body import read_body
 from gateway.state import GatewayState
 
 AnyRequest = Request[Any, Any, Any]
@@ -29,7 +30,7 @@ async def _related_page(request: AnyRequest, entity: str, customer_id: str) -> d
     result = await read.read_page(
         call,
         entity,
-        limit=read.parse_limit(params.get("limit")),
+        limit=params.get("limit"),
         cursor=params.get("cursor"),
         customer_id=customer_id,
     )
@@ -53,15 +54,13 @@ class CustomerController(Controller):
         if lookup.lookup_requested(params):
             call = _call(request, "customers.lookup", "customers")
             result = await lookup.lookup_customers(
-                call,
-                params,
-                limit=read.parse_limit(params.get("limit")),
-                cursor=params.get("cursor"),
+                call, params, limit=params.get("limit"), cursor=params.get("cursor")
             )
             return result.to_json()
         call = _call(request, "customers.list", "customers")
-        limit = read.parse_limit(params.get("limit"))
-        result = await read.read_page(call, "customers", limit=limit, cursor=params.get("cursor"))
+        result = await read.read_page(
+            call, "customers", limit=params.get("limit"), cursor=params.get("cursor")
+        )
         return result.to_json()
 
     @get("/{customer_id:str}/interactions", summary="A customer's interactions, governed")
@@ -79,7 +78,7 @@ class CustomerController(Controller):
     @post("/", summary="Create a customer: validated, audited")
     async def create_customer(self, request: AnyRequest) -> Response[dict[str, object]]:
         call = _call(request, "customers.create", "customers")
-        result = await write.create_customer(call, await request.body())
+        result = await write.create_customer(call, await read_body(request))
         return Response(result.to_json(), status_code=201)
 
     @patch("/{customer_id:str}", summary="Update a customer: validated, audited")
@@ -87,7 +86,7 @@ class CustomerController(Controller):
         self, request: AnyRequest, customer_id: FromPath[str]
     ) -> dict[str, object]:
         call = _call(request, "customers.update", "customers")
-        return (await write.update_customer(call, customer_id, await request.body())).to_json()
+        return (await write.update_customer(call, customer_id, await read_body(request))).to_json()
 
     @delete("/{customer_id:str}", summary="Erase a customer by crypto-shredding", status_code=200)
     async def erase_customer(
@@ -108,7 +107,7 @@ class CustomerController(Controller):
         self, request: AnyRequest, customer_id: FromPath[str]
     ) -> Response[dict[str, object]]:
         call = _call(request, "consents.grant", "consents")
-        result = await consents.grant(call, customer_id, await request.body())
+        result = await consents.grant(call, customer_id, await read_body(request))
         return Response(result.to_json(), status_code=201)
 
     @post(

@@ -24,7 +24,7 @@ def lookup_requested(params: Mapping[str, str]) -> list[str]:
 
 
 async def lookup_customers(
-    call: GovernedCall, params: Mapping[str, str], *, limit: int, cursor: str | None
+    call: GovernedCall, params: Mapping[str, str], *, limit: str | None, cursor: str | None
 ) -> GovernedResult:
     fields = lookup_requested(params)
     if len(fields) != 1:

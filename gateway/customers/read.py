@@ -19,13 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.compliance.entries import append_now
 from gateway.consents.store import CONSENT_COLUMN, consent_history_column
+from gateway.customers import age
+from gateway.customers.live import live_customer
 from gateway.db.schema import blind_index_column, store_tables
 from gateway.encryption.protection import Revealed
 from gateway.governance import consent_gate as gate
 from gateway.governance.call import GovernedCall
 from gateway.governance.plans import EntityView
 from gateway.governance.scan import scan_rows
-from gateway.http.errors import BadRequest, Forbidden, Gone, NotFound
+from gateway.http.errors import BadRequest, Forbidden, NotFound
 from keys import InvalidToken
 
 MAX_PAGE = 500
@@ -163,22 +165,6 @@ def _owner(entity: str, row: Mapping[str, object]) -> str:
     return str(row["id"] if entity == "customers" else row["customer_id"])
 
 
-async def _reveal_id_numbers_for_age(
-    call: GovernedCall, rows: list[Mapping[Any, Any]], revealed: Revealed
-) -> None:
-    """The age of a customer without a birth date comes from the resident ID: decrypt
-    that only for those rows (least decryption)."""
-    missing = [i for i, plain in enumerate(revealed.rows) if not plain.get("birth_date")]
-    if not missing:
-        return
-    extra = await call.state.protector.reveal(
-        "customers", [rows[i] for i in missing], ("id_number",)
-    )
-    for index, plain in zip(missing, extra.rows, strict=True):
-        if "id_number" in plain:
-            revealed.rows[index]["id_number"] = plain["id_number"]
-
-
 def _gated(call: GovernedCall, entity: str) -> tuple[tuple[str, str, bool], ...] | None:
     """The consent-relevant fields shown, or None when this purpose needs no check."""
     fields = gate.gated_fields(call, entity)
@@ -202,14 +188,17 @@ async def _gate_rows(
     view = call.view(entity)
     if fields is None or parent is not None:
         return parent, await call.state.protector.reveal(entity, rows, view.shown_columns)
-    extra: tuple[str, ...] = ("birth_date",) if entity == "customers" else ()
-    revealed = await call.state.protector.reveal(entity, rows, (*view.shown_columns, *extra))
-    if extra:
-        await _reveal_id_numbers_for_age(call, rows, revealed)
-        extra = gate.AGE_FIELDS
     today = dt.datetime.now(dt.UTC).date()
+    extra: tuple[str, ...] = ()
+    if entity == "customers":
+        revealed, ages = await age.reveal_with_ages(call.state.protector, rows, view.shown_columns)
+        minors = {owner: known.minor_on(today) for owner, known in ages.items()}
+        extra = age.AGE_FIELDS
+    else:
+        revealed = await call.state.protector.reveal(entity, rows, view.shown_columns)
+        minors = {}
     owners = {
-        _owner(entity, row): (gate.minor_of(row, today), row.get(CONSENT_COLUMN))
+        _owner(entity, row): (minors.get(_owner(entity, row), False), row.get(CONSENT_COLUMN))
         for row in revealed.rows
     }
     decided = gate.decide_histories(call, owners, fields)
@@ -229,14 +218,18 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     params = {"record_id": record_id, "consent_purpose": call.purpose.id}
     async with call.state.db.reader.connect() as conn:
         row = (await conn.execute(statement, params)).first()
-        if row is None:
+        if entity == "customers":
+
+            def found() -> None:
+                call.audit.record_ids = call.audit.subject_ids = (record_id,)
+
+            live_customer(row, found=found)
+        elif row is None:
             msg = f"no {entity} record with that id"
             raise NotFound(msg)
-        call.audit.record_ids = (record_id,)
-        call.audit.subject_ids = (record_id,) if entity == "customers" else ()
-        if entity == "customers" and row.erased_at is not None:
-            msg = "this customer's personal information was erased"
-            raise Gone(msg, reason="erased")
+        else:
+            call.audit.record_ids = (record_id,)
+        assert row is not None  # noqa: S101 - checked just above
     decided, revealed = await _gate_rows(call, entity, [row._mapping], fields)
     plain = revealed.rows[0]
     governance = _governance_with_failures(call, entity, revealed.failures, single=True)
@@ -246,7 +239,9 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     if decided is not None:
         decision = decided.record(_owner(entity, plain))
         if decision.withheld_reason is not None:
-            call.audit.fields = dict(labels)
+            # Refused whole: nothing was shown, so the entry lists no field effects
+            # (its outcome and reason say why).
+            call.audit.fields = {}
             msg = f"withheld for purpose {call.purpose.id!r}: {decision.withheld_reason}"
             raise Forbidden(msg, reason=decision.withheld_reason)
         reasons, in_text = gate.split_reasons(
@@ -273,8 +268,8 @@ async def _decide_parent(
     """Consent for a customer's related records, decided on the customer before any of
     them is read: a customer without the consent the purpose needs is refused alike
     whether it has such records or none (no oracle on their existence)."""
-    facts = await call.state.protector.reveal("customers", [parent_row], gate.AGE_FIELDS)
-    minor = gate.minor_of(facts.rows[0], dt.datetime.now(dt.UTC).date())
+    ages = await age.reveal_ages(call.state.protector, [parent_row])
+    minor = ages[customer_id].minor_on(dt.datetime.now(dt.UTC).date())
     decided = gate.decide_histories(
         call, {customer_id: (minor, parent_row.get(CONSENT_COLUMN))}, fields
     )
@@ -289,36 +284,33 @@ async def _require_live_customer(
     conn: AsyncConnection, customer_id: str, purpose: str, consent_dialect: str | None
 ) -> Mapping[Any, Any]:
     found = await conn.execute(
-        _by_id_statement("customers", ("id", "erased_at", *gate.AGE_FIELDS), consent_dialect),
+        _by_id_statement("customers", ("id", "erased_at", *age.AGE_FIELDS), consent_dialect),
         {"record_id": customer_id, "consent_purpose": purpose},
     )
-    row = found.first()
-    if row is None:
-        msg = "no customers record with that id"
-        raise NotFound(msg)
-    if row.erased_at is not None:
-        msg = "this customer's personal information was erased"
-        raise Gone(msg, reason="erased")
-    return row._mapping
+    return live_customer(found.first())
 
 
 async def read_page(
     call: GovernedCall,
     entity: str,
     *,
-    limit: int,
+    limit: str | None,
     cursor: str | None,
     customer_id: str | None = None,
     lookup: tuple[str, str] | None = None,
 ) -> GovernedResult:
-    """A page of `entity`: all, one customer's related records, or a blind-index lookup."""
+    """A page of `entity`: all, one customer's related records, or a blind-index lookup.
+
+    `limit` is the query parameter as sent: it is checked only once the caller is known
+    to see the entity at all, so a caller without the right learns nothing from a 400."""
     view = _require_view(call, entity)
+    page_size = parse_limit(limit)
     scope = customer_id or (f"lookup:{lookup[0]}:{lookup[1]}" if lookup else "*")
     after_id = _open_cursor(call, cursor, entity, scope)
     columns = _selected(view, entity)
     fields = _gated(call, entity)
     consent_dialect = _dialect(call) if fields else None
-    params: dict[str, object] = {"limit": limit + 1, "consent_purpose": call.purpose.id}
+    params: dict[str, object] = {"limit": page_size + 1, "consent_purpose": call.purpose.id}
     if after_id is not None:
         params["after_id"] = after_id
     if customer_id is not None:
@@ -345,8 +337,8 @@ async def read_page(
             if fields is not None:
                 parent = await _decide_parent(call, customer_id, parent_row, fields)
         rows = (await conn.execute(statement, params)).all()
-        has_more = len(rows) > limit
-        rows = rows[:limit]
+        has_more = len(rows) > page_size
+        rows = rows[:page_size]
     decided, revealed = await _gate_rows(
         call, entity, [row._mapping for row in rows], fields, parent
     )

@@ -9,7 +9,6 @@ values) into the record's `pii_classes` and the audit entry's `classification`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 
 from sqlalchemy import insert, select, update
@@ -18,6 +17,8 @@ from ulid import ULID
 
 from gateway.compliance.entries import append_in_transaction
 from gateway.customers import classification as classes
+from gateway.customers.age import AGE_FIELDS, age_in, reveal_with_ages
+from gateway.customers.live import live_customer
 from gateway.customers.read import GovernedResult
 from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
 from gateway.governance import consent_gate as gate
@@ -25,32 +26,30 @@ from gateway.governance.call import GovernedCall
 from gateway.governance.scan import scan_rows
 from gateway.http.errors import (
     AuditUnavailable,
-    BadRequest,
     FieldProblem,
     Forbidden,
-    Gone,
-    NotFound,
     Unprocessable,
 )
+from gateway.http.json_body import RequestBody, parse_json_object
 from keys import DataKeyMissingError
 from masking.detection import DetectedEntity
 from policies.catalog import Entity
-from policies.consent import RecordDecision
+from policies.consent import Age, RecordDecision
 from policies.formats import FieldInvalid, check_consistency, validate
 
 ENTITY = "customers"
 
 
-def parse_body(body: bytes) -> dict[str, object]:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        msg = "the request body is not valid UTF-8 JSON"
-        raise BadRequest(msg, reason="invalid_json") from None
-    if not isinstance(document, dict):
-        msg = "the request body must be a JSON object of field names to values"
-        raise BadRequest(msg, reason="invalid_body")
-    return document
+def parse_body(body: RequestBody) -> dict[str, object]:
+    return parse_json_object(body, shape="of field names to values")
+
+
+def _require_some_write_right(call: GovernedCall, entity: str) -> None:
+    """A caller that may write no field at all is refused before its body is read, so it
+    learns nothing about which bodies are valid."""
+    if not call.view(entity).writable:
+        msg = f"your roles may write no field of {entity} for purpose {call.purpose.id!r}"
+        raise Forbidden(msg, reason="write_not_allowed")
 
 
 def _reject(call: GovernedCall, problems: list[FieldProblem], error: type[Exception]) -> None:
@@ -109,13 +108,13 @@ def _now() -> str:
 
 
 async def _consent_decision(
-    call: GovernedCall, customer_id: str, record: Mapping[str, object]
+    call: GovernedCall, customer_id: str, known_age: Age
 ) -> RecordDecision | None:
     """The same consent rules as a read, for the record being written."""
     fields = gate.gated_fields(call, ENTITY)
     if not gate.needs_gate(call.purpose, fields):
         return None
-    minor = gate.minor_of(record, dt.datetime.now(dt.UTC).date())
+    minor = known_age.minor_on(dt.datetime.now(dt.UTC).date())
     async with call.state.db.reader.connect() as conn:
         decided = await gate.decide(call, conn, {customer_id: minor}, fields)
     return decided.record(customer_id)
@@ -174,8 +173,9 @@ async def _result(
     return GovernedResult(data=view.render(shown), governance=governance)
 
 
-async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
+async def create_customer(call: GovernedCall, body: RequestBody) -> GovernedResult:
     entity = call.state.catalog.entity(ENTITY)
+    _require_some_write_right(call, ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=True)
     _check_consistency(call, values)
     classification, known = await _classify(call, entity, values)
@@ -205,7 +205,7 @@ async def create_customer(call: GovernedCall, body: bytes) -> GovernedResult:
         raise AuditUnavailable(msg) from exc
     _prime(call, stored, known)
     # A new customer has no consent yet: the response withholds what consent would.
-    decision = await _consent_decision(call, customer_id, record)
+    decision = await _consent_decision(call, customer_id, age_in(record))
     return await _result(call, record, seq, decision, known)
 
 
@@ -231,8 +231,11 @@ def _require_write_consent(
         _reject(call, refused, Forbidden)
 
 
-async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> GovernedResult:
+async def update_customer(
+    call: GovernedCall, customer_id: str, body: RequestBody
+) -> GovernedResult:
     entity = call.state.catalog.entity(ENTITY)
+    _require_some_write_right(call, ENTITY)
     values = _checked_values(call, entity, parse_body(body), creating=False)
     classification, known = await _classify(call, entity, values)
     cleared = [
@@ -247,18 +250,20 @@ async def update_customer(call: GovernedCall, customer_id: str, body: bytes) -> 
     try:
         async with call.state.db.writer.begin() as conn:
             current = (await conn.execute(select(table).where(table.c.id == customer_id))).first()
-            if current is None:
-                msg = "no customers record with that id"
-                raise NotFound(msg)
-            # Only an id that exists is recorded: a caller may send anything as the id.
-            call.audit.record_ids = call.audit.subject_ids = (customer_id,)
-            if current.erased_at is not None:
-                msg = "this customer's personal information was erased"
-                raise Gone(msg, reason="erased")
-            revealed = await protector.reveal(ENTITY, [current._mapping], needed | {"birth_date"})
-            merged = revealed.rows[0] | values
+
+            def found() -> None:
+                # Only an id that exists is recorded: a caller may send anything as the id.
+                call.audit.record_ids = call.audit.subject_ids = (customer_id,)
+
+            live_customer(current, found=found)
+            assert current is not None  # noqa: S101 - live_customer checked it
+            revealed, ages = await reveal_with_ages(protector, [current._mapping], needed)
+            plain = revealed.rows[0]
+            for name in set(AGE_FIELDS) - needed - {"birth_date"}:
+                plain.pop(name, None)  # decrypted to tell a minor, not for the check
+            merged = plain | values
             _check_consistency(call, merged)
-            decision = await _consent_decision(call, customer_id, revealed.rows[0])
+            decision = await _consent_decision(call, customer_id, ages[customer_id])
             _require_write_consent(call, decision, values)
             key = await protector.keystore.current_key(customer_id)
             stored = protector.protect(ENTITY, values, customer_id, key)

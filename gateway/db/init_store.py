@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -108,7 +108,7 @@ async def _install_policy(db: Database, *, demo: bool) -> tuple[bool, dict[str, 
             )
         if seed_principals:
             for principal in DEMO_PRINCIPALS:
-                keys[principal.id] = await issue_api_key(conn, principal.id)
+                keys[principal.id] = (await issue_api_key(conn, principal.id)).key
     return latest is None, keys
 
 
@@ -207,7 +207,3 @@ async def init_store(
         return InitReport(policy_created, created_principals, *counts, keys_path)
     finally:
         await db.dispose()
-
-
-def demo_principal_ids() -> Iterable[str]:
-    return (p.id for p in DEMO_PRINCIPALS)

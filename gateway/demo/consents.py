@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 
-from policies.consent import ConsentEvent, SeparateScope, birth_date_for, is_minor
+from policies.consent import ConsentEvent, SeparateScope, age_of
 
 NOTICE = "privacy-notice-2026.1"
 
@@ -23,8 +23,7 @@ def _share(customer_id: str, salt: str) -> float:
 
 def demo_consents(customer: dict[str, object], now: dt.datetime) -> Iterator[ConsentEvent]:
     customer_id = str(customer["id"])
-    birth = birth_date_for(customer.get("birth_date"), customer.get("id_number"))  # type: ignore[arg-type]
-    minor = is_minor(birth, now.date())
+    minor = age_of(customer.get("birth_date"), customer.get("id_number")).minor_on(now.date())
     guardian = f"guardian:{customer_id[-8:]}" if minor else None
     granted_at = now - dt.timedelta(days=30)
 

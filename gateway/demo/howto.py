@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db.engine import create_database
 from gateway.db.schema import consents, customers_table
@@ -20,26 +21,52 @@ _CALLERS = (
 )
 
 
-async def _first_customer(data_dir: Path) -> str:
-    """A customer who consented to all three callers' purposes, so every view shows."""
+async def _customers(data_dir: Path) -> tuple[str, str]:
+    """A customer who consented to all three callers' purposes, so every view shows; and
+    another such adult, whose marketing consent the README's walkthrough withdraws and
+    records again (so the first one's views stay as the README shows them)."""
     db = create_database(get_settings().with_overrides(data_dir=data_dir))
     purposes = [purpose for _, purpose in _CALLERS]
     try:
         async with db.reader.connect() as conn:
-            table = customers_table()
-            granted = (
-                select(consents.c.customer_id)
-                .where(consents.c.kind == "grant", consents.c.purpose.in_(purposes))
-                .group_by(consents.c.customer_id)
-                .having(func.count(func.distinct(consents.c.purpose)) == len(purposes))
-                .order_by(consents.c.customer_id)
-                .limit(1)
-            )
-            row = (await conn.execute(granted)).first()
-            if row is None:
-                row = (await conn.execute(select(table.c.id).order_by(table.c.id).limit(1))).first()
+            first = await _first_customer(conn, purposes)
+            # Consents of all three purposes (so minimization shows), and an adult: a
+            # minor's consent needs a guardian (an adult's grants name none).
+            second = (
+                await conn.execute(
+                    select(consents.c.customer_id)
+                    .where(
+                        consents.c.kind == "grant",
+                        consents.c.purpose.in_(purposes),
+                        consents.c.customer_id != first,
+                    )
+                    .group_by(consents.c.customer_id)
+                    .having(
+                        func.count(func.distinct(consents.c.purpose)) == len(purposes),
+                        func.count(consents.c.guardian_ref) == 0,
+                    )
+                    .order_by(consents.c.customer_id)
+                    .limit(1)
+                )
+            ).first()
     finally:
         await db.dispose()
+    return first, str(second[0]) if second else "<customer id>"
+
+
+async def _first_customer(conn: AsyncConnection, purposes: list[str]) -> str:
+    granted = (
+        select(consents.c.customer_id)
+        .where(consents.c.kind == "grant", consents.c.purpose.in_(purposes))
+        .group_by(consents.c.customer_id)
+        .having(func.count(func.distinct(consents.c.purpose)) == len(purposes))
+        .order_by(consents.c.customer_id)
+        .limit(1)
+    )
+    row = (await conn.execute(granted)).first()
+    if row is None:
+        table = customers_table()
+        row = (await conn.execute(select(table.c.id).order_by(table.c.id).limit(1))).first()
     return str(row[0]) if row else "<customer id>"
 
 
@@ -50,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     keys_file = args.data_dir / "demo-keys.json"
     keys = json.loads(keys_file.read_text(encoding="utf-8"))
-    customer = asyncio.run(_first_customer(args.data_dir))
+    customer, consent_customer = asyncio.run(_customers(args.data_dir))
     base = f"http://127.0.0.1:{args.port}"
     print(f"\nWardgate demo: API keys are in {keys_file} (mode 0600).")
     print("The same customer through three callers (run in another terminal):\n")
@@ -63,6 +90,9 @@ def main() -> None:
             f'  curl -s -H "Authorization: Bearer {key}" '
             f"-H 'X-Purpose: {purpose}' {base}/v1/customers/{customer}\n"
         )
+    print("Customer ids for the README's examples (paste these lines into your shell):\n")
+    print(f"  ID={customer}")
+    print(f"  CONSENT_ID={consent_customer}   # the consent walkthrough changes its consent\n")
     print(f"OpenAPI: {base}/schema   health: {base}/healthz\n")
 
 

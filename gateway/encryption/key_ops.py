@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.db.engine import Database
 from gateway.db.schema import store_tables
 from gateway.encryption.protection import Protector
-from keys import DataKey, IntegrityError, token_key_version
+from keys import CiphertextIntegrityError, DataKey, token_key_version
 
 Progress = Callable[[int], None]
 _ENTITIES = ("customers", "interactions", "orders")
@@ -47,18 +47,23 @@ def _encrypted_columns(protector: Protector, entity: str) -> tuple[str, ...]:
 async def ciphertexts_by_version(db: Database, protector: Protector) -> Counter[int]:
     """How many stored values each data-key version encrypted (scans every row)."""
     counts: Counter[int] = Counter()
-    async with db.reader.connect() as conn:
-        for entity in _ENTITIES:
-            table = store_tables()[entity]
-            columns = _encrypted_columns(protector, entity)
-            result = await conn.stream(select(*(table.c[c] for c in columns)))
-            async for row in result:
-                for token in row:
-                    if isinstance(token, str):
-                        try:
-                            counts[token_key_version(token)] += 1
-                        except IntegrityError:
-                            counts[-1] += 1
+    isolation = "SERIALIZABLE" if db.is_sqlite else "READ COMMITTED"
+    async with db.reader.connect() as reader:
+        # A transaction (the reader autocommits): PostgreSQL streams through a
+        # server-side cursor, which needs one.
+        conn = await reader.execution_options(isolation_level=isolation)
+        async with conn.begin():
+            for entity in _ENTITIES:
+                table = store_tables()[entity]
+                columns = _encrypted_columns(protector, entity)
+                result = await conn.stream(select(*(table.c[c] for c in columns)))
+                async for row in result:
+                    for token in row:
+                        if isinstance(token, str):
+                            try:
+                                counts[token_key_version(token)] += 1
+                            except CiphertextIntegrityError:
+                                counts[-1] += 1
     return counts
 
 
@@ -122,7 +127,7 @@ async def _reencrypt(
 def _version(token: str) -> int:
     try:
         return token_key_version(token)
-    except IntegrityError:
+    except CiphertextIntegrityError:
         return -1
 
 

@@ -19,10 +19,10 @@ import structlog
 from gateway.db.schema import blind_index_column
 from keys import (
     BlindIndexer,
+    CiphertextIntegrityError,
     DataKey,
     FieldCipher,
     FieldContext,
-    IntegrityError,
     KeyStore,
     ParsedToken,
     parse_token,
@@ -117,7 +117,7 @@ class Protector:
                 try:
                     item = parse_token(token)
                     needed.add((owner, item.key_version))
-                except IntegrityError:
+                except CiphertextIntegrityError:
                     item = None
                 parsed.append((row, owner, name, item))
         keys = await self.keystore.keys_for(needed)
@@ -128,9 +128,9 @@ class Protector:
             try:
                 key = keys.get((owner, item.key_version)) if item is not None else None
                 if key is None or item is None:
-                    raise IntegrityError
+                    raise CiphertextIntegrityError
                 row[name] = decrypt(key, FieldContext(entity_name, name, record_id), item)
-            except IntegrityError:
+            except CiphertextIntegrityError:
                 del row[name]
                 revealed.failures.append((record_id, name))
                 alert_log.error(

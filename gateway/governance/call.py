@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -10,11 +9,10 @@ import structlog
 from gateway.access.authentication import Principal
 from gateway.compliance.request_audit import RequestAudit
 from gateway.governance.plans import EntityView, ExecutablePlan
-from gateway.http.errors import BadRequest, Forbidden, NotAuthenticated
+from gateway.http.errors import BadRequest, FieldProblem, Forbidden, NotAuthenticated
+from gateway.http.headers import ON_BEHALF_OF, HeaderSource, parse_on_behalf_of, single_header
 from gateway.state import GatewayState, PolicySnapshot
 from policies.purposes import Purpose
-
-_MAX_ON_BEHALF_OF = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +36,13 @@ class GovernedCall:
 
 
 def authenticate(
-    state: GatewayState, headers: Mapping[str, str], audit: RequestAudit
+    state: GatewayState, headers: HeaderSource, audit: RequestAudit
 ) -> tuple[PolicySnapshot, Principal]:
     # The snapshot is taken once: the whole request runs under this policy version.
     snapshot = state.snapshot
     # Even a refused key was judged under this version's directory: the entry says so.
     audit.policy_version = snapshot.version
-    authorization = headers.get("authorization", "")
+    authorization = single_header(headers, "Authorization") or ""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         msg = "send the API key as `Authorization: Bearer <key>`"
@@ -58,19 +56,23 @@ def authenticate(
     return snapshot, principal
 
 
-def _on_behalf_of(headers: Mapping[str, str]) -> str | None:
-    value = headers.get("x-on-behalf-of")
-    if value is None:
+def _on_behalf_of(headers: HeaderSource, principal: Principal) -> str | None:
+    raw = single_header(headers, ON_BEHALF_OF)
+    if raw is None:
+        if principal.require_on_behalf_of:
+            msg = f"principal {principal.id!r} must name its end user in {ON_BEHALF_OF}"
+            raise BadRequest(
+                msg,
+                reason="on_behalf_of_required",
+                errors=(FieldProblem(ON_BEHALF_OF, "required"),),
+            )
         return None
-    if not value or len(value) > _MAX_ON_BEHALF_OF or not value.isprintable():
-        msg = f"X-On-Behalf-Of must be 1-{_MAX_ON_BEHALF_OF} printable characters"
-        raise BadRequest(msg, reason="invalid_on_behalf_of")
-    return value
+    return parse_on_behalf_of(raw)
 
 
 def begin_call(
     state: GatewayState,
-    headers: Mapping[str, str],
+    headers: HeaderSource,
     audit: RequestAudit,
     *,
     action: str,
@@ -79,8 +81,8 @@ def begin_call(
     audit.action = action
     audit.entity = entity
     snapshot, principal = authenticate(state, headers, audit)
-    audit.on_behalf_of = _on_behalf_of(headers)
-    purpose_id = headers.get("x-purpose")
+    audit.on_behalf_of = _on_behalf_of(headers, principal)
+    purpose_id = single_header(headers, "X-Purpose")
     if not purpose_id:
         msg = "declare the purpose of this call in the X-Purpose header"
         raise BadRequest(msg, reason="missing_purpose")

@@ -23,15 +23,10 @@ from policies.consent import (
     ConsentEvent,
     PurposeRules,
     RecordDecision,
-    birth_date_for,
     derive_states,
-    is_minor,
     record_fields,
 )
 from policies.purposes import Purpose
-
-# The fields whose plaintext decides whether a customer is a minor.
-AGE_FIELDS = ("birth_date", "id_number")
 
 
 @dataclass(slots=True)
@@ -84,17 +79,6 @@ def needs_gate(purpose: Purpose, fields: tuple[tuple[str, str, bool], ...]) -> b
         rules.requires_consent
         or any(sensitive for _, _, sensitive in fields)
         or not all(rules.allows_category(category) for _, category, _ in fields)
-    )
-
-
-def minor_of(plain: Mapping[str, object], today: dt.date) -> bool:
-    birth = plain.get("birth_date")
-    number = plain.get("id_number")
-    return is_minor(
-        birth_date_for(
-            birth if isinstance(birth, str) else None, number if isinstance(number, str) else None
-        ),
-        today,
     )
 
 

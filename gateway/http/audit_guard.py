@@ -6,6 +6,11 @@ id, and when the response starts it makes sure the entry is committed: if the pi
 already wrote it (successful reads and writes, which need the entry's sequence number
 in the body) nothing more happens; otherwise the guard writes it now. If that write
 fails, the response is replaced by a 503 and its body is dropped.
+
+Which requests are /v1 requests is decided by route, not by spelling (`gateway.http.
+paths`): a path the router takes to a /v1 handler however it is written (`//v1/…`), or
+one that names `v1` anywhere, is audited; a path a proxy could read differently from
+the router (`/v1/../`, `%2F`) is refused with 404 before routing, and audited too.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.compliance.entries import append_now
 from gateway.compliance.request_audit import AUDIT_STATE_KEY, RequestAudit
 from gateway.http.errors import AuditUnavailable
+from gateway.http.paths import bad_query_parameter, names_v1, non_canonical
 from gateway.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 from gateway.state import GatewayState
 
@@ -53,17 +59,20 @@ class AuditGuard:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         path: str = scope["path"]
-        audited = path == "/v1" or path.startswith("/v1/")
+        audited = names_v1(scope)
         audit = RequestAudit(request_id=request_id, method=scope["method"], path=path)
-        if audited:
-            scope.setdefault("state", {})[AUDIT_STATE_KEY] = audit
+        # Every request carries the context, so a handler never runs without one; only
+        # /v1 requests (by route, see `audited`) get their entry written.
+        scope.setdefault("state", {})[AUDIT_STATE_KEY] = audit
         status_seen = 0
         suppress_body = False
 
         async def guarded_send(message: Message) -> None:
-            nonlocal status_seen, suppress_body
+            nonlocal status_seen, suppress_body, audited
             if message["type"] == "http.response.start":
                 status_seen = message["status"]
+                # The route the router chose is the last word: a /v1 template is audited.
+                audited = audited or str(scope.get("path_template", "")).startswith("/v1")
                 if audited and not audit.written:
                     try:
                         await self._append(audit, status_seen)
@@ -79,7 +88,17 @@ class AuditGuard:
             await send(message)
 
         try:
-            await self.app(scope, receive, guarded_send)
+            if (refused := non_canonical(scope)) is not None:
+                audit.reason = "non_canonical_path"
+                detail = f"no such resource: the path is not in canonical form ({refused})"
+                await _refuse(guarded_send, 404, "Not found", detail, audit.reason)
+            elif (parameter := bad_query_parameter(scope)) is not None:
+                audit.reason = "invalid_query"
+                detail = f"query parameter {parameter} holds a control character"
+                problem = {"field": parameter, "reason": "control_character"}
+                await _refuse(guarded_send, 400, "Bad request", detail, audit.reason, problem)
+            else:
+                await self.app(scope, receive, guarded_send)
         finally:
             access_log.info(
                 "request",
@@ -112,6 +131,21 @@ class AuditGuard:
         ]
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _refuse(
+    send: Send, status: int, title: str, detail: str, reason: str, *errors: dict[str, str]
+) -> None:
+    """A problem answered before routing (the guard's `send`, so it is audited)."""
+    body = json.dumps(
+        problem_body(status, title, detail, reason, list(errors)), ensure_ascii=False
+    ).encode()
+    headers: list[tuple[bytes, bytes]] = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def guard_state_getter(holder: dict[str, Any]) -> Callable[[], GatewayState | None]:

@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException
 from gateway.db.faults import store_fault
 from gateway.http.errors import GatewayError
 from gateway.policy.errors import (
-    KeyRevoked,
+    ApiKeyRevoked,
     NoChange,
     PolicyChangeError,
     PolicyChangeRejected,
@@ -99,7 +99,7 @@ _POLICY_STATUS: dict[type[PolicyChangeError], tuple[int, str]] = {
     NoChange: (409, "No change"),
     PolicyTargetExists: (409, "Already exists"),
     PolicyTargetNotFound: (404, "Not found"),
-    KeyRevoked: (409, "Key revoked"),
+    ApiKeyRevoked: (409, "Key revoked"),
 }
 
 

@@ -8,6 +8,7 @@ from litestar import Request, post
 
 from gateway.compliance.request_audit import request_audit
 from gateway.governance.call import begin_call
+from gateway.http.json_body import read_body
 from gateway.pii.scan_text import scan_text
 from gateway.state import GatewayState
 
@@ -22,5 +23,4 @@ async def scan(request: Request[Any, Any, Any]) -> dict[str, object]:
     state: GatewayState = request.app.state.gateway
     audit = request_audit(request.scope["state"])
     call = begin_call(state, request.headers, audit, action="text.scan", entity=None)
-    media_type, _ = request.content_type
-    return await scan_text(call, await request.body(), media_type, request.query_params)
+    return await scan_text(call, await read_body(request), request.query_params)

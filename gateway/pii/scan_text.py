@@ -9,9 +9,8 @@ the types and counts found (`classification`), never the text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gateway.compliance.entries import append_now
 from gateway.governance.call import GovernedCall
@@ -22,7 +21,13 @@ from gateway.http.errors import (
     Forbidden,
     PayloadTooLarge,
     Unprocessable,
-    UnsupportedMediaType,
+)
+from gateway.http.json_body import (
+    DEFAULT_LIMITS,
+    RequestBody,
+    check_media_type,
+    check_utf8_encoding,
+    parse_json_bytes,
 )
 from gateway.pii.detector import classify
 from masking.detection import DetectedEntity
@@ -51,12 +56,7 @@ def _language(value: object) -> str | None:
     return str(value)
 
 
-def _from_json(text: str) -> ScanRequest:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        msg = "the request body is not valid JSON"
-        raise BadRequest(msg, reason="invalid_json") from None
+def _from_document(document: object) -> ScanRequest:
     if not isinstance(document, dict):
         msg = 'the request body must be a JSON object such as {"text": "..."}'
         raise BadRequest(msg, reason="invalid_body")
@@ -74,29 +74,28 @@ def _from_json(text: str) -> ScanRequest:
     return ScanRequest(document["text"], _language(document.get("language")))
 
 
-def parse_scan_request(
-    body: bytes, media_type: str, query: Mapping[str, str], max_bytes: int
-) -> ScanRequest:
+def parse_scan_request(body: RequestBody, query: Mapping[str, str], max_bytes: int) -> ScanRequest:
     """A JSON body `{"text", "language"?}`, or the text itself as `text/plain` (with
     `?language=`). UTF-8 only; the text may be at most `max_bytes` bytes."""
+    media_type, _, _ = (body.content_type or "").partition(";")
+    plain = media_type.strip().lower() == "text/plain"
+    if not plain:
+        check_media_type(body.content_type)
+    check_utf8_encoding(body.raw)
     try:
-        decoded = body.decode("utf-8")
+        decoded = body.raw.decode("utf-8")
     except UnicodeDecodeError:
         msg = "the request body is not valid UTF-8"
         raise BadRequest(msg, reason="invalid_utf8") from None
-    if media_type == "text/plain":
+    if plain:
         request = ScanRequest(decoded, _language(query.get("language")))
-    elif media_type in ("application/json", "") or media_type.endswith("+json"):
-        request = _from_json(decoded)
     else:
-        msg = "send the text as application/json or text/plain"
-        raise UnsupportedMediaType(msg)
-    try:
-        # A JSON escape can carry a lone surrogate, which no UTF-8 text holds.
-        size = len(request.text.encode("utf-8"))
-    except UnicodeEncodeError:
-        msg = "text holds an escaped lone surrogate: it is not valid Unicode text"
-        raise BadRequest(msg, reason="invalid_utf8") from None
+        # The text's own bound is `max_bytes` (413 below), not the JSON string limit.
+        limits = replace(
+            DEFAULT_LIMITS, max_string_chars=max(DEFAULT_LIMITS.max_string_chars, max_bytes)
+        )
+        request = _from_document(parse_json_bytes(body.raw, limits))
+    size = len(request.text.encode("utf-8"))
     if size > max_bytes:
         msg = f"text is {size} bytes; this gateway scans at most {max_bytes}"
         raise PayloadTooLarge(
@@ -118,12 +117,12 @@ def _effects(plan: TextPlan, found: list[DetectedEntity]) -> dict[str, str]:
 
 
 async def scan_text(
-    call: GovernedCall, body: bytes, media_type: str, query: Mapping[str, str]
+    call: GovernedCall, body: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:
     if "scan" not in call.plan.policy.api_rights:
         msg = f"your roles may not scan texts for purpose {call.purpose.id!r}"
         raise Forbidden(msg, reason="scan_not_allowed")
-    request = parse_scan_request(body, media_type, query, call.state.settings.scan_max_bytes)
+    request = parse_scan_request(body, query, call.state.settings.scan_max_bytes)
     found: list[DetectedEntity] = []
     if request.text:
         (found,) = await call.state.scanner.detect([request.text], language=request.language)

@@ -17,10 +17,16 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.access.api_keys import issue_key_for, list_keys, revoke_key, revoke_keys_of
+from gateway.access.api_keys import (
+    issue_api_key_for,
+    list_api_keys,
+    revoke_api_key,
+    revoke_api_keys_of,
+)
 from gateway.compliance.request_audit import RequestAudit
 from gateway.governance.call import GovernedCall
 from gateway.http.errors import BadRequest, Forbidden
+from gateway.http.json_body import RequestBody
 from gateway.policy import bodies as body
 from gateway.policy import edits
 from gateway.policy.change_service import (
@@ -160,7 +166,7 @@ async def list_roles(call: GovernedCall) -> dict[str, object]:
 async def list_principals(call: GovernedCall) -> dict[str, object]:
     version, document = await _newest(call)
     async with call.state.db.reader.connect() as conn:
-        keys = await list_keys(conn)
+        keys = await list_api_keys(conn)
     by_owner: dict[str, list[dict[str, object]]] = {}
     for key in keys:
         by_owner.setdefault(key.principal_id, []).append(key.to_json())
@@ -245,32 +251,36 @@ async def diff(call: GovernedCall, first: int, second: int) -> dict[str, object]
 # --- changes ---------------------------------------------------------------------------
 
 
-async def create_role(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def create_role(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     name, description, options = body.role_body(raw)
     return await _apply(call, edits.add_role(name, description), options, status=201)
 
 
 async def delete_role(
-    call: GovernedCall, name: str, raw: bytes, query: Mapping[str, str]
+    call: GovernedCall, name: str, raw: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:
     return await _apply(call, edits.delete_role(name), body.options_only(raw, query))
 
 
-async def create_principal(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def create_principal(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     pid, spec, options = body.principal_body(raw)
     return await _apply(call, edits.add_principal(pid, spec), options, status=201)
 
 
-async def update_principal(call: GovernedCall, pid: str, raw: bytes) -> dict[str, object]:
+async def update_principal(call: GovernedCall, pid: str, raw: RequestBody) -> dict[str, object]:
     update, options = body.principal_update_body(raw)
     edit = edits.update_principal(
-        pid, roles=update.roles, purposes=update.purposes, description=update.description
+        pid,
+        roles=update.roles,
+        purposes=update.purposes,
+        description=update.description,
+        require_on_behalf_of=update.require_on_behalf_of,
     )
     return await _apply(call, edit, options)
 
 
 async def delete_principal(
-    call: GovernedCall, pid: str, raw: bytes, query: Mapping[str, str]
+    call: GovernedCall, pid: str, raw: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:
     """Its keys are revoked in the same transaction: a rollback that brings the
     principal back does not bring its keys back."""
@@ -279,30 +289,32 @@ async def delete_principal(
         raise Forbidden(msg, reason="self_delete")
 
     async def revoke(conn: AsyncConnection, _version: int) -> Mapping[str, str]:
-        return await revoke_keys_of(conn, pid)
+        return await revoke_api_keys_of(conn, pid)
 
     options = body.options_only(raw, query)
     return await _apply(call, edits.delete_principal(pid), options, in_transaction=revoke)
 
 
-async def add_rule(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def add_rule(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     rule, options = body.rule_body(raw)
     result = await _apply(call, edits.add_rule(rule), options, status=201)
     return result | {"rule": _rule_json(rule)}
 
 
 async def remove_rule(
-    call: GovernedCall, rule_id: str, raw: bytes, query: Mapping[str, str]
+    call: GovernedCall, rule_id: str, raw: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:
     return await _apply(call, edits.remove_rule(rule_id), body.options_only(raw, query))
 
 
-async def create_purpose(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def create_purpose(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     purpose, options = body.purpose_body(raw, purpose_id=None, current=None)
     return await _apply(call, edits.put_purpose(purpose, create=True), options, status=201)
 
 
-async def update_purpose(call: GovernedCall, purpose_id: str, raw: bytes) -> dict[str, object]:
+async def update_purpose(
+    call: GovernedCall, purpose_id: str, raw: RequestBody
+) -> dict[str, object]:
     _, document = await _newest(call)
     current = document.purposes.get(purpose_id)
     if current is None:
@@ -312,7 +324,7 @@ async def update_purpose(call: GovernedCall, purpose_id: str, raw: bytes) -> dic
     return await _apply(call, edits.put_purpose(purpose, create=False), options)
 
 
-async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, object]:
+async def rollback(call: GovernedCall, version: int, raw: RequestBody) -> dict[str, object]:
     options = body.options_only(raw)
     applied = await rollback_policy(
         call.state.db,
@@ -326,10 +338,10 @@ async def rollback(call: GovernedCall, version: int, raw: bytes) -> dict[str, ob
 # --- keys --------------------------------------------------------------------------------
 
 
-async def issue_key(call: GovernedCall, pid: str) -> dict[str, object]:
+async def issue_api_key(call: GovernedCall, pid: str) -> dict[str, object]:
     """Only for principals that reach no customer data and no audit log (see
     `gateway.access.api_keys`); the operator issues the others on the host."""
-    issued = await issue_key_for(call.state.db, pid, call.audit, engine_for(call))
+    issued = await issue_api_key_for(call.state.db, pid, call.audit, engine_for(call))
     await reload_now(call)
     return {
         "key_id": issued.key_id,
@@ -340,11 +352,11 @@ async def issue_key(call: GovernedCall, pid: str) -> dict[str, object]:
 
 
 async def revoke(call: GovernedCall, key_id: str) -> dict[str, object]:
-    """Any principal's key: revoking only takes access away (see `revoke_key`)."""
+    """Any principal's key: revoking only takes access away (see `revoke_api_key`)."""
     if not (0 < len(key_id) <= 32 and key_id.isalnum()):
         msg = "a key id is up to 32 letters and digits"
         raise BadRequest(msg, reason="invalid_key_id")
-    info = await revoke_key(call.state.db, key_id, call.audit)
+    info = await revoke_api_key(call.state.db, key_id, call.audit)
     # Refused from the next request on in this process.
     await reload_now(call)
     return info.to_json()

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.customers.write import parse_body
 from gateway.http.errors import FieldProblem, Unprocessable
+from gateway.http.json_body import RequestBody, parse_json_object
 from policies.document import PrincipalSpec, Rule, RuleEffect
 from policies.errors import PolicyFileError
 from policies.purposes import PURPOSE_KEYS, Purpose, parse_purposes
@@ -19,6 +19,7 @@ MAX_COMMENT = 1000
 MAX_DESCRIPTION = 200
 MAX_NAME = 128
 OPTION_KEYS = ("comment", "base_version", "acknowledge")
+REQUIRE_ON_BEHALF_OF = "require_on_behalf_of"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,15 @@ class _Checker:
             return None
         return frozenset(value)
 
+    def flag(self, name: str) -> bool | None:
+        value = self.body.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.fail(name, "invalid_flag")
+            return None
+        return value
+
     def options(self) -> ChangeOptions:
         comment = self.text("comment", limit=MAX_COMMENT) or ""
         base = self.body.get("base_version")
@@ -81,13 +91,13 @@ class _Checker:
             raise Unprocessable(msg, reason=self.problems[0].reason, errors=tuple(self.problems))
 
 
-def body_of(raw: bytes, *, empty_ok: bool = False) -> dict[str, Any]:
-    if empty_ok and not raw.strip():
+def body_of(raw: RequestBody, *, empty_ok: bool = False) -> dict[str, Any]:
+    if empty_ok and raw.empty:
         return {}
-    return parse_body(raw)
+    return parse_json_object(raw)
 
 
-def options_only(raw: bytes, query: Mapping[str, str] | None = None) -> ChangeOptions:
+def options_only(raw: RequestBody, query: Mapping[str, str] | None = None) -> ChangeOptions:
     """Options from a body (may be empty) or, for DELETE, from the query string."""
     body: dict[str, Any] = body_of(raw, empty_ok=True)
     for key in ("comment", "base_version"):
@@ -102,7 +112,7 @@ def options_only(raw: bytes, query: Mapping[str, str] | None = None) -> ChangeOp
     return options
 
 
-def role_body(raw: bytes) -> tuple[str, str, ChangeOptions]:
+def role_body(raw: RequestBody) -> tuple[str, str, ChangeOptions]:
     checker = _Checker(body_of(raw), ("name", "description", *OPTION_KEYS))
     name = checker.text("name", required=True)
     description = checker.text("description", limit=MAX_DESCRIPTION) or ""
@@ -111,16 +121,20 @@ def role_body(raw: bytes) -> tuple[str, str, ChangeOptions]:
     return name or "", description, options  # done() refused a missing name
 
 
-def principal_body(raw: bytes) -> tuple[str, PrincipalSpec, ChangeOptions]:
-    checker = _Checker(body_of(raw), ("id", "roles", "purposes", "description", *OPTION_KEYS))
+def principal_body(raw: RequestBody) -> tuple[str, PrincipalSpec, ChangeOptions]:
+    keys = ("id", "roles", "purposes", "description", REQUIRE_ON_BEHALF_OF, *OPTION_KEYS)
+    checker = _Checker(body_of(raw), keys)
     pid = checker.text("id", required=True)
     roles = checker.names("roles", required=True)
     purposes = checker.names("purposes", required=True)
     description = checker.text("description", limit=MAX_DESCRIPTION) or ""
+    require_on_behalf_of = checker.flag(REQUIRE_ON_BEHALF_OF) or False
     options = checker.options()
     checker.done()
     # done() refused a body without them; `or` only narrows the types.
-    spec = PrincipalSpec(roles or frozenset(), purposes or frozenset(), description)
+    spec = PrincipalSpec(
+        roles or frozenset(), purposes or frozenset(), description, require_on_behalf_of
+    )
     return pid or "", spec, options
 
 
@@ -129,23 +143,26 @@ class PrincipalUpdate:
     roles: frozenset[str] | None
     purposes: frozenset[str] | None
     description: str | None
+    require_on_behalf_of: bool | None = None
 
 
-def principal_update_body(raw: bytes) -> tuple[PrincipalUpdate, ChangeOptions]:
-    checker = _Checker(body_of(raw), ("roles", "purposes", "description", *OPTION_KEYS))
+def principal_update_body(raw: RequestBody) -> tuple[PrincipalUpdate, ChangeOptions]:
+    keys = ("roles", "purposes", "description", REQUIRE_ON_BEHALF_OF, *OPTION_KEYS)
+    checker = _Checker(body_of(raw), keys)
     update = PrincipalUpdate(
         roles=checker.names("roles"),
         purposes=checker.names("purposes"),
         description=checker.text("description", limit=MAX_DESCRIPTION),
+        require_on_behalf_of=checker.flag(REQUIRE_ON_BEHALF_OF),
     )
     options = checker.options()
-    if update == PrincipalUpdate(None, None, None):
+    if update == PrincipalUpdate(None, None, None, None):
         checker.fail("roles", "no_fields")
     checker.done()
     return update, options
 
 
-def rule_body(raw: bytes) -> tuple[Rule, ChangeOptions]:
+def rule_body(raw: RequestBody) -> tuple[Rule, ChangeOptions]:
     """`{role, purpose, target, action, effect?, operator?}`: `operator` with action
     `read:mask` binds a masking operator (`read:mask:<operator>`)."""
     keys = ("role", "purpose", "target", "action", "effect", "operator", *OPTION_KEYS)
@@ -173,7 +190,7 @@ def rule_body(raw: bytes) -> tuple[Rule, ChangeOptions]:
 
 
 def purpose_body(
-    raw: bytes, *, purpose_id: str | None, current: Purpose | None
+    raw: RequestBody, *, purpose_id: str | None, current: Purpose | None
 ) -> tuple[Purpose, ChangeOptions]:
     """A new purpose (`purpose_id` None: the body names `id`) or an update merged onto
     `current`. The purposes parser checks the definition and names the first problem."""

@@ -18,15 +18,14 @@ would then hold a data principal's key after all (GB/T 35273 §7.1).
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.access.authentication import active_key_holders
-from gateway.compliance.cli_entries import cli_principal
+from gateway.access.authentication import active_api_key_holders
 from gateway.compliance.entries import append_in_transaction
 from gateway.compliance.request_audit import RequestAudit
 from gateway.db.engine import Database
@@ -97,17 +96,6 @@ class AppliedChange:
             "previous_version": self.base_version,
             "diff": self.diff.to_json(),
         }
-
-
-def cli_audit(action: str) -> RequestAudit:
-    """The audit context of a policy change made from the command line."""
-    return RequestAudit(
-        request_id=uuid.uuid4().hex,
-        method="CLI",
-        path="",
-        action=action,
-        principal_id=cli_principal(),
-    )
 
 
 def _operators(operators: Collection[str] | None) -> Collection[str]:
@@ -245,7 +233,9 @@ def _no_data_access_for_key_holders(
     candidate = PolicyEngine(prepared.candidate, catalog, 0)
 
     async def guard(conn: AsyncConnection) -> None:
-        gaining = principals_gaining_data_access(base, candidate, await active_key_holders(conn))
+        gaining = principals_gaining_data_access(
+            base, candidate, await active_api_key_holders(conn)
+        )
         if not gaining:
             return
         audit.fields = {f"principals.{pid}": f"refused:{SEPARATION_OF_DUTIES}" for pid in gaining}
@@ -298,7 +288,7 @@ async def _commit(
             if in_transaction is not None:
                 audit.fields |= dict(await in_transaction(conn, version))
             seq = await append_in_transaction(conn, audit, status)
-    except IntegrityError:
+    except sa_exc.IntegrityError:
         # Another process saved the same version number first (PostgreSQL; SQLite's
         # writer lock serialises us before `latest_version` is read).
         audit.seq = None

@@ -69,6 +69,7 @@ def update_principal(
     roles: Collection[str] | None = None,
     purposes: Collection[str] | None = None,
     description: str | None = None,
+    require_on_behalf_of: bool | None = None,
 ) -> Edit:
     def edit(document: PolicyDocument) -> PolicyDocument:
         current = document.principals.get(pid)
@@ -78,6 +79,9 @@ def update_principal(
             roles=frozenset(roles) if roles is not None else current.roles,
             purposes=frozenset(purposes) if purposes is not None else current.purposes,
             description=description if description is not None else current.description,
+            require_on_behalf_of=current.require_on_behalf_of
+            if require_on_behalf_of is None
+            else require_on_behalf_of,
         )
         return replace(document, principals={**document.principals, pid: updated})
 

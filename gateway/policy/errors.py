@@ -78,7 +78,7 @@ class PolicyTargetExists(PolicyChangeError):
     reason = "already_exists"
 
 
-class KeyRevoked(PolicyChangeError):
+class ApiKeyRevoked(PolicyChangeError):
     """The key was revoked before; a revocation cannot be undone or repeated."""
 
     reason = "key_revoked"

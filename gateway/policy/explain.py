@@ -1,10 +1,15 @@
 """`POST /v1/policy/explain`: why a principal (or a set of roles) sees each field as it does.
 
 Body: `{"principal": id | "roles": [...], "purpose": id, "customer_id"?: id}`. The answer
-comes from `policies.explain` on the policy version in force in this process, with the
-customer's consent facts loaded as a read loads them. It holds effects, rules, consent
-states and reasons — never a field value. A customer named in the question becomes a
-subject of the audit entry: the security admin looked at that person's consent state.
+comes from `policies.explain` on the policy version in force in this process. It holds
+effects, rules, consent conditions and reasons — never a field value.
+
+Separation of duties: without `customer_id` the answer holds no fact about any customer
+(per field the effect and the consent conditions that change it), which a security
+admin (`policy:admin`) may ask. With `customer_id` it holds that person's consent state
+and whether they are a minor: a compliance officer's question (`audit:read`), loaded as
+a read loads it, and the customer becomes the subject of the audit entry. A security
+admin naming a customer gets 403 `customer_facts_not_allowed`.
 """
 
 from __future__ import annotations
@@ -13,15 +18,39 @@ from typing import Any
 
 from gateway.consents.facts import customer_consent_facts
 from gateway.governance.call import GovernedCall
-from gateway.http.errors import FieldProblem, NotFound, Unprocessable
+from gateway.http.errors import FieldProblem, Forbidden, NotFound, Unprocessable
+from gateway.http.json_body import RequestBody
 from gateway.policy.bodies import MAX_NAME, body_of
 from masking import default_mask_for
 from policies.explain import explain
 
 _KEYS = ("principal", "roles", "purpose", "customer_id")
+POLICY_RIGHT = "policy:admin"
+CUSTOMER_FACTS_RIGHT = "audit:read"
 
 
-def _question(raw: bytes) -> tuple[str | None, frozenset[str] | None, str, str | None]:
+def require_explain_right(call: GovernedCall) -> None:
+    """Before the question is read: only policy admins and compliance officers explain."""
+    rights = call.plan.policy.api_rights
+    if POLICY_RIGHT not in rights and CUSTOMER_FACTS_RIGHT not in rights:
+        msg = f"your roles may not explain policy decisions for purpose {call.purpose.id!r}"
+        raise Forbidden(msg, reason="explain_not_allowed")
+
+
+def _require_customer_facts_right(call: GovernedCall) -> None:
+    if CUSTOMER_FACTS_RIGHT not in call.plan.policy.api_rights:
+        msg = (
+            "explaining a decision for one customer reads that customer's consent and age: "
+            "ask a compliance officer, or leave out customer_id"
+        )
+        raise Forbidden(
+            msg,
+            reason="customer_facts_not_allowed",
+            errors=(FieldProblem("customer_id", "customer_facts_not_allowed"),),
+        )
+
+
+def _question(raw: RequestBody) -> tuple[str | None, frozenset[str] | None, str, str | None]:
     body = body_of(raw)
     problems = [FieldProblem(key, "unknown_field") for key in body if key not in _KEYS]
 
@@ -53,8 +82,11 @@ def _question(raw: bytes) -> tuple[str | None, frozenset[str] | None, str, str |
     return principal, roles, purpose or "", customer_id
 
 
-async def explain_decision(call: GovernedCall, raw: bytes) -> dict[str, object]:
+async def explain_decision(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
+    require_explain_right(call)
     principal_id, roles, purpose, customer_id = _question(raw)
+    if customer_id is not None:
+        _require_customer_facts_right(call)
     snapshot = call.snapshot
     document = snapshot.document
     if purpose not in document.purposes:

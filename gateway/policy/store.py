@@ -35,7 +35,7 @@ async def save_policy_version(
     diff: Mapping[str, Any] | None = None,
 ) -> int:
     """Insert the next version. Two writers racing for the same number: the primary key
-    refuses the second one (IntegrityError), so no version is ever overwritten."""
+    refuses the second one (SQLAlchemy's `IntegrityError`), so no version is ever overwritten."""
     version = (await latest_version(conn) or 0) + 1
     await conn.execute(
         insert(policy_versions).values(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
+from masking._quiet import quiet_libraries
 from masking.detection._context import WindowContextEnhancer
 from masking.detection._entities import ENTITY_TYPES, DetectedEntity
 from masking.detection._errors import UnsupportedLanguageError
@@ -118,6 +119,7 @@ def build_detector(*, score_threshold: float = SCORE_THRESHOLD) -> PiiDetector:
     presidio's predefined recognizers are not loaded (several need a spaCy model, and
     none knows mainland formats); its NLP engine is replaced by `TokenNlpEngine`.
     """
+    quiet_libraries()
     initialize_jieba()
     registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
     for language in LANGUAGES:

@@ -8,6 +8,7 @@ import re
 from masking.errors import InvalidOperatorConfigError
 from masking.operators._base import MaskingOperator
 from masking.operators._config import MaskConfig
+from masking.operators._honorifics import HONORIFICS
 from masking.operators._surnames import COMPOUND_SURNAMES
 
 __all__ = ["PersonNameConfig", "PersonNameMask"]
@@ -15,11 +16,12 @@ __all__ = ["PersonNameConfig", "PersonNameMask"]
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _WHITESPACE = re.compile(r"\s+")
 _LONGEST_SURNAME = max(len(surname) for surname in COMPOUND_SURNAMES)
+_HONORIFICS_LONGEST_FIRST = sorted(HONORIFICS, key=len, reverse=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PersonNameConfig(MaskConfig):
-    """`张*`, `欧阳**`, `J*** S****`."""
+    """`张*`, `欧阳**`, `J*** S****`; a surname with an honorific `王*` (王先生)."""
 
     mask_char: str = "*"
 
@@ -44,7 +46,20 @@ class PersonNameMask(MaskingOperator[PersonNameConfig]):
         return " ".join(word[0] + config.mask_char * (len(word) - 1) for word in words)
 
 
+def _surname_with_honorific(name: str) -> str | None:
+    """The surname of "王先生" or "欧阳女士" (a surname and an honorific, no given name)."""
+    for honorific in _HONORIFICS_LONGEST_FIRST:
+        head = name.removesuffix(honorific)
+        if head != name and (len(head) == 1 or head in COMPOUND_SURNAMES):
+            return head
+    return None
+
+
 def _mask_chinese(name: str, mask_char: str) -> str:
+    # Shown as a full name is (王*): the honorific would tell what the mask hides.
+    surname = _surname_with_honorific(name)
+    if surname is not None:
+        return surname + mask_char
     if len(name) <= 1:
         return mask_char * len(name)
     surname_length = 1

@@ -21,6 +21,7 @@ from audit.checkpoint import Checkpoint, open_signed_checkpoint
 from audit.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
 from keys.signing import NoteVerifier
 from tests.helpers.api import Api
+from tests.helpers.customers import new_customer
 from tests.helpers.store import Store
 
 COMPLIANCE = ("compliance-officer", "compliance_audit")
@@ -204,6 +205,64 @@ def test_given_small_limit_then_cursor_pages_walk_every_match_once_in_order(api:
     assert len(set(seqs)) == len(seqs)
     assert len(expected) >= 7
     assert pages == -(-len(expected) // 3), "no empty trailing page, no page skipped"
+
+
+def test_given_order_desc_then_cursor_pages_walk_every_match_once_newest_first(
+    api: Api,
+) -> None:
+    customer_id = live_customer(api, readable_by=SUPPORT)
+    for _ in range(7):
+        read(api, customer_id, SUPPORT)
+    expected = [
+        row["seq"] for row in stored_entries(api.store) if row["principal_id"] == "support-desk"
+    ]
+
+    entries, pages = walk(api, {"principal": "support-desk", "order": "desc"}, limit=3)
+
+    seqs = [entry["seq"] for entry in entries]
+    assert seqs == expected[::-1]
+    assert pages == -(-len(expected) // 3), "no empty trailing page, no page skipped"
+
+
+def test_given_order_desc_then_first_page_is_the_newest_entries(api: Api) -> None:
+    customer_id = live_customer(api, readable_by=SUPPORT)
+    newest = read(api, customer_id, SUPPORT)["audit_id"]
+
+    response = api.get("/v1/audit/events", *COMPLIANCE, params={"order": "desc", "limit": "2"})
+
+    assert response.status_code == 200, response.text
+    assert [entry["seq"] for entry in response.json()["data"]] == [newest, newest - 1]
+
+
+@pytest.mark.parametrize(("first", "then"), [("asc", "desc"), ("desc", "asc")])
+def test_given_cursor_of_the_other_order_then_400_invalid_cursor(
+    api: Api, first: str, then: str
+) -> None:
+    page = api.get("/v1/audit/events", *COMPLIANCE, params={"limit": "2", "order": first}).json()
+    assert page["next_cursor"]
+
+    response = api.get(
+        "/v1/audit/events",
+        *COMPLIANCE,
+        params={"limit": "2", "order": then, "cursor": page["next_cursor"]},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["reason"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize("order", ["DESC", "newest", "-seq", "desc,asc"])
+def test_given_unknown_order_then_400_naming_order(api: Api, order: str) -> None:
+    before = api.store.count("audit_events")
+
+    response = api.get("/v1/audit/events", *COMPLIANCE, params={"order": order})
+
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["reason"] == "invalid_order"
+    assert problem["errors"] == [{"field": "order", "reason": "invalid_order"}]
+    assert "order" in problem["detail"]
+    assert api.store.count("audit_events") == before + 1, "the refusal is audited"
 
 
 def test_given_cursor_from_elsewhere_then_400_invalid_cursor(api: Api) -> None:
@@ -621,23 +680,135 @@ def test_given_jsonl_export_then_every_line_rehashes_and_the_prefix_has_the_sign
     assert [line["leaf_hash"] for line in lines] == stored[: len(lines)]
 
 
-def test_given_csv_export_then_header_and_the_same_rows_as_jsonl(api: Api) -> None:
+CSV_HEADER = [
+    "seq",
+    "occurred_at",
+    "request_id",
+    "principal_id",
+    "on_behalf_of",
+    "purpose",
+    "legal_basis",
+    "action",
+    "entity",
+    "record_ids",
+    "subject_ids",
+    "fields",
+    "policy_version",
+    "outcome",
+    "status",
+    "reason",
+    "classification",
+    "leaf_hash",
+]
+
+
+def split_cell(cell: str, separator: str) -> list[str]:
+    """`cell` split at each `separator` not preceded by the escaping backslash; the
+    escapes are kept (they are undone once a part is split all the way)."""
+    parts, current, escaped = [], "", False
+    for char in cell:
+        if escaped:
+            current += "\\" + char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == separator:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def read_cell(cell: str, like: Any) -> Any:
+    """A CSV cell read back the way the README says to read it, shaped like `like`."""
+    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@"):
+        cell = cell[1:]
+    if like is None or isinstance(like, str):
+        return None if cell == "" and like is None else cell
+    if isinstance(like, int):
+        return int(cell)
+    if isinstance(like, list):
+        return [unescape(item) for item in split_cell(cell, ";")] if cell else []
+    result: dict[str, Any] = {}
+    for pair in split_cell(cell, ";") if cell else []:
+        key, value = split_cell(pair, "=")
+        if any(isinstance(inner, dict) for inner in like.values()):
+            outer, inner = key.split(".")
+            result.setdefault(unescape(outer), {})[unescape(inner)] = int(value)
+        else:
+            result[unescape(key)] = unescape(value)
+    return result
+
+
+def csv_export(api: Api) -> tuple[bytes, list[list[str]]]:
+    response = api.get("/v1/audit/export", *COMPLIANCE, params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="wardgate-audit.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    return response.content, rows
+
+
+def test_given_csv_export_then_one_column_per_entry_field_and_the_same_entries_as_jsonl(
+    api: Api,
+) -> None:
+    customer_id = live_customer(api, readable_by=SUPPORT)
+    read_seq = read(api, customer_id, SUPPORT)["audit_id"]
     jsonl = export_lines(api)
 
-    response = api.get("/v1/audit/export", *COMPLIANCE, params={"format": "csv"})
+    raw, rows = csv_export(api)
 
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.text, newline="")))
-    assert rows[0] == ["seq", "entry", "leaf_hash"]
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte order mark"
+    assert b"\r\n" in raw
+    assert rows[0] == CSV_HEADER
     body = rows[1:]
     assert len(body) > len(jsonl), "the CSV export came later and holds the JSONL export's entry"
-    assert [[str(line["seq"]), line["entry"], line["leaf_hash"]] for line in jsonl] == body[
-        : len(jsonl)
-    ]
-    for seq, entry, digest in body:
-        assert json.loads(entry)["seq"] == int(seq)
-        assert leaf_hash(entry.encode()).hex() == digest
+    assert all(len(row) == len(CSV_HEADER) for row in body)
+    for line, row in zip(jsonl, body, strict=False):
+        entry = json.loads(line["entry"])
+        cells = dict(zip(CSV_HEADER, row, strict=True))
+        assert cells["leaf_hash"] == line["leaf_hash"]
+        for name in CSV_HEADER[:-1]:
+            expected = entry.get(name)
+            like = expected if expected is not None else ({} if name == "classification" else None)
+            assert read_cell(cells[name], like) == (expected if expected is not None else like), (
+                line["seq"],
+                name,
+            )
+    # Readable as written, not only after parsing:
+    row = dict(zip(CSV_HEADER, body[read_seq], strict=True))
+    assert row["subject_ids"] == customer_id
+    assert row["record_ids"] == customer_id
+    assert "name=masked" in row["fields"].split(";")
+    assert (row["principal_id"], row["action"], row["outcome"]) == (
+        "support-desk",
+        "customers.read",
+        "allowed",
+    )
+
+
+def test_given_caller_input_that_looks_like_a_formula_then_csv_cell_is_text(api: Api) -> None:
+    customer_id = live_customer(api, readable_by=SUPPORT)
+    headers = api.headers(*SUPPORT) | {
+        # Markup characters are refused in X-On-Behalf-Of; a formula needs none of them.
+        "X-On-Behalf-Of": "=SUM(1+2)*cmd|x!A0",
+        "X-Request-Id": "-2-3",
+    }
+    response = api.client.get(f"/v1/customers/{customer_id}", headers=headers)
+    assert response.status_code == 200
+    seq = response.json()["governance"]["audit_id"]
+
+    _, rows = csv_export(api)
+
+    row = dict(zip(CSV_HEADER, rows[1 + seq], strict=True))
+    assert row["on_behalf_of"] == "'=SUM(1+2)*cmd|x!A0"
+    assert row["request_id"] == "'-2-3"
 
 
 def test_given_unknown_export_format_then_400_invalid_format(api: Api) -> None:
@@ -724,6 +895,95 @@ def test_given_access_report_then_it_appears_in_that_customers_next_report(api: 
     )
 
 
+def test_given_unknown_customer_id_then_access_report_404_and_audited_without_subject(
+    api: Api,
+) -> None:
+    unknown = "cus_00000000000000000000000000"
+    before = api.store.count("audit_events")
+
+    response = api.get(f"/v1/customers/{unknown}/access-report", *COMPLIANCE)
+
+    assert response.status_code == 404
+    assert response.json()["reason"] == "not_found"
+    assert "accesses" not in response.text
+    assert api.store.count("audit_events") == before + 1
+    entry = newest_entry(api.store)
+    assert (entry["action"], entry["outcome"], entry["status"]) == (
+        "customers.access_report",
+        "invalid",
+        404,
+    )
+    assert _json(entry["subject_ids"]) == []
+
+
+def test_given_read_refused_for_no_consent_then_report_and_entry_list_nothing_as_shown(
+    api: Api,
+) -> None:
+    customer_id = new_customer(api)
+    shown = read(api, customer_id, SUPPORT)
+    refused = api.get(f"/v1/customers/{customer_id}", *MARKETING)
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "no_consent"
+    refused_seq = newest_entry(api.store)["seq"]
+
+    report = api.get(f"/v1/customers/{customer_id}/access-report", *COMPLIANCE).json()["data"]
+
+    assert report["erased"] is False
+    accesses = {access["seq"]: access for access in report["accesses"]}
+    denied = accesses[refused_seq]
+    assert (denied["principal"], denied["purpose"]) == MARKETING
+    assert (denied["outcome"], denied["status"], denied["reason"]) == ("denied", 403, "no_consent")
+    assert denied["fields"] == {}, "a refused read showed nothing"
+    assert denied["requested"] == []
+    allowed = accesses[shown["audit_id"]]
+    assert (allowed["outcome"], allowed["status"], allowed["reason"]) == ("allowed", 200, None)
+    assert allowed["fields"] == shown["fields"]
+    assert allowed["fields"]["name"] == "masked"
+    assert allowed["requested"] == []
+    # The entry itself, as the event listing shows it, lists no field effect either.
+    assert entry_at(api, refused_seq)["fields"] == {}
+    events, _ = walk(api, {"customer_id": customer_id, "outcome": "denied"}, limit=50)
+    assert [(e["seq"], e["fields"], e["reason"]) for e in events] == [
+        (refused_seq, {}, "no_consent")
+    ]
+
+
+def test_given_refused_write_then_report_lists_its_fields_as_requested_not_shown(
+    api: Api,
+) -> None:
+    customer_id = new_customer(api, birth=dt.date(1990, 5, 5))
+    # A birth date the stored resident ID contradicts: refused after the record was found.
+    body = {"birth_date": "1991-01-01"}
+    response = api.patch(f"/v1/customers/{customer_id}", *SUPPORT, json=body)
+    assert response.status_code == 422, response.text
+    seq = newest_entry(api.store)["seq"]
+
+    report = api.get(f"/v1/customers/{customer_id}/access-report", *COMPLIANCE).json()["data"]
+
+    (access,) = [a for a in report["accesses"] if a["seq"] == seq]
+    assert (access["outcome"], access["status"]) == ("invalid", 422)
+    assert access["fields"] == {}
+    assert access["requested"] == ["birth_date"]
+
+
+def test_given_erased_customer_then_access_report_still_lists_who_processed_the_data(
+    api: Api,
+) -> None:
+    customer_id = new_customer(api)
+    shown = read(api, customer_id, SUPPORT)
+    erased = api.delete(f"/v1/customers/{customer_id}", "compliance-officer", "erasure")
+    assert erased.status_code == 200, erased.text
+
+    response = api.get(f"/v1/customers/{customer_id}/access-report", *COMPLIANCE)
+
+    assert response.status_code == 200
+    report = response.json()["data"]
+    assert report["erased"] is True
+    actions = {access["seq"]: access["action"] for access in report["accesses"]}
+    assert actions[shown["audit_id"]] == "customers.read"
+    assert "customers.erase" in actions.values()
+
+
 # --- caller input is not personal data's way into the log --------------------------------
 
 
@@ -767,7 +1027,7 @@ def test_given_id_that_names_no_customer_then_it_is_not_recorded_as_a_subject(
 
     entry = audited_request(api, route, typed)
 
-    assert entry["http_status"] == (404 if route == "orders" else 200)
+    assert entry["http_status"] == (200 if route == "events-filter" else 404)
     assert _json(entry["subject_ids"]) == []
     assert subject_rows(api.store, typed) == 0
 

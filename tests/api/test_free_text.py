@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -14,20 +15,28 @@ from sqlalchemy import insert
 from structlog.testing import capture_logs
 from ulid import ULID
 
-from gateway.compliance import log_reader as audit_store
+from gateway.compliance import log_reader
 from gateway.db.engine import create_database
 from gateway.db.schema import store_tables
 from gateway.state import open_protector
 from masking import default_registry
 from tests.helpers.api import Api
 from tests.helpers.customers import MARKETING, SUPPORT, grant, valid_body
-from tests.helpers.store import Store
+from tests.helpers.store import DEMO_CUSTOMERS, Store
 from tests.helpers.synthetic_values import bank_card, resident_id
 
 PHONE = "13912345678"
 NAME = "王建国"
 EMAIL = "wang.jianguo@example.com"
 COMPLIANCE = ("compliance-officer", "compliance_audit")
+# How the desk's plan shows each type found in free text (policies/default_policy.yaml).
+DESK_MASKS = {
+    "CN_MOBILE": "mobile",
+    "PERSON": "person_name",
+    "EMAIL_ADDRESS": "email",
+    "CN_ADDRESS": "address",
+}
+SENSITIVE_MASKS = {"CN_RESIDENT_ID": "resident_id", "BANK_CARD": "bank_card"}
 
 
 def mask(operator: str, value: str) -> str:
@@ -133,6 +142,20 @@ def test_given_same_note_then_desk_and_marketing_see_its_pii_masked_differently(
     assert [value for value in values if value in everything] == []
 
 
+@pytest.mark.parametrize(
+    ("surname", "honorific"), [("董", "女士"), ("王", "先生"), ("欧阳", "经理")]
+)
+def test_given_honorific_name_in_note_then_masked_as_the_name_field_is(
+    api: Api, surname: str, honorific: str
+) -> None:
+    created = create(api, name=f"{surname}丽华", notes=f"{surname}{honorific}来电，要求回电。")
+
+    body = api.get(f"/v1/customers/{created['data']['id']}", *SUPPORT).json()
+
+    assert body["data"]["name"] == f"{surname}**"
+    assert body["data"]["notes"] == f"{surname}*来电，要求回电。"
+
+
 # --- consent inside text ------------------------------------------------------------------
 
 
@@ -228,13 +251,13 @@ def test_given_classified_entries_then_the_fast_verification_splice_reproduces_t
         db = create_database(api.store.settings)
         try:
             async with db.reader.connect() as conn:
-                return list((await conn.execute(audit_store._STREAM)).all())
+                return list((await conn.execute(log_reader._STREAM)).all())
         finally:
             await db.dispose()
 
     spliced = 0
     for row in asyncio.run(rows()):
-        fast = audit_store._spliced(row)
+        fast = log_reader._spliced(row)
         if fast is None:
             continue  # a driver that decodes JSON itself: the slow path decides
         assert hashlib.sha256(b"\x00" + fast).hexdigest() == row[-1], row[0]
@@ -249,12 +272,63 @@ def test_given_write_without_free_text_then_no_classification_in_entry(api: Api)
     assert entry[0] is None
 
 
+def detected_types(api: Api, text: str) -> dict[str, int]:
+    """{entity type: count} of what the session's detector finds in `text`, counted here."""
+    return dict(Counter(entity.entity_type for entity in api.state.scanner.detector.detect(text)))
+
+
+def desk_masked(api: Api, text: str, separate_consent: bool) -> str:
+    """`text` as the desk must see it: every detected value replaced by its mask, or by
+    `[TYPE]` for a sensitive type without separate consent (the done-when note above)."""
+    shown = text
+    for entity in sorted(api.state.scanner.detector.detect(text), key=lambda e: -e.start):
+        value = text[entity.start : entity.end]
+        if entity.entity_type in DESK_MASKS:
+            replacement = mask(DESK_MASKS[entity.entity_type], value)
+        elif separate_consent:
+            replacement = mask(SENSITIVE_MASKS[entity.entity_type], value)
+        else:
+            replacement = f"[{entity.entity_type}]"
+        shown = shown[: entity.start] + replacement + shown[entity.end :]
+    return shown
+
+
 def test_given_seeded_store_then_notes_and_summaries_are_classified(api: Api) -> None:
-    rows = api.store.sql("SELECT pii_classes FROM customers WHERE pii_classes IS NOT NULL")
-    assert rows, "demo notes always hold PII"
-    assert all(as_json(row[0])["notes"] for row in rows[:20])
-    summaries = api.store.sql("SELECT pii_classes FROM interactions WHERE pii_classes IS NOT NULL")
+    """Every seeded note and summary holds exactly the types and counts the detector finds
+    in it, and the desk reads every seeded note with exactly those values masked."""
+    # Seeding stamps every row with one instant, before any test writes: the earliest.
+    seeded = "created_at = (SELECT min(created_at) FROM {table})"
+    live = api.store.customers("erased_at IS NULL AND " + seeded.format(table="customers"))
+    noted = [row for row in live if row["notes"] is not None]
+    with_pii = [row for row in noted if detected_types(api, row["notes"])]
+    assert len(with_pii) >= DEMO_CUSTOMERS // 2, "demo notes always hold PII"
+    for row in noted:
+        expected = detected_types(api, row["notes"])
+        assert as_json(row["pii_classes"]) == {"notes": expected}, row["id"]
+
+    summaries = api.store.decrypted(
+        "interactions",
+        "SELECT * FROM interactions WHERE "  # noqa: S608 - fixed text
+        + seeded.format(table="interactions")
+        + " AND customer_id IN (SELECT id FROM customers WHERE erased_at IS NULL) ORDER BY id",
+    )
     assert summaries
+    assert any(detected_types(api, row["summary"]) for row in summaries)
+    assert any(not detected_types(api, row["summary"]) for row in summaries)
+    for row in summaries:
+        expected = detected_types(api, row["summary"])
+        assert as_json(row["pii_classes"]) == {"summary": expected}, row["id"]
+
+    shown = 0
+    for row in noted:
+        response = api.get(f"/v1/customers/{row['id']}", *SUPPORT)
+        if response.status_code == 403:
+            continue  # a minor without guardian consent: withheld whole (the consent tests)
+        body = response.json()
+        separate = body["governance"]["fields"]["id_number"] != "withheld:no_separate_consent"
+        assert body["data"]["notes"] == desk_masked(api, row["notes"], separate), row["id"]
+        shown += 1
+    assert shown >= DEMO_CUSTOMERS // 2
 
 
 # --- reads: what the shown text held, audited ------------------------------------------

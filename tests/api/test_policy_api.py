@@ -9,6 +9,7 @@ import pytest
 from tests.helpers.api import Api
 from tests.helpers.policy import (
     ADMIN,
+    ADMIN_PURPOSE,
     admin_delete,
     admin_get,
     admin_patch,
@@ -346,9 +347,19 @@ def test_given_a_bad_request_then_a_problem_names_it_and_nothing_changes(
 
 
 def test_given_a_body_that_is_not_json_then_400_invalid_json(own_api: Api) -> None:
-    response = admin_post(own_api, "/v1/policy/roles", content=b"{not json")
+    response = own_api.client.post(
+        "/v1/policy/roles",
+        content=b"{not json",
+        headers=own_api.headers(ADMIN, ADMIN_PURPOSE) | {"Content-Type": "application/json"},
+    )
 
     assert (response.status_code, response.json()["reason"]) == (400, "invalid_json")
+
+
+def test_given_a_body_without_json_media_type_then_415(own_api: Api) -> None:
+    response = admin_post(own_api, "/v1/policy/roles", content=b'{"name": "r"}')
+
+    assert (response.status_code, response.json()["reason"]) == (415, "unsupported_media_type")
 
 
 def test_given_huge_version_numbers_in_reads_then_404_not_500(own_api: Api) -> None:

@@ -245,7 +245,7 @@ def test_given_the_operator_revokes_a_key_then_the_gateway_refuses_it(own_api: A
 
 
 @pytest.mark.parametrize("principal", ["nobody", "'; DROP TABLE api_keys; --"])
-def test_given_the_operator_names_an_unknown_principal_then_exit_2_and_nothing_stored(
+def test_given_the_operator_names_an_unknown_principal_then_exit_2_and_only_the_refusal_stored(
     own_api: Api, principal: str
 ) -> None:
     keys_before = own_api.store.count("api_keys")
@@ -259,5 +259,11 @@ def test_given_the_operator_names_an_unknown_principal_then_exit_2_and_nothing_s
     assert result.stdout == ""
     assert "there is no principal" in result.stderr
     assert own_api.store.count("api_keys") == keys_before
-    after = own_api.store.sql("SELECT seq FROM audit_events WHERE action = 'keys.issue'")
-    assert len(after) == issued_before
+    # One entry records the refusal; the name typed is not in it.
+    after = own_api.store.sql(
+        "SELECT outcome, reason, fields FROM audit_events WHERE action = 'keys.issue' ORDER BY seq"
+    )
+    assert len(after) == issued_before + 1
+    outcome, reason, fields = after[-1]
+    assert (outcome, reason) == ("invalid", "unknown_principal")
+    assert principal not in str(fields)

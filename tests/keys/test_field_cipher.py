@@ -13,10 +13,10 @@ from keys import (
     AES256GCM,
     SM4GCM,
     CipherSuite,
+    CiphertextIntegrityError,
     DataKey,
     FieldCipher,
     FieldContext,
-    IntegrityError,
     token_key_version,
 )
 from keys.data_keys import new_data_key
@@ -136,7 +136,7 @@ def test_given_ciphertext_moved_to_another_place_then_decrypt_raises_integrity_e
 ) -> None:
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(key, moved_to, token)
 
 
@@ -147,7 +147,7 @@ def test_given_ciphertext_moved_to_another_owner_then_decrypt_raises_integrity_e
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
     other_owner = DataKey("cust-01J9Z4", key.version, key.suite, key.material)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(other_owner, CONTEXT, token)
 
 
@@ -160,7 +160,7 @@ def test_given_key_of_another_version_then_decrypt_raises_integrity_error(
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
     version_2 = DataKey(OWNER, 2, key.suite, key.material)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(version_2, CONTEXT, token)
 
 
@@ -169,7 +169,7 @@ def test_given_another_key_then_decrypt_raises_integrity_error(
 ) -> None:
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(new_data_key(OWNER, 1, suite), CONTEXT, token)
 
 
@@ -179,7 +179,7 @@ def test_given_key_of_the_other_suite_then_decrypt_raises_integrity_error(
     other_suite = SM4GCM if suite is AES256GCM else AES256GCM
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(new_data_key(OWNER, 1, other_suite), CONTEXT, token)
 
 
@@ -191,7 +191,7 @@ def test_given_any_flipped_byte_then_decrypt_raises_integrity_error(
     for position in range(len(raw)):
         tampered = bytearray(raw)
         tampered[position] ^= 0x01
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             cipher.decrypt(key, CONTEXT, _encode(bytes(tampered)))
 
 
@@ -202,7 +202,7 @@ def test_given_token_truncated_in_header_or_after_the_nonce_then_decrypt_raises_
     lengths = [*range(HEADER_BYTES), *range(HEADER_BYTES + NONCE_BYTES, len(raw))]
 
     for keep in lengths:
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             cipher.decrypt(key, CONTEXT, _encode(raw[:keep]))
 
 
@@ -220,7 +220,7 @@ def test_given_token_truncated_inside_the_nonce_then_decrypt_raises_integrity_er
     raw = _decode(cipher.encrypt(key, CONTEXT, "alice@example.com"))
 
     for keep in range(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES):
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             cipher.decrypt(key, CONTEXT, _encode(raw[:keep]))
 
 
@@ -230,7 +230,7 @@ def test_given_token_text_cut_short_then_decrypt_raises_integrity_error(
 ) -> None:
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(key, CONTEXT, token[:-cut])
 
 
@@ -241,7 +241,7 @@ def test_given_token_text_cut_short_then_decrypt_raises_integrity_error(
 def test_given_garbage_then_decrypt_raises_integrity_error(
     cipher: FieldCipher, key: DataKey, garbage: str
 ) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(key, CONTEXT, garbage)
 
 
@@ -250,7 +250,7 @@ def test_given_well_formed_header_with_random_body_then_decrypt_raises_integrity
 ) -> None:
     forged = struct.pack(">BBI", 1, key.suite.id, 1) + os.urandom(NONCE_BYTES + 40)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(key, CONTEXT, _encode(forged))
 
 
@@ -261,7 +261,7 @@ def test_given_unknown_format_byte_then_decrypt_raises_integrity_error(
     raw = bytearray(_decode(cipher.encrypt(key, CONTEXT, "alice@example.com")))
     raw[0] = fmt
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(key, CONTEXT, _encode(bytes(raw)))
 
 
@@ -271,7 +271,7 @@ def test_given_token_with_a_non_base64_character_inserted_then_decrypt_raises_in
 ) -> None:
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         cipher.decrypt(key, CONTEXT, token[:10] + junk * 4 + token[10:])
 
 
@@ -280,7 +280,7 @@ def test_given_integrity_error_then_its_message_carries_no_value_or_key(
 ) -> None:
     token = cipher.encrypt(key, CONTEXT, "alice@example.com")
 
-    with pytest.raises(IntegrityError) as caught:
+    with pytest.raises(CiphertextIntegrityError) as caught:
         cipher.decrypt(key, FieldContext("customers", "email", "rec-0002"), token)
 
     message = str(caught.value)
@@ -304,7 +304,7 @@ def test_given_token_then_token_key_version_reads_the_data_key_version(
 def test_given_garbage_then_token_key_version_raises_integrity_error(
     suite: CipherSuite, garbage: str
 ) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         token_key_version(garbage)
 
 
@@ -314,7 +314,7 @@ def test_given_unknown_format_then_token_key_version_raises_integrity_error(
     raw = bytearray(_decode(cipher.encrypt(key, CONTEXT, "alice@example.com")))
     raw[0] = 2
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         token_key_version(_encode(bytes(raw)))
 
 

@@ -334,9 +334,11 @@ async def test_given_retired_keys_then_purge_removes_only_those_older_than_the_a
             update(data_keys).where(data_keys.c.owner_id == OWNERS[0]).values(retired_at=long_ago)
         )
 
-    assert await store.purge_retired(dt.timedelta(days=3)) == 0
-    purged = await store.purge_retired(dt.timedelta(days=1))
+    assert await store.retired_keys(dt.timedelta(days=3)) == []
+    doomed = await store.retired_keys(dt.timedelta(days=1))
+    purged = await store.delete_keys(doomed)
 
+    assert doomed == [(OWNERS[0], 1)]
     assert purged == 1
     # The purged key leaves this process's cache too; the young retired one stays.
     found = await store.keys_for([(owner, 1) for owner in OWNERS[:3]])

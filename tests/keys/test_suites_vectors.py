@@ -19,7 +19,7 @@ from keys import (
     SM4GCM,
     SUITES,
     CipherSuite,
-    IntegrityError,
+    CiphertextIntegrityError,
     UnknownSuiteError,
     suite_named,
 )
@@ -151,7 +151,7 @@ def test_given_any_flipped_byte_of_ciphertext_or_tag_then_open_raises_integrity_
     sealed = vector.ciphertext + vector.tag
 
     for position in range(len(sealed)):
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             _open(via, vector, vector.key, vector.nonce, _flipped(sealed, position), vector.aad)
 
 
@@ -163,7 +163,7 @@ def test_given_any_flipped_byte_of_nonce_then_open_raises_integrity_error(
     sealed = vector.ciphertext + vector.tag
 
     for position in range(len(vector.nonce)):
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             _open(via, vector, vector.key, _flipped(vector.nonce, position), sealed, vector.aad)
 
 
@@ -175,7 +175,7 @@ def test_given_any_flipped_byte_of_aad_then_open_raises_integrity_error(
     sealed = vector.ciphertext + vector.tag
 
     for position in range(len(vector.aad)):
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             _open(via, vector, vector.key, vector.nonce, sealed, _flipped(vector.aad, position))
 
 
@@ -187,7 +187,7 @@ def test_given_aad_dropped_or_extended_then_open_raises_integrity_error(
     sealed = vector.ciphertext + vector.tag
 
     for aad in (b"", vector.aad[:-1], vector.aad + b"\x00"):
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             _open(via, vector, vector.key, vector.nonce, sealed, aad)
 
 
@@ -196,7 +196,7 @@ def test_given_aad_dropped_or_extended_then_open_raises_integrity_error(
 def test_given_another_key_then_open_raises_integrity_error(vector: AeadVector, via: str) -> None:
     sealed = vector.ciphertext + vector.tag
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         _open(via, vector, _flipped(vector.key, 0), vector.nonce, sealed, vector.aad)
 
 
@@ -208,7 +208,7 @@ def test_given_truncated_sealed_text_then_open_raises_integrity_error(
     sealed = vector.ciphertext + vector.tag
 
     for keep in (0, 1, 15, 16, len(vector.ciphertext), len(sealed) - 1):
-        with pytest.raises(IntegrityError):
+        with pytest.raises(CiphertextIntegrityError):
             _open(via, vector, vector.key, vector.nonce, sealed[:keep], vector.aad)
 
 
@@ -338,5 +338,5 @@ def test_given_unknown_name_then_suite_named_raises_naming_the_choices(name: str
 
 @pytest.mark.parametrize("suite_id", [0, 3, 255])
 def test_given_unknown_suite_id_then_suite_by_id_raises_integrity_error(suite_id: int) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CiphertextIntegrityError):
         suite_by_id(suite_id)

@@ -21,6 +21,29 @@ def test_given_single_surname_then_surname_is_kept(name: str, masked: str) -> No
 @pytest.mark.parametrize(
     ("name", "masked"),
     [
+        ("董女士", "董*"),
+        ("王先生", "王*"),
+        ("李小姐", "李*"),
+        ("张经理", "张*"),
+        ("刘总", "刘*"),
+        ("欧阳女士", "欧阳*"),
+        ("司马先生", "司马*"),
+    ],
+)
+def test_given_surname_with_honorific_then_shown_as_a_masked_full_name(
+    name: str, masked: str
+) -> None:
+    assert mask(name) == masked
+
+
+def test_given_full_name_ending_like_an_honorific_then_masked_as_a_name() -> None:
+    # Only a bare surname before the honorific drops it; a longer name is masked whole.
+    assert mask("张小明先生") == "张****"
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
         ("欧阳娜娜", "欧阳**"),
         ("司马懿", "司马*"),
         ("诸葛亮", "诸葛*"),

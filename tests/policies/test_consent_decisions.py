@@ -16,6 +16,7 @@ from policies.consent import (
     PurposeRules,
     RecordDecision,
     SeparateScope,
+    age_of,
     birth_date_for,
     decide,
     derive_states,
@@ -610,8 +611,25 @@ def test_is_minor_boundaries(born: date, today: date, minor: bool) -> None:
     assert is_minor(born, today) is minor
 
 
-def test_given_no_birth_date_then_not_a_minor() -> None:
-    assert is_minor(None, date(2025, 6, 1)) is False
+def test_given_no_birth_data_at_all_then_not_known_to_be_a_minor() -> None:
+    assert age_of(None, None).minor_on(date(2025, 6, 1)) is False
+    assert age_of("", "").minor_on(date(2025, 6, 1)) is False
+
+
+def test_given_birth_data_that_failed_to_decrypt_then_a_minor() -> None:
+    """Fail closed (PIPL Art. 31): an age that cannot be read needs a guardian."""
+    assert age_of(None, None, unreadable=True).minor_on(date(2025, 6, 1)) is True
+
+
+def test_given_stored_birth_data_that_does_not_parse_then_a_minor() -> None:
+    assert age_of("09/07/1980", None).minor_on(date(2025, 6, 1)) is True
+    assert age_of(None, "not-an-id-number").minor_on(date(2025, 6, 1)) is True
+
+
+def test_given_one_age_field_unreadable_but_the_other_tells_the_age_then_that_age() -> None:
+    adult_id = resident_id("11010519800704123")
+    assert age_of(None, adult_id, unreadable=True).minor_on(date(2025, 6, 1)) is False
+    assert age_of("2015-01-01", None, unreadable=True).minor_on(date(2025, 6, 1)) is True
 
 
 def resident_id(body: str) -> str:

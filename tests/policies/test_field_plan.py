@@ -422,6 +422,23 @@ def test_given_field_rules_only_then_no_api_rights() -> None:
     assert plan.api_rights == frozenset()
 
 
+def test_given_consent_read_on_one_purpose_then_only_that_purposes_records_are_readable() -> None:
+    plan = engine([["agent", "support", "consent:campaigns", "consent:read"]]).plan(
+        {"agent"}, "support"
+    )
+
+    assert plan.consent_readable == {"campaigns"}
+    assert plan.consent_purposes == frozenset(), "reading is not recording"
+    assert "consent:read" not in plan.api_rights, "one purpose, not the consent API at large"
+
+
+def test_given_consent_read_on_the_api_then_every_purposes_records_but_no_evidence() -> None:
+    plan = engine([["agent", "support", "api:consent", "consent:read"]]).plan({"agent"}, "support")
+
+    assert plan.consent_readable == set(PURPOSES)
+    assert plan.api_rights == frozenset({"consent:read"})
+
+
 def test_given_api_wildcard_action_then_every_api_right_is_granted() -> None:
     plan = engine([["lead", "support", "api:*", "*"]]).plan({"lead"}, "support")
 
@@ -519,8 +536,10 @@ def test_given_default_policy_then_customer_service_sees_phone_masked_notes_scan
         "tier",
         "notes",
     }
-    # The desk records consents taken on the phone and checks texts for PII.
-    assert plan.api_rights == frozenset({"consent:write", "scan"})
+    # The desk records consents taken on the phone (and reads them, every purpose's, but
+    # not their evidence) and checks texts for PII.
+    assert plan.api_rights == frozenset({"consent:write", "consent:read", "scan"})
+    assert plan.consent_readable == set(default_engine.document.purposes)
 
 
 def test_given_default_policy_then_marketing_is_denied_identity_documents_and_accounts(
@@ -559,7 +578,11 @@ def test_given_default_policy_then_role_outside_its_purpose_gets_nothing(
 @pytest.mark.parametrize(
     ("role", "purpose", "rights"),
     [
-        ("compliance", "compliance_audit", {"audit:read", "scan"}),
+        (
+            "compliance",
+            "compliance_audit",
+            {"audit:read", "scan", "consent:read", "consent:evidence"},
+        ),
         ("security_admin", "policy_admin", {"policy:admin"}),
     ],
 )

@@ -227,8 +227,18 @@ def test_given_text_exposure_already_in_the_base_then_a_later_change_needs_no_ac
         (Rule("security_admin", "policy_admin", "identity.customer_id", "read:pseudonymize"), True),
         (Rule("security_admin", "*", "contact.*", "read:mask"), True),
         (Rule("security_admin", "compliance_audit", "api:audit", "audit:read"), False),
+        (Rule("security_admin", "policy_admin", "api:consent", "consent:read"), True),
+        (Rule("security_admin", "policy_admin", "consent:marketing", "consent:read"), True),
+        (Rule("security_admin", "policy_admin", "api:consent", "consent:evidence"), True),
     ],
-    ids=["field-read-same-purpose", "field-read-any-purpose", "audit-read-other-purpose"],
+    ids=[
+        "field-read-same-purpose",
+        "field-read-any-purpose",
+        "audit-read-other-purpose",
+        "consent-records",
+        "one-purposes-consent-records",
+        "consent-evidence",
+    ],
 )
 def test_given_policy_admin_role_gains_reads_then_separation_of_duties_refuses(
     rule: Rule, principal_reaches_it: bool

@@ -14,7 +14,8 @@ Then:
   at all (each character a word of its own: how jieba splits a name it does not know).
   jieba runs on those few clauses only, which keeps it (~1 MB/s) off most of the text.
 
-A surname directly followed by an honorific ("王先生") is reported as the surname alone.
+A surname directly followed by an honorific ("王先生") is reported with the honorific:
+that is the whole name the note gives, and the name masker shows it as `王*`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from masking.detection._jieba import dictionary_tag, tag_words
 from masking.detection._surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
 from masking.detection._text import HAN, trie_regex, words
 from masking.detection.recognizers._base import Finding, WardgateRecognizer
+from masking.operators._honorifics import HONORIFICS
 
 __all__ = ["ChinesePersonRecognizer"]
 
@@ -44,10 +46,7 @@ _LEADS = words(
     "告知 转告 回复 回访 致电 回电 拨打 电话 来电 提醒 邀请 安排 转给 交给 陪同 核实 确认 询问 "
     "答复 约 由于 向其 代 称 ： 今天 昨天 明天 今日 当天 刚才 随后 上午 下午 晚上"
 )
-_HONORIFICS = words(
-    "先生 女士 小姐 老师 经理 总监 主任 主管 师傅 阿姨 叔叔 大爷 大妈 同学 医生 大夫 护士 律师 "
-    "教授 老板 夫人 太太 警官 总"
-)
+_HONORIFICS = tuple(sorted(HONORIFICS))
 # Words that may follow a name.
 _FOLLOWERS = words(
     "来电 致电 来访 到店 到访 反映 反馈 表示 要求 投诉 咨询 询问 称 说 讲 告知 确认 同意 拒绝 "
@@ -156,8 +155,10 @@ class ChinesePersonRecognizer(WardgateRecognizer):
 
     def _candidate(self, text: str, start: int, surname: str, left: str) -> Finding | None:
         after_surname = start + len(surname)
-        if _HONORIFIC_AFTER.match(text, after_surname):
-            return Finding(start, after_surname, _LABEL_SCORE, context_applied=True)
+        honorific = _HONORIFIC_AFTER.match(text, after_surname)
+        if honorific is not None:
+            # "董女士" is one name: masked as a name is (董*), not as a lone surname (*女士).
+            return Finding(start, honorific.end(), _LABEL_SCORE, context_applied=True)
         tagged: list[int] = []
         for given in (2, 1):
             end = after_surname + given

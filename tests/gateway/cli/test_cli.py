@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from gateway.access.authentication import API_KEY_PREFIX, hash_api_key
 from gateway.cli.main import app
 from gateway.db.engine import create_database
-from gateway.db.init_store import DEMO_KEYS_FILE, demo_principal_ids
+from gateway.db.init_store import DEMO_KEYS_FILE, DEMO_PRINCIPALS
 from gateway.db.migrate import current_revision, head_revision
 from gateway.settings import Settings, get_settings
 from keys import LocalKeyProvider
@@ -137,7 +137,7 @@ def test_given_init_demo_then_store_key_and_demo_keys_are_created_privately(
     assert len(base64.b64decode(ring["keys"]["1"])) == 32
 
     keys: dict[str, str] = json.loads(demo_keys.read_text(encoding="utf-8"))
-    assert set(keys) == set(demo_principal_ids())
+    assert set(keys) == {p.id for p in DEMO_PRINCIPALS}
     assert len(keys) == 5
     assert all(key.startswith(API_KEY_PREFIX) and len(key) > 40 for key in keys.values())
     assert len(set(keys.values())) == 5

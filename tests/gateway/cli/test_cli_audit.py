@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import getpass
+import io
 import json
 import os
 import re
@@ -22,7 +24,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from audit.canonical import canonical_entry
+from audit.canonical import ENTRY_FIELDS, OPTIONAL_ENTRY_FIELDS, canonical_entry
 from audit.checkpoint import Checkpoint, open_signed_checkpoint, sign_checkpoint
 from audit.merkle import leaf_hash, root_of
 from gateway.cli.main import app
@@ -33,6 +35,7 @@ from keys.signing import NoteSigner, NoteVerifier
 runner = CliRunner()
 VKEY = re.compile(r"(?P<name>[^\s+]+)\+(?P<id>[0-9a-f]{8})\+(?P<key>[A-Za-z0-9+/]+={0,2})")
 EXTRA_ENTRIES = 6
+CSV_FIELDS = (*ENTRY_FIELDS, *OPTIONAL_ENTRY_FIELDS)
 
 
 @pytest.fixture(autouse=True)
@@ -215,6 +218,45 @@ def test_given_export_then_jsonl_of_every_entry_exactly_as_hashed(
         assert leaf_hash(line["entry"].encode()).hex() == line["leaf_hash"] == row["leaf_hash"]
         assert json.loads(line["entry"])["seq"] == line["seq"]
     assert json.loads(lines[-1]["entry"])["action"] == "audit.export", "the export is logged"
+
+
+def test_given_csv_format_then_one_column_per_entry_field_with_bom(
+    data_dir: Path, out: Path
+) -> None:
+    path = out / "audit.csv"
+
+    result = invoke(
+        "audit", "export", "--format", "csv", "-o", str(path), "--data-dir", str(data_dir)
+    )
+
+    assert result.exit_code == 0, result.output
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    rows = audit_rows(data_dir)
+    assert f"{len(table)} entries written" in flat(result.stderr)
+    assert [int(line["seq"]) for line in table] == list(range(len(rows)))
+    assert list(table[0]) == [*CSV_FIELDS, "leaf_hash"]
+    for line, row in zip(table, rows, strict=True):
+        assert line["leaf_hash"] == row["leaf_hash"]
+        assert (line["principal_id"], line["action"], line["outcome"]) == (
+            row["principal_id"],
+            row["action"],
+            row["outcome"],
+        )
+        assert line["record_ids"] == ";".join(json.loads(row["record_ids"]))
+    assert table[-1]["action"] == "audit.export"
+    assert table[-1]["principal_id"] == f"cli:{getpass.getuser()}"
+
+
+def test_given_unknown_export_format_then_exit_2_and_no_file(data_dir: Path, out: Path) -> None:
+    path = out / "audit.xml"
+    result = invoke(
+        "audit", "export", "--format", "xml", "-o", str(path), "--data-dir", str(data_dir)
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert not path.exists()
 
 
 # --- verify against the store -------------------------------------------------------------

@@ -69,7 +69,8 @@ def versions(data_dir: Path) -> list[int]:
 def audit_entries(data_dir: Path, action: str) -> list[dict[str, Any]]:
     found = rows(
         data_dir,
-        "SELECT principal_id, fields, subject_ids, policy_version FROM audit_events "
+        "SELECT principal_id, fields, subject_ids, policy_version, outcome, reason, status "
+        "FROM audit_events "
         "WHERE action = ? ORDER BY seq",
         (action,),
     )
@@ -79,6 +80,9 @@ def audit_entries(data_dir: Path, action: str) -> list[dict[str, Any]]:
             "fields": json.loads(r[1]),
             "subject_ids": json.loads(r[2]),
             "policy_version": r[3],
+            "outcome": r[4],
+            "reason": r[5],
+            "status": r[6],
         }
         for r in found
     ]
@@ -112,7 +116,10 @@ def test_given_export_then_apply_without_edits_then_nothing_changes(
     assert "(no change)" in result.output
     assert "no changes: policy version 1 already says this" in result.output
     assert versions(data_dir) == [1]
-    assert audit_entries(data_dir, "policy.apply") == []
+    # Nothing applied, and one entry says so.
+    [entry] = audit_entries(data_dir, "policy.apply")
+    assert (entry["outcome"], entry["reason"], entry["status"]) == ("allowed", "no_change", 0)
+    assert entry["fields"] == {}
 
 
 def test_given_an_edit_and_dry_run_then_the_diff_is_printed_and_nothing_applied(
@@ -182,6 +189,7 @@ def test_given_an_edit_then_it_applies_as_one_audited_version_the_gateway_serves
     }
     [entry] = audit_entries(data_dir, "policy.apply")
     assert entry["principal_id"].startswith("cli:")
+    assert (entry["outcome"], entry["reason"], entry["status"]) == ("allowed", None, 0)
     assert entry["fields"]["policy:version"] == "1 -> 2"
     assert (
         entry["fields"]["rule:customer_service|customer_service|contact.phone|read:clear|allow"]
@@ -365,7 +373,8 @@ def test_given_a_stored_customer_then_its_consent_decides_and_the_read_is_audite
     assert result.exit_code == 0, result.output
     [entry] = audit_entries(data_dir, "policy.test")
     assert entry["subject_ids"] == [without]
-    assert entry["fields"] == {"consents": "read:1"}
+    assert entry["fields"] == {"consents": "read:1", "cases": "passed:1,failed:0"}
+    assert (entry["outcome"], entry["status"]) == ("allowed", 0)
 
 
 def test_given_an_unusable_expectation_file_then_exit_2_with_its_line(

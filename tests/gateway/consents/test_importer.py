@@ -19,27 +19,19 @@ from click.testing import Result
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
+from gateway.bulk.report import ImportAbortedError, ImportProblem, ImportProgress, ImportSourceError
 from gateway.cli.main import app
-from gateway.compliance.cli_entries import cli_principal
-from gateway.consents.importer import (
-    ConsentImportAbortedError,
-    ConsentImportReport,
-    consent_rows,
-    import_consents,
-)
-from gateway.consents.store import append_consent, consent_states
-from gateway.customers.importer import (
-    ImportProblem,
-    ImportProgress,
-    ImportSourceError,
-    import_customers,
-)
+from gateway.compliance.entries import cli_principal
+from gateway.consents.importer import ConsentImportReport, consent_rows, import_consents
+from gateway.consents.store import append_consent
+from gateway.customers.importer import import_customers
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
 from gateway.db.schema import consents
 from gateway.demo import generate
 from gateway.settings import Settings, get_settings
-from policies.consent import ConsentEvent, ConsentState, SeparateScope, birth_date_for, is_minor
+from policies.consent import ConsentEvent, ConsentState, SeparateScope, age_of
+from tests.helpers.consents import consent_states
 from tests.helpers.store import Store
 
 HEADER = (
@@ -79,7 +71,7 @@ def later(**delta: float) -> str:
 
 
 def minor(row: Row) -> bool:
-    return is_minor(birth_date_for(row.get("birth_date"), row.get("id_number")), now().date())
+    return age_of(row.get("birth_date"), row.get("id_number")).minor_on(now().date())
 
 
 def adults(store: Store) -> list[str]:
@@ -434,7 +426,17 @@ def test_given_all_or_nothing_and_one_bad_line_then_nothing_is_loaded(
     assert (report.rows_read, report.loaded, report.rejected) == (len(rows), 0, 1)
     assert report.problems == (ImportProblem(len(rows) + 1, "purpose", "not_granted"),)
     assert demo.count("consents") == consents
-    assert demo.count("audit_events") == entries
+    # One entry says the import was refused and why; it names no record.
+    assert demo.count("audit_events") == entries + 1
+    (entry,) = audit_entries(demo, report)
+    assert (entry["action"], entry["outcome"], entry["reason"]) == (
+        "consents.import",
+        "invalid",
+        "rows_rejected",
+    )
+    assert (entry["principal_id"], entry["status"]) == (cli_principal(), 0)
+    assert as_json(entry["fields"]) == {"import:rows": "loaded:0,rejected:1"}
+    assert as_json(entry["record_ids"]) == []
 
 
 def test_given_all_or_nothing_and_a_clean_file_then_every_batch_loads(
@@ -479,11 +481,19 @@ def test_given_store_failure_in_all_or_nothing_then_nothing_is_stored(
     rows.append(grant(ids[4], "partner_sharing", ago(days=1), channel="boom"))
     consents, entries = demo.count("consents"), demo.count("audit_events")
 
-    with pytest.raises(ConsentImportAbortedError, match="nothing was stored") as aborted:
+    with pytest.raises(ImportAbortedError, match="nothing was stored") as aborted:
         run(demo, write_csv(tmp_path / "c.csv", rows), all_or_nothing=True, batch_size=2)
 
     assert aborted.value.report.loaded == 0
-    assert (demo.count("consents"), demo.count("audit_events")) == (consents, entries)
+    assert (demo.count("consents"), demo.count("audit_events")) == (consents, entries + 1)
+    (last,) = demo.sql("SELECT * FROM audit_events ORDER BY seq DESC LIMIT 1")
+    assert (last.action, last.outcome, last.reason, last.status) == (
+        "consents.import",
+        "failed",
+        "store_failed",
+        0,
+    )
+    assert as_json(last.fields) == {"import:rows": "loaded:0,rejected:0"}
 
 
 # --- the audit log --------------------------------------------------------------------------
@@ -510,8 +520,14 @@ def test_given_batches_then_one_audit_entry_per_batch_names_customers_and_no_val
     assert [as_json(e["subject_ids"]) for e in entries] == [[a], [b, c]]
     assert [as_json(e["fields"]) for e in entries] == [
         {"consent:partner_sharing": "grant,withdraw"},
-        {"consent:analytics": "grant", "consent:partner_sharing": "grant"},
+        # The last batch's entry also says how the import ended.
+        {
+            "consent:analytics": "grant",
+            "consent:partner_sharing": "grant",
+            "import:rows": "loaded:4,rejected:1",
+        },
     ]
+    assert [e["reason"] for e in entries] == [None, "rows_rejected"]
     stored_ids = {row["id"] for row in imported_rows(demo, report)}
     assert {i for e in entries for i in as_json(e["record_ids"])} == stored_ids
     for entry in entries:
@@ -519,7 +535,7 @@ def test_given_batches_then_one_audit_entry_per_batch_names_customers_and_no_val
         assert entry["principal_id"] == cli_principal()
         assert entry["principal_id"].startswith("cli:")
         assert entry["entity"] == "consents"
-        assert entry["outcome"] == "allowed"
+        assert (entry["outcome"], entry["status"]) == ("allowed", 0)
         assert entry["policy_version"] == 1
     audit_text = json.dumps(entries, ensure_ascii=False, default=str)
     for value in (EVIDENCE, "13812345678", GUARDIAN, NOTICE):

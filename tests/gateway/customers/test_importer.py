@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
+import getpass
 import json
 import logging
 import sqlite3
@@ -18,15 +19,15 @@ from click.testing import Result
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from gateway.cli.main import app
-from gateway.customers.importer import (
+from gateway.bulk.report import (
     ImportAbortedError,
     ImportProblem,
     ImportProgress,
     ImportReport,
     ImportSourceError,
-    import_customers,
 )
+from gateway.cli.main import app
+from gateway.customers.importer import import_customers
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
 from gateway.demo import generate
@@ -106,6 +107,21 @@ def audit_entries(store: Store, report: ImportReport) -> list[dict[str, Any]]:
         "SELECT * FROM audit_events WHERE request_id = :r ORDER BY seq", {"r": report.request_id}
     )
     return [dict(row._mapping) for row in rows]
+
+
+def last_entry(store: Store) -> dict[str, Any]:
+    (row,) = store.sql("SELECT * FROM audit_events ORDER BY seq DESC LIMIT 1")
+    return dict(row._mapping)
+
+
+def assert_import_outcome(
+    entry: dict[str, Any], outcome: str, reason: str | None, loaded: int, rejected: int
+) -> None:
+    """An import's closing entry: by the OS user, status 0, and how the import ended."""
+    assert entry["action"] == "customers.import"
+    assert entry["principal_id"] == f"cli:{getpass.getuser()}"
+    assert (entry["outcome"], entry["reason"], entry["status"]) == (outcome, reason, 0)
+    assert as_json(entry["fields"])["import:rows"] == f"loaded:{loaded},rejected:{rejected}"
 
 
 def imported_ids(store: Store, report: ImportReport) -> list[str]:
@@ -208,8 +224,12 @@ def test_given_all_or_nothing_and_one_bad_row_then_nothing_is_loaded(
     assert (report.rows_read, report.loaded, report.rejected) == (30, 0, 1)
     assert report.problems == (ImportProblem(19, "phone", "invalid_phone"),)
     assert store.count("customers") == customers
-    assert store.count("audit_events") == entries
     assert count_data_keys(store) == keys_before  # refused before any key was made
+    # The refusal is one entry, naming no record.
+    assert store.count("audit_events") == entries + 1
+    (entry,) = audit_entries(store, report)
+    assert_import_outcome(entry, "invalid", "rows_rejected", loaded=0, rejected=1)
+    assert as_json(entry["record_ids"]) == []
 
 
 def test_given_all_or_nothing_and_a_clean_file_then_every_batch_loads(
@@ -255,9 +275,10 @@ def test_given_all_or_nothing_and_file_changed_after_validation_then_nothing_is_
     with pytest.raises(ImportSourceError, match="nothing was stored"):
         run(store.settings, path, all_or_nothing=True, batch_size=3, progress=spoil)
 
-    # Three batches had been inserted in the one transaction before line 11 failed.
     assert store.count("customers") == customers
-    assert store.count("audit_events") == entries
+    # Only the refusal is recorded: no batch entry survived the rollback.
+    assert store.count("audit_events") == entries + 1
+    assert_import_outcome(last_entry(store), "invalid", "file_changed", loaded=0, rejected=0)
 
 
 def failing_store(tmp_path: Path) -> Settings:
@@ -281,6 +302,14 @@ def sqlite_count(settings: Settings, table: str) -> int:
     return int(count)
 
 
+def sqlite_entries(settings: Settings) -> list[dict[str, Any]]:
+    with sqlite3.connect(settings.sqlite_path) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = [dict(row) for row in conn.execute("SELECT * FROM audit_events ORDER BY seq")]
+    conn.close()
+    return rows
+
+
 def test_given_store_failure_mid_import_then_committed_batches_stay_and_the_failing_one_does_not(
     tmp_path: Path,
 ) -> None:
@@ -292,7 +321,11 @@ def test_given_store_failure_mid_import_then_committed_batches_stay_and_the_fail
 
     assert aborted.value.report.loaded == 2
     assert sqlite_count(settings, "customers") == 2  # batch 2 failed on its second row
-    assert sqlite_count(settings, "audit_events") == 1
+    # The committed batch's entry, then one saying the import failed after 2 rows.
+    entries = sqlite_entries(settings)
+    assert [e["action"] for e in entries] == ["customers.import"] * 2
+    assert len(as_json(entries[0]["record_ids"])) == 2
+    assert_import_outcome(entries[1], "failed", "store_failed", loaded=2, rejected=0)
 
 
 def test_given_store_failure_in_all_or_nothing_then_nothing_is_stored(tmp_path: Path) -> None:
@@ -304,7 +337,9 @@ def test_given_store_failure_in_all_or_nothing_then_nothing_is_stored(tmp_path: 
 
     assert aborted.value.report.loaded == 0
     assert sqlite_count(settings, "customers") == 0
-    assert sqlite_count(settings, "audit_events") == 0
+    (entry,) = sqlite_entries(settings)
+    assert_import_outcome(entry, "failed", "store_failed", loaded=0, rejected=0)
+    assert as_json(entry["record_ids"]) == []
 
 
 # --- at rest and in the audit log -----------------------------------------------------------
@@ -349,13 +384,19 @@ def test_given_batches_then_exactly_one_audit_entry_per_batch_and_no_value_in_an
     assert [len(as_json(e["record_ids"])) for e in entries] == [3, 3]
     for entry in entries:
         assert entry["action"] == "customers.import"
-        assert entry["principal_id"] == "cli:import"
+        assert entry["principal_id"] == f"cli:{getpass.getuser()}"
         assert entry["purpose"] is None
         assert entry["outcome"] == "allowed"
-        assert entry["status"] == 200
+        assert entry["status"] == 0
         assert entry["entity"] == "customers"
         assert as_json(entry["subject_ids"]) == as_json(entry["record_ids"])
-        assert as_json(entry["fields"]) == dict.fromkeys(FIELDS, "written")
+    # The last batch's entry also says how the import ended: one row was rejected.
+    assert as_json(entries[0]["fields"]) == dict.fromkeys(FIELDS, "written")
+    assert entries[0]["reason"] is None
+    assert as_json(entries[1]["fields"]) == dict.fromkeys(FIELDS, "written") | {
+        "import:rows": "loaded:6,rejected:1"
+    }
+    assert_import_outcome(entries[1], "allowed", "rows_rejected", loaded=6, rejected=1)
     audit_text = json.dumps(entries, ensure_ascii=False, default=str)
     for value in values_of(rows):
         assert value not in audit_text

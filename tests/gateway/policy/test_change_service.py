@@ -13,14 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from audit.schema import audit_events
+from gateway.compliance.entries import cli_audit
 from gateway.db.engine import Database, create_database
 from gateway.db.init_store import init_store
 from gateway.db.schema import policy_versions
-from gateway.policy.change_service import (
-    apply_policy_change,
-    cli_audit,
-    rollback_policy,
-)
+from gateway.policy.change_service import apply_policy_change, rollback_policy
 from gateway.policy.errors import (
     NoChange,
     PolicyChangeRejected,

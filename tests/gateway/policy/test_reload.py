@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from litestar.datastructures import Headers
 from litestar.testing import TestClient
 from sqlalchemy import insert, select, update
 from structlog.testing import capture_logs
@@ -176,7 +177,7 @@ def test_given_request_in_flight_then_it_finishes_under_the_version_it_started_w
     """The governance block and the audit entry name the request's own version."""
     settings = sqlite_store(tmp_path)
     customer = customer_id(settings)
-    headers = {k.lower(): v for k, v in support_headers(settings).items()}
+    headers = Headers(support_headers(settings))
 
     async def run() -> tuple[dict[str, Any], dict[str, Any], int | None, int]:
         state = await open_gateway(settings)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -142,3 +144,29 @@ def test_given_context_word_then_score_is_raised(detector: PiiDetector) -> None:
     [plain] = detector.detect("13912345678")
     [with_context] = detector.detect("手机13912345678")
     assert with_context.score > plain.score
+
+
+def test_given_logging_that_lets_everything_through_then_building_logs_no_library_noise() -> None:
+    """A fresh process whose root logger takes DEBUG (Litestar's default configuration
+    takes INFO, as under plain `uvicorn gateway.app:...`): building the detector logs
+    nothing below WARNING from presidio or jieba (their dictionary loading included)."""
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,"
+        " format='LOG %(levelname)s %(name)s %(message)s')\n"
+        "from masking.detection import build_detector\n"
+        "build_detector()\n"
+        "logging.getLogger('probe').info('root takes INFO')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    lines = done.stderr.splitlines()
+    assert "LOG INFO probe root takes INFO" in lines, "the root logger did let INFO through"
+    noise = [
+        line
+        for line in lines
+        if line != "LOG INFO probe root takes INFO"
+        and not line.startswith(("LOG WARNING", "LOG ERROR", "LOG CRITICAL"))
+    ]
+    assert noise == []

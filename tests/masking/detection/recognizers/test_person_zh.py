@@ -25,8 +25,9 @@ def test_given_name_with_evidence_then_exact_span(
     assert values_of(detector, text, "PERSON") == [name]
 
 
-def test_given_surname_with_honorific_then_surname_is_the_span(detector: PiiDetector) -> None:
-    assert values_of(detector, "王先生来电咨询，李女士已签收。", "PERSON") == ["王", "李"]
+def test_given_surname_with_honorific_then_both_are_the_span(detector: PiiDetector) -> None:
+    text = "王先生来电咨询，李女士已签收，欧阳经理和刘总监已确认。"
+    assert values_of(detector, text, "PERSON") == ["王先生", "李女士", "欧阳经理", "刘总监"]
 
 
 def test_given_full_name_before_honorific_then_full_name(detector: PiiDetector) -> None:

@@ -1,0 +1,1 @@
+"""Bulk import: file sources (CSV, JSON Lines) and the two-pass, audited import job."""

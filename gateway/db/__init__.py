@@ -1,0 +1,1 @@
+"""The store: engines, schema, Alembic migrations, and creating a new store."""
