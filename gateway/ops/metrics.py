@@ -129,7 +129,9 @@ class GatewayMetrics:
         route = scope.get("path_template") or _UNMATCHED
         audit = scope.get("state", {}).get(AUDIT_STATE_KEY)
         purpose = outcome = _NONE
-        if isinstance(audit, RequestAudit):
+        # Every request carries an audit context; only /v1 requests (by route, or
+        # audited however they were spelled) have a purpose and an outcome.
+        if isinstance(audit, RequestAudit) and (audit.written or route.startswith("/v1")):
             # Set only once the policy is known to declare it: never the raw header.
             purpose = audit.purpose or _NONE
             outcome = (audit.outcome or outcome_for_status(status)).value
