@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +22,8 @@ from audit.entry import AuditEntry
 from audit.store import AuditWriteError, append_entries, append_entries_sqlite
 
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
+BatchObserver = Callable[[int, float, bool], None]
+"""Told of each batch: its size, seconds from start to commit (or failure), and success."""
 
 
 class GroupCommitAppender:
@@ -31,6 +34,7 @@ class GroupCommitAppender:
         max_batch: int = 256,
         on_commit: Callable[[int], None] | None = None,
         sync_engine: Engine | None = None,
+        observer: BatchObserver | None = None,
     ) -> None:
         """With `sync_engine` (a synchronous SQLite engine on the same file), each batch
         runs start to commit in one dedicated thread on its raw connection: one hand-off
@@ -43,6 +47,9 @@ class GroupCommitAppender:
             else None
         )
         self._on_commit = on_commit
+        self.observer = observer
+        self.failing = False
+        """The last batch failed: nothing is known to be writable until one commits."""
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -51,6 +58,10 @@ class GroupCommitAppender:
 
     def __repr__(self) -> str:
         return f"GroupCommitAppender(batches={self.batches}, entries={self.entries})"
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         if self._task is None:
@@ -97,6 +108,7 @@ class GroupCommitAppender:
             raw.close()
 
     async def _write(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
         try:
             entries = [entry for entry, _ in batch]
             if self._executor is not None:
@@ -108,14 +120,22 @@ class GroupCommitAppender:
         except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
             error = AuditWriteError("the audit log could not commit this batch")
             error.__cause__ = exc
+            self.failing = True
+            self._observe(len(batch), started, ok=False)
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
         self.batches += 1
         self.entries += len(batch)
+        self.failing = False
+        self._observe(len(batch), started, ok=True)
         for (_, future), seq in zip(batch, seqs, strict=True):
             if not future.done():
                 future.set_result(seq)
         if self._on_commit is not None:
             self._on_commit(seqs[-1] + 1)
+
+    def _observe(self, size: int, started: float, *, ok: bool) -> None:
+        if self.observer is not None:
+            self.observer(size, time.perf_counter() - started, ok)

@@ -2,10 +2,14 @@
 
 - audited requests/s: governed single-record reads (each one waits for its own committed
   audit entry) against the same server with group commit on (default) and off
-  (WARDGATE_AUDIT_MAX_BATCH=1: one transaction per request), rounds interleaved;
+  (WARDGATE_AUDIT_MAX_BATCH=1: one transaction per request), each with SQLite's
+  synchronous=FULL (default: every commit synced before the response, so it survives a
+  power loss) and NORMAL (synced at WAL checkpoints only), rounds interleaved;
 - verification: entries/s of `verify_store` (recompute every RFC 8785 entry and leaf,
   the tree, and check the signed checkpoints) over a log of `--entries` entries;
-- checkpoint cost: milliseconds to sign and store one checkpoint.
+- checkpoint cost: milliseconds to sign and store one checkpoint;
+- commit cost: audit commits/s in-process with one entry per commit, synchronous=FULL
+  against NORMAL (the sync itself, without a server or a load generator).
 
     .venv/bin/python -m bench.audit [--duration 5] [--rounds 3] [--entries 200000]
 """
@@ -27,7 +31,7 @@ if __package__ in (None, ""):
 from rich.console import Console
 from rich.table import Table
 
-from audit import AuditEntry, Outcome
+from audit import AuditEntry, GroupCommitAppender, Outcome
 from audit.store import append_entries
 from bench import _pyload, _scenarios, _server, _wrk
 from bench._load import LoadGenerator
@@ -53,15 +57,26 @@ def _loadgen(connections: int) -> LoadGenerator:
     return _pyload.PythonLoad(connections)
 
 
+# Group commit on (default) or off (one transaction per request), each with the SQLite
+# sync level FULL (default: a commit is on disk before the response, across power loss)
+# and NORMAL (synced at WAL checkpoints: survives a crash of the gateway, not of the host).
+_MODES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("on", {}),
+    ("off", {"WARDGATE_AUDIT_MAX_BATCH": "1"}),
+    ("on-normal", {"WARDGATE_SQLITE_SYNCHRONOUS": "normal"}),
+    ("off-normal", {"WARDGATE_AUDIT_MAX_BATCH": "1", "WARDGATE_SQLITE_SYNCHRONOUS": "normal"}),
+)
+
+
 def group_commit(duration: float, rounds: int, connections: int) -> dict[str, float]:
     data_dir = WORK / "data"
     _server.prepare_store(data_dir, 2000, reuse=True)
     ids = _server.customer_ids(data_dir)
     key = _server.support_desk_key(data_dir)
     load = _loadgen(connections)
-    results: dict[str, list[float]] = {"on": [], "off": []}
+    results: dict[str, list[float]] = {mode: [] for mode, _ in _MODES}
     for _ in range(rounds):
-        for mode, env in (("on", {}), ("off", {"WARDGATE_AUDIT_MAX_BATCH": "1"})):
+        for mode, env in _MODES:
             with _server.serve(data_dir, WORK / f"audit-{mode}.log", env) as server:
                 scenario = _scenarios.build(server.port, ids, key)[1]  # governed single
                 load.run(server.port, scenario, 1)
@@ -124,6 +139,32 @@ async def verification_and_checkpoints(entries: int) -> dict[str, float]:
         await db.dispose()
 
 
+async def commit_cost(seconds: float) -> dict[str, float]:
+    """Audit commits/s in-process, one entry per commit (group commit's worst case: one
+    sync per request), under synchronous=FULL and NORMAL, modes interleaved."""
+    rates: dict[str, list[float]] = {"full": [], "normal": []}
+    for _ in range(2):
+        for level in ("full", "normal"):
+            work = WORK / f"audit-sync-{level}"
+            shutil.rmtree(work, ignore_errors=True)
+            settings = Settings(data_dir=work, log_level="warning", sqlite_synchronous=level)
+            await init_store(settings, demo=False)
+            db = create_database(settings)
+            appender = GroupCommitAppender(db.writer, max_batch=1, sync_engine=db.audit_writer)
+            appender.start()
+            try:
+                n = 0
+                began = time.perf_counter()
+                while time.perf_counter() - began < seconds:
+                    await appender.append(_entry(n))
+                    n += 1
+                rates[level].append(n / (time.perf_counter() - began))
+            finally:
+                await appender.close()
+                await db.dispose()
+    return {level: statistics.median(values) for level, values in rates.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.audit", description=__doc__.split("\n")[0]
@@ -134,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=200_000)
     args = parser.parse_args(argv)
     console = Console()
+    commits = asyncio.run(commit_cost(args.duration))
     rates = group_commit(args.duration, args.rounds, args.connections)
     verify = asyncio.run(verification_and_checkpoints(args.entries))
     table = Table(title="Audit log")
@@ -142,6 +184,24 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row("audited reads/s, group commit on (median)", f"{rates['on']:,.0f}")
     table.add_row("audited reads/s, group commit off (median)", f"{rates['off']:,.0f}")
     table.add_row("group commit on/off", f"{rates['on'] / rates['off']:.2f}")
+    table.add_row(
+        "audited reads/s, group commit on, synchronous=NORMAL", f"{rates['on-normal']:,.0f}"
+    )
+    table.add_row(
+        "audited reads/s, group commit off, synchronous=NORMAL", f"{rates['off-normal']:,.0f}"
+    )
+    table.add_row(
+        "cost of synchronous=FULL (default), group commit on",
+        f"{1 - rates['on'] / rates['on-normal']:.1%}",
+    )
+    table.add_row(
+        "cost of synchronous=FULL (default), group commit off",
+        f"{1 - rates['off'] / rates['off-normal']:.1%}",
+    )
+    table.add_row("audit commits/s, one entry each, synchronous=FULL", f"{commits['full']:,.0f}")
+    table.add_row(
+        "audit commits/s, one entry each, synchronous=NORMAL", f"{commits['normal']:,.0f}"
+    )
     table.add_row(
         f"verification, entries/s ({verify['entries']:,.0f} entries)",
         f"{verify['verify_per_s']:,.0f}",

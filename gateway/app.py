@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
+from litestar.types import Message, Receive, Scope, Send
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.compliance.controllers import AuditController, access_report
 from gateway.customers.controllers import CustomerController
@@ -23,11 +27,14 @@ from gateway.http.problems import (
     gateway_error_handler,
     http_error_handler,
     policy_change_error_handler,
+    store_fault_handler,
     unexpected_error_handler,
 )
 from gateway.logging import configure_logging
 from gateway.ops.bare import bare_customer, bare_customers
-from gateway.ops.health import healthz, readyz
+from gateway.ops.health import healthz, metrics, readyz
+from gateway.ops.metrics import GatewayMetrics
+from gateway.ops.readiness import ReadinessProbe
 from gateway.pii.controllers import scan
 from gateway.policy.controllers import PolicyController
 from gateway.policy.errors import PolicyChangeError
@@ -38,16 +45,22 @@ from gateway.state import open_gateway
 log = structlog.get_logger("wardgate")
 
 
-def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
+def create_litestar(
+    settings: Settings, holder: dict[str, Any], instruments: GatewayMetrics | None = None
+) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         state = await open_gateway(settings)
+        if instruments is not None:
+            state.appender.observer = instruments.observe_batch
         state.appender.start()
         state.checkpoints.start()
         reloader = PolicyReloader.for_state(state)
         try:
             await reloader.start()
             app.state.gateway = state
+            app.state.readiness = ReadinessProbe(state)
+            app.state.metrics = instruments
             app.state.policy_reloader = reloader
             holder["state"] = state
             log.info("gateway ready", policy_version=state.snapshot.version)
@@ -75,6 +88,8 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
         root,
         assets_router(),
     ]
+    if instruments is not None:
+        handlers.append(metrics)
     if settings.bench_bare_endpoint:
         handlers += [bare_customer, bare_customers]
     return Litestar(
@@ -84,6 +99,9 @@ def create_litestar(settings: Settings, holder: dict[str, Any]) -> Litestar:
             GatewayError: gateway_error_handler,
             PolicyChangeError: policy_change_error_handler,
             HTTPException: http_error_handler,
+            # Store faults are 503s; matched before the generic handler (most specific wins).
+            SQLAlchemyError: store_fault_handler,
+            OSError: store_fault_handler,
             Exception: unexpected_error_handler,
         },
         # Collaborators of the /v1 handlers (the governed call, the raw body), once.
@@ -104,8 +122,29 @@ class WardgateApp(AuditGuard):
     def __init__(self, settings: Settings) -> None:
         holder: dict[str, Any] = {}
         self.settings = settings
-        self.litestar = create_litestar(settings, holder)
+        self.metrics = GatewayMetrics() if settings.metrics_enabled else None
+        self.litestar = create_litestar(settings, holder, self.metrics)
         super().__init__(self.litestar, guard_state_getter(holder))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.metrics is None or scope["type"] != ScopeType.HTTP:
+            await super().__call__(scope, receive, send)
+            return
+        # Outside the audit guard: the status counted is the one the client got (a
+        # response the guard replaced with a 503 counts as that 503).
+        started = time.perf_counter()
+        status = 500
+
+        async def counted_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, counted_send)
+        finally:
+            self.metrics.observe_request(scope, status, time.perf_counter() - started)
 
 
 def create_app(settings: Settings | None = None) -> WardgateApp:

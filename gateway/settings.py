@@ -74,6 +74,42 @@ class Settings:
     PostgreSQL, where LISTEN/NOTIFY brings changes at once and the check is a safety net
     for a notification missed while the listening connection was down."""
 
+    http_max_header_bytes: int = 16_384
+    """WARDGATE_HTTP_MAX_HEADER_BYTES: request line and headers together, in bytes; a
+    request whose head is larger gets 431 and its connection is closed, before anything
+    of it reaches the application (no authentication is spent on it)."""
+
+    http_max_request_line_bytes: int = 8_192
+    """WARDGATE_HTTP_MAX_REQUEST_LINE_BYTES: the request target (path and query); longer
+    gets 414 and the connection is closed."""
+
+    http_header_timeout_seconds: float = 10.0
+    """WARDGATE_HTTP_HEADER_TIMEOUT_SECONDS: time a client has, from connecting (or from
+    the first byte of its next request on a kept-alive connection), to send the whole
+    request head; a slower client (slowloris) gets 408 and is disconnected."""
+
+    http_keepalive_seconds: float = 5.0
+    """WARDGATE_HTTP_KEEPALIVE_SECONDS: an idle kept-alive connection is closed after this."""
+
+    http_max_connections: int = 1000
+    """WARDGATE_HTTP_MAX_CONNECTIONS: open connections (and requests in progress) per
+    worker process; beyond it new requests get 503 at once instead of queueing."""
+
+    ready_min_free_bytes: int = 16 * 1024 * 1024
+    """WARDGATE_READY_MIN_FREE_BYTES: with the embedded store, /readyz says `disk_full`
+    when the data directory's file system has less free space than this."""
+
+    sqlite_synchronous: str = "full"
+    """WARDGATE_SQLITE_SYNCHRONOUS: `full` (default) or `normal` for the embedded store's
+    writing connections. FULL syncs the write-ahead log at every commit, so a change and
+    its audit entry acknowledged to a client survive a power loss; NORMAL syncs only at
+    checkpoints: it survives a crash of the gateway, not of the machine (measured in
+    `bench.audit`)."""
+
+    metrics_enabled: bool = True
+    """WARDGATE_METRICS: serve Prometheus metrics at /metrics (unauthenticated; labels
+    never carry a value, a customer id or a key). Off: /metrics is 404."""
+
     bench_bare_endpoint: bool = False
     """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
     Never enable it in production: it bypasses policy, masking and audit."""
@@ -129,6 +165,29 @@ def _positive_or_none(value: str | None) -> float | None:
     return number
 
 
+SQLITE_SYNC_LEVELS = ("full", "normal")
+
+
+def _positive_int(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    number = int(value)
+    if number <= 0:
+        msg = f"expected a positive whole number, got {value!r}"
+        raise ValueError(msg)
+    return number
+
+
+def _choice(value: str | None, default: str, choices: tuple[str, ...]) -> str:
+    if value is None or value == "":
+        return default
+    chosen = value.strip().lower()
+    if chosen not in choices:
+        msg = f"expected one of {', '.join(choices)}, got {value!r}"
+        raise ValueError(msg)
+    return chosen
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     defaults = Settings()
@@ -155,6 +214,28 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
             env.get("WARDGATE_CHECKPOINT_SECONDS") or defaults.checkpoint_seconds
         ),
         policy_poll_seconds=_positive_or_none(env.get("WARDGATE_POLICY_POLL_SECONDS")),
+        http_max_header_bytes=_positive_int(
+            env.get("WARDGATE_HTTP_MAX_HEADER_BYTES"), defaults.http_max_header_bytes
+        ),
+        http_max_request_line_bytes=_positive_int(
+            env.get("WARDGATE_HTTP_MAX_REQUEST_LINE_BYTES"), defaults.http_max_request_line_bytes
+        ),
+        http_header_timeout_seconds=_positive_or_none(
+            env.get("WARDGATE_HTTP_HEADER_TIMEOUT_SECONDS")
+        )
+        or defaults.http_header_timeout_seconds,
+        http_keepalive_seconds=_positive_or_none(env.get("WARDGATE_HTTP_KEEPALIVE_SECONDS"))
+        or defaults.http_keepalive_seconds,
+        http_max_connections=_positive_int(
+            env.get("WARDGATE_HTTP_MAX_CONNECTIONS"), defaults.http_max_connections
+        ),
+        ready_min_free_bytes=int(
+            env.get("WARDGATE_READY_MIN_FREE_BYTES") or defaults.ready_min_free_bytes
+        ),
+        sqlite_synchronous=_choice(
+            env.get("WARDGATE_SQLITE_SYNCHRONOUS"), defaults.sqlite_synchronous, SQLITE_SYNC_LEVELS
+        ),
+        metrics_enabled=_bool(env.get("WARDGATE_METRICS"), defaults.metrics_enabled),
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 

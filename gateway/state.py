@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, replace
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from audit import GroupCommitAppender
 from gateway.access.authentication import PrincipalDirectory, load_directory
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
+from gateway.db.faults import store_fault
 from gateway.db.migrate import Schema, current_revision, head_revision
 from gateway.encryption.protection import Protector
 from gateway.governance.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
@@ -210,13 +213,40 @@ async def open_protector(
     return protector_for(default_catalog(), keystore, system_keys)
 
 
+def _where(settings: Settings) -> str:
+    return "the PostgreSQL store" if settings.database_url else str(settings.sqlite_path)
+
+
+def _require_writable_data_dir(settings: Settings) -> None:
+    """The embedded store (and its key store) write next to the files: the WAL, its
+    index, the audit log. A read-only data directory would fail at the first request."""
+    if not (settings.is_sqlite or settings.keystore_url is None):
+        return
+    where = settings.data_dir
+    try:
+        read_only = bool(os.statvfs(where).f_flag & os.ST_RDONLY) or not os.access(where, os.W_OK)
+    except OSError:
+        return  # missing: creating it is the store's business, with its own message
+    if read_only:
+        msg = f"the data directory {where} is read-only; the store and its audit log write there"
+        raise StoreNotReadyError(msg)
+
+
 async def open_gateway(settings: Settings) -> GatewayState:
     """Load keys, check the schemas, load policy; raise with a clear message on any gap."""
     provider = LocalKeyProvider(settings.data_dir)
     provider.load()  # a missing or malformed key stops us before touching any database
+    _require_writable_data_dir(settings)
     db = create_database(settings)
     try:
-        await check_schemas(db)
+        try:
+            await check_schemas(db)
+        except (SQLAlchemyError, OSError) as exc:
+            fault = store_fault(exc)
+            if fault is None:
+                raise
+            msg = f"the store cannot be opened ({fault.value}): {_where(settings)}"
+            raise StoreNotReadyError(msg) from None
         keystore, system_keys = await open_keystore(settings, db, provider)
         catalog = default_catalog()
         snapshot = await load_snapshot(db, catalog)

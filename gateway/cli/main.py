@@ -134,6 +134,7 @@ def serve(
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.http.transport import uvicorn_limits
     from gateway.state import open_gateway
 
     settings = cli_settings(data_dir, host=host, port=port)
@@ -162,6 +163,7 @@ def serve(
         access_log=False,
         log_level="warning",
         lifespan="on",
+        **uvicorn_limits(settings),
     )
     server = uvicorn.Server(config)
     server.run(sockets=[listening])

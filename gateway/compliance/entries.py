@@ -11,12 +11,16 @@ import datetime as dt
 import getpass
 import uuid
 
+import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit import AuditEntry, AuditWriteError, GroupCommitAppender, Outcome, append_entry
 from gateway.compliance.request_audit import RequestAudit
+from gateway.db.faults import store_fault
 from gateway.http.errors import AuditUnavailable
+
+log = structlog.get_logger("wardgate.audit")
 
 CLI_STATUS = 0
 """The `status` of every command-line entry: there is no HTTP status; `outcome` and
@@ -87,6 +91,8 @@ async def append_now(appender: GroupCommitAppender, audit: RequestAudit, status:
     try:
         seq = await appender.append(build_entry(audit, status))
     except (AuditWriteError, SQLAlchemyError, OSError) as exc:
+        fault = store_fault(exc)
+        log.warning("audit append failed", fault=fault.value if fault else None)
         msg = "the audit log could not record this request, so no data is returned"
         raise AuditUnavailable(msg) from exc
     audit.seq = seq

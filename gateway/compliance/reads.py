@@ -178,6 +178,9 @@ async def verify(call: GovernedCall) -> GovernedResult:
     report, seconds = await log_reader.verify_store(
         call.state.db, call.state.checkpoints.signer.verifier()
     )
+    # The entry records the result: when the log was last found whole (or not) is itself
+    # a compliance fact, and the metrics read it from here.
+    call.audit.fields = {"log": "verified" if report.ok else "broken"}
     governance = _governance(call)
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
     return GovernedResult(

@@ -9,6 +9,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from gateway.db.faults import store_fault
 from gateway.http.errors import GatewayError
 from gateway.policy.errors import (
     ApiKeyRevoked,
@@ -72,7 +73,17 @@ def _note_reason(request: Request[Any, Any, Any], reason: str) -> None:
 
 def gateway_error_handler(request: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
     _note_reason(request, exc.reason)
-    log.info("request refused", status=exc.status, reason=exc.reason)
+    if exc.status >= 500:
+        # A store that failed under a write or an audit append: say which fault.
+        fault = store_fault(exc)
+        log.warning(
+            "request failed",
+            status=exc.status,
+            reason=exc.reason,
+            fault=fault.value if fault else None,
+        )
+    else:
+        log.info("request refused", status=exc.status, reason=exc.reason)
     body = problem_body(
         exc.status, exc.title, exc.detail, exc.reason, [e.to_json() for e in exc.errors]
     )
@@ -134,3 +145,27 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     log.error("unexpected error", error_type=type(exc).__name__)
     body = problem_body(500, "Internal error", "the gateway failed; see its logs", "internal_error")
     return Response(content=body, status_code=500, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def store_fault_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A store that cannot be reached or written is a 503 that names the fault; any other
+    database error is a bug and goes to the generic handler (500)."""
+    fault = store_fault(exc)
+    if fault is None:
+        return unexpected_error_handler(request, exc)
+    _note_reason(request, "store_unavailable")
+    # Which fault and the exception's type, never its message: it may quote a value.
+    log.warning("store unavailable", fault=fault.value, error_type=type(exc).__name__)
+    body = problem_body(
+        503,
+        "Store unavailable",
+        f"the store cannot serve this request now ({fault.value}); retry later",
+        "store_unavailable",
+    )
+    body["fault"] = fault.value
+    return Response(
+        content=body,
+        status_code=503,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={"Retry-After": "1"},
+    )

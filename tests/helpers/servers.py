@@ -1,15 +1,18 @@
 """Real gateway processes on loopback (`wardgate serve` in a subprocess), for tests that
-need several processes on one store or a server under load."""
+need several processes on one store, a server under load, or what only a real server
+shows (transport limits, kill -9, a store failing under a live process)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -95,3 +98,66 @@ def serving(
                 server.kill()
                 server.wait(timeout=5)
                 pytest.fail(f"a gateway did not stop on SIGTERM:\n{log_path.read_text()}")
+
+
+@dataclass
+class Server:
+    """One `wardgate serve` process."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hook runs, nothing is flushed by the gateway."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_server(settings: Settings, log_path: Path, env: dict[str, str] | None = None) -> Server:
+    """Start one gateway on `settings`' store (plus `env`) and wait until it is ready."""
+    port = free_port()
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=server_env(settings)
+            | {"WARDGATE_CRYPTO_SUITE": settings.crypto_suite}
+            | (env or {}),
+        )
+    server = Server(process, port, log_path)
+    try:
+        wait_ready(server.base, process, time.monotonic() + 90, log_path)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@contextmanager
+def one_server(
+    settings: Settings, log_path: Path, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """One gateway for the duration of the block."""
+    server = start_server(settings, log_path, env)
+    try:
+        yield server
+    finally:
+        server.stop()
