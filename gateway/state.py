@@ -217,7 +217,7 @@ def _where(settings: Settings) -> str:
     return "the PostgreSQL store" if settings.database_url else str(settings.sqlite_path)
 
 
-def _require_writable_data_dir(settings: Settings) -> None:
+def require_writable_data_dir(settings: Settings) -> None:
     """The embedded store (and its key store) write next to the files: the WAL, its
     index, the audit log. A read-only data directory would fail at the first request."""
     if not (settings.is_sqlite or settings.keystore_url is None):
@@ -236,7 +236,7 @@ async def open_gateway(settings: Settings) -> GatewayState:
     """Load keys, check the schemas, load policy; raise with a clear message on any gap."""
     provider = LocalKeyProvider(settings.data_dir)
     provider.load()  # a missing or malformed key stops us before touching any database
-    _require_writable_data_dir(settings)
+    require_writable_data_dir(settings)
     db = create_database(settings)
     try:
         try:

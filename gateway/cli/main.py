@@ -135,11 +135,13 @@ def serve(
 
     from gateway.app import create_app
     from gateway.http.transport import uvicorn_limits
-    from gateway.state import open_gateway
+    from gateway.state import open_gateway, require_writable_data_dir
 
     settings = cli_settings(data_dir, host=host, port=port)
 
     async def preflight() -> None:
+        # A read-only data directory is named as such, not as a store that cannot open.
+        require_writable_data_dir(settings)
         await (await open_store(settings, current=False)).dispose()
         state = await open_gateway(settings)
         await state.db.dispose()
