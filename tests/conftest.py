@@ -8,11 +8,13 @@ with a message saying why. The classes behind the fixtures live in `tests/helper
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 
 import asyncpg
 import pytest
+import structlog
 from litestar.testing import TestClient
 
 from gateway.app import WardgateApp
@@ -77,3 +79,18 @@ def own_api(
     app = WardgateApp(store.settings)
     with TestClient(app=app) as client:  # type: ignore[arg-type]
         yield Api(client, store, app)
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """Put structlog's configuration and the root logger back afterwards: a root handler
+    left on stdout would print other tests' client logs (URLs with lookups) into capsys."""
+    config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        structlog.configure(**config)
+        root.handlers = handlers
+        root.setLevel(level)

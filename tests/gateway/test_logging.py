@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import structlog
 from structlog.testing import capture_logs
 
@@ -57,6 +58,7 @@ def test_given_served_app_then_loggers_are_cached_and_lines_are_orjson(tmp_path:
     assert foreign["level"] == "warning"
 
 
+@pytest.mark.usefixtures("logging_restored")
 def test_given_test_configuration_then_loggers_are_not_cached_and_capture_sees_events() -> None:
     configure_logging("info")
     assert structlog.get_config()["cache_logger_on_first_use"] is False

@@ -226,7 +226,7 @@ def app_client(settings: Settings) -> Iterator[tuple[TestClient[Any], WardgateAp
 
 
 @pytest.fixture
-def info_logs() -> None:
+def info_logs(logging_restored: None) -> None:
     """Info lines reach capture_logs whatever level an earlier test configured."""
     configure_logging("info")
 
