@@ -134,7 +134,7 @@ def _names(where: str, raw: Any) -> frozenset[str]:
     return frozenset(raw)
 
 
-def _parse_principals(raw: Any) -> dict[str, PrincipalSpec]:
+def parse_principals(raw: Any) -> dict[str, PrincipalSpec]:
     """Principals by id. Versions stored before principals joined the document have none."""
     if raw is None:
         return {}
@@ -193,7 +193,7 @@ def parse_policy_document(raw: Any) -> PolicyDocument:
         roles=roles,
         rules=rules,
         role_parents=parents,
-        principals=_parse_principals(raw.get("principals")),
+        principals=parse_principals(raw.get("principals")),
     )
 
 
@@ -284,7 +284,8 @@ def _rule_problems(
     return problems
 
 
-def _principal_problems(document: PolicyDocument) -> list[PolicyProblem]:
+def principal_problems(document: PolicyDocument) -> list[PolicyProblem]:
+    """Principals with a malformed id, or naming a role or purpose the document lacks."""
     problems: list[PolicyProblem] = []
     for pid, spec in document.principals.items():
         where = f"principals.{pid}"
@@ -336,7 +337,7 @@ def policy_problems(
             for category in sorted(purpose.categories)
             if not _category_known(category, catalog)
         )
-    problems.extend(_principal_problems(document))
+    problems.extend(principal_problems(document))
     return problems
 
 

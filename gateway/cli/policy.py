@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -38,12 +39,19 @@ from gateway.settings import Settings
 from gateway.state import open_protector
 from masking import default_mask_for
 from policies.catalog import default_catalog
-from policies.document import PolicyProblem, parse_policy_document
+from policies.document import (
+    PolicyDocument,
+    PolicyProblem,
+    PrincipalSpec,
+    parse_policy_document,
+    principal_problems,
+)
 from policies.errors import PolicyError, PolicyFileError
 from policies.expectations import Case, CaseResult, parse_expectations, run_cases
 from policies.explain import ConsentFacts
 from policies.files import PolicyFiles, load_policy_dir, write_policy_dir
 from policies.plan import PolicyEngine
+from policies.principals_file import load_principals_file, with_principals
 
 policy_app = typer.Typer(
     help="Policy as code: export the policy as files, apply files, test expectations.",
@@ -262,12 +270,30 @@ async def _stored_facts(
     return facts
 
 
+def _check_fixture(
+    document: PolicyDocument, fixture: Mapping[str, PrincipalSpec], source: Path | None
+) -> None:
+    """A principals file must fit the policy it joins: known roles and purposes only."""
+    problems = principal_problems(replace(document, principals=dict(fixture)))
+    if problems:
+        listed = "; ".join(str(problem) for problem in problems)
+        raise _unusable(f"{source}: {listed}")
+
+
 @policy_app.command("test", epilog=exit_codes("a case did not hold (each printed)"))
 def check_expectations(
     file: Annotated[Path, typer.Argument(help="YAML file of expectation cases.")],
     policy: Annotated[
         Path | None,
         typer.Option("--policy", help="Judge these policy files instead of the store's policy."),
+    ] = None,
+    principals: Annotated[
+        Path | None,
+        typer.Option(
+            "--principals",
+            help="A YAML file of principals (`principals:` as in policy.yaml) added to the "
+            "judged policy, e.g. policies/demo_principals.yaml for the shipped cases.",
+        ),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -277,10 +303,13 @@ def check_expectations(
     try:
         cases = parse_expectations(file.read_text(encoding="utf-8"), str(file), catalog)
         files = load_policy_dir(policy) if policy is not None else None
+        fixture = load_principals_file(principals) if principals is not None else {}
     except (OSError, UnicodeDecodeError) as exc:
         raise _unusable(f"{file}: cannot be read ({type(exc).__name__})") from None
     except PolicyError as exc:
         raise _unusable(str(exc)) from None
+    if files is not None:
+        _check_fixture(files.document, fixture, principals)
     now = dt.datetime.now(dt.UTC)
     needs_store = files is None or any(case.customer_id is not None for case in cases)
 
@@ -289,7 +318,8 @@ def check_expectations(
 
     if not needs_store:
         assert files is not None  # noqa: S101 - needs_store is False only with files
-        results = judge(PolicyEngine(files.document, catalog, FILES_VERSION), {})
+        document = with_principals(files.document, fixture)
+        results = judge(PolicyEngine(document, catalog, FILES_VERSION), {})
     else:
 
         async def work(db: Database) -> list[CaseResult]:
@@ -307,7 +337,12 @@ def check_expectations(
                     document = parse_policy_document(row["document"])
                     version = int(row["version"])
                     audit.policy_version = version
-                engine = PolicyEngine(document, catalog, version)
+                try:
+                    _check_fixture(document, fixture, principals)
+                except OperatorError:
+                    refuse(audit, "unusable_file")
+                    raise
+                engine = PolicyEngine(with_principals(document, fixture), catalog, version)
                 results = judge(engine, await _stored_facts(settings, db, cases, audit))
                 failed = sum(not r.passed for r in results)
                 audit.fields = dict(audit.fields) | {

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -29,29 +29,16 @@ from gateway.settings import Settings
 from gateway.state import open_protector
 from keys import KeyStore, LocalKeyProvider, MasterKeyError, suite_named
 from keys.schema import system_keys
-from policies.document import PolicyDocument, PrincipalSpec, default_policy_document
+from policies.document import PolicyDocument, default_policy_document
+from policies.principals_file import demo_principals, with_principals
 
 DEMO_KEYS_FILE = "demo-keys.json"
 BATCH = 500
 
 
-@dataclass(frozen=True, slots=True)
-class DemoPrincipal:
-    id: str
-    roles: tuple[str, ...]
-    purposes: tuple[str, ...]
-    description: str
-
-
-DEMO_PRINCIPALS = (
-    DemoPrincipal("support-desk", ("customer_service",), ("customer_service",), "Service desk"),
-    DemoPrincipal("marketing-app", ("marketing",), ("marketing",), "Marketing platform"),
-    DemoPrincipal("analytics-job", ("analyst",), ("analytics",), "Nightly analytics job"),
-    DemoPrincipal(
-        "compliance-officer", ("compliance",), ("compliance_audit", "erasure"), "DPO office"
-    ),
-    DemoPrincipal("security-admin", ("security_admin",), ("policy_admin",), "Security team"),
-)
+DEMO_PRINCIPALS = demo_principals()
+"""Who `init --demo` creates, by id: `policies/demo_principals.yaml`, the same file the
+shipped expectations are judged with (`policy test --principals`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +68,7 @@ async def _count(conn: AsyncConnection, table_name: str) -> int:
 
 def with_demo_principals(document: PolicyDocument) -> PolicyDocument:
     """The document with the demo principals added (their roles and purposes)."""
-    principals = dict(document.principals)
-    for demo in DEMO_PRINCIPALS:
-        principals[demo.id] = PrincipalSpec(
-            roles=frozenset(demo.roles),
-            purposes=frozenset(demo.purposes),
-            description=demo.description,
-        )
-    return replace(document, principals=principals)
+    return with_principals(document, DEMO_PRINCIPALS)
 
 
 async def _install_policy(db: Database, *, demo: bool) -> tuple[bool, dict[str, str]]:
@@ -98,7 +78,7 @@ async def _install_policy(db: Database, *, demo: bool) -> tuple[bool, dict[str, 
     async with db.writer.begin() as conn:
         latest = await latest_policy_or_none(conn)
         document = default_policy_document() if latest is None else latest[1]
-        seed_principals = demo and not any(p.id in document.principals for p in DEMO_PRINCIPALS)
+        seed_principals = demo and not any(pid in document.principals for pid in DEMO_PRINCIPALS)
         if seed_principals:
             document = with_demo_principals(document)
         if latest is None or seed_principals:
@@ -109,8 +89,8 @@ async def _install_policy(db: Database, *, demo: bool) -> tuple[bool, dict[str, 
                 conn, document, author="wardgate init", comment=" with ".join(parts)
             )
         if seed_principals:
-            for principal in DEMO_PRINCIPALS:
-                keys[principal.id] = (await issue_api_key(conn, principal.id)).key
+            for principal_id in DEMO_PRINCIPALS:
+                keys[principal_id] = (await issue_api_key(conn, principal_id)).key
     return latest is None, keys
 
 

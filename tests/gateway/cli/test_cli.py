@@ -153,7 +153,7 @@ def test_given_init_demo_then_store_key_and_demo_keys_are_created_privately(
     assert len(base64.b64decode(ring["keys"]["1"])) == 32
 
     keys: dict[str, str] = json.loads(demo_keys.read_text(encoding="utf-8"))
-    assert set(keys) == {p.id for p in DEMO_PRINCIPALS}
+    assert set(keys) == set(DEMO_PRINCIPALS)
     assert len(keys) == 5
     assert all(key.startswith(API_KEY_PREFIX) and len(key) > 40 for key in keys.values())
     assert len(set(keys.values())) == 5

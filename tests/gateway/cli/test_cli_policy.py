@@ -26,9 +26,12 @@ from gateway.app import WardgateApp
 from gateway.cli.main import app
 from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
+from policies.principals_file import load_principals_file
 
 runner = CliRunner()
-SHIPPED_EXPECTATIONS = Path(__file__).resolve().parents[3] / "policies" / "expectations.yaml"
+SHIPPED_POLICY = Path(__file__).resolve().parents[3] / "policies"
+SHIPPED_EXPECTATIONS = SHIPPED_POLICY / "expectations.yaml"
+DEMO_PRINCIPALS_FILE = SHIPPED_POLICY / "demo_principals.yaml"
 MASKED_PHONE = "  - [customer_service, customer_service, contact.*, 'read:mask']"
 CLEAR_PHONE = "  - [customer_service, customer_service, contact.phone, 'read:clear']"
 
@@ -320,6 +323,89 @@ def test_given_policy_files_then_expectations_run_without_any_store(
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
     assert not nowhere.exists()  # nothing was opened or created
+
+
+def test_given_the_shipped_directory_and_demo_principals_then_every_shipped_case_passes(
+    tmp_path: Path,
+) -> None:
+    """The README's CI check, as written: no store, the shipped files, the demo fixture."""
+    nowhere = tmp_path / "no-store"
+    args = ["policy", "test", str(SHIPPED_EXPECTATIONS), "--policy", str(SHIPPED_POLICY)]
+    result = invoke(*args, "--principals", str(DEMO_PRINCIPALS_FILE), "--data-dir", str(nowhere))
+    assert result.exit_code == 0, result.output
+    assert "19 cases: 19 passed, 0 failed" in result.output
+    assert not nowhere.exists()
+    # Without the fixture the shipped directory names no principal: every case says so.
+    bare = invoke(*args, "--data-dir", str(nowhere))
+    assert bare.exit_code == 1
+    assert "got 'not in the policy'" in bare.output
+
+
+def test_given_demo_principals_file_then_it_names_who_init_demo_creates(data_dir: Path) -> None:
+    stored = rows(data_dir, "SELECT document FROM policy_versions ORDER BY version DESC LIMIT 1")[
+        0
+    ][0]
+    fixture = load_principals_file(DEMO_PRINCIPALS_FILE)
+    assert json.loads(stored)["principals"] == {
+        pid: spec.to_document() for pid, spec in fixture.items()
+    }
+
+
+def test_given_principals_naming_unknown_roles_then_exit_2_naming_the_file_and_audited(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    fixture = tmp_path / "principals.yaml"
+    fixture.write_text(
+        "principals:\n  helper: {roles: [wizard], purposes: [marketing]}\n", encoding="utf-8"
+    )
+    nowhere = tmp_path / "no-store"
+    from_files = invoke(
+        "policy",
+        "test",
+        str(SHIPPED_EXPECTATIONS),
+        "--policy",
+        str(SHIPPED_POLICY),
+        "--principals",
+        str(fixture),
+        "--data-dir",
+        str(nowhere),
+    )
+    assert from_files.exit_code == 2
+    assert f"{fixture}: principals.helper.roles: unknown role 'wizard'" in from_files.output
+    assert "Traceback" not in from_files.output
+    assert not nowhere.exists()
+    from_store = invoke(
+        "policy",
+        "test",
+        str(SHIPPED_EXPECTATIONS),
+        "--principals",
+        str(fixture),
+        "--data-dir",
+        str(data_dir),
+    )
+    assert from_store.exit_code == 2
+    [entry] = audit_entries(data_dir, "policy.test")
+    assert (entry["outcome"], entry["reason"]) == ("invalid", "unusable_file")
+
+
+def test_given_a_principals_file_with_other_sections_then_exit_2_with_its_line(
+    tmp_path: Path,
+) -> None:
+    fixture = tmp_path / "principals.yaml"
+    fixture.write_text("principals: {}\nrules: []\n", encoding="utf-8")
+    result = invoke(
+        "policy",
+        "test",
+        str(SHIPPED_EXPECTATIONS),
+        "--policy",
+        str(SHIPPED_POLICY),
+        "--principals",
+        str(fixture),
+        "--data-dir",
+        str(tmp_path / "no-store"),
+    )
+    assert result.exit_code == 2
+    assert f"{fixture} line 2: unknown key 'rules'" in result.output
 
 
 def test_given_a_wrong_expectation_then_it_fails_with_a_readable_message(
