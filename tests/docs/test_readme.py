@@ -32,27 +32,6 @@ README = REPO / "README.md"
 BACKGROUND_SECONDS = 600.0  # seeding 2,000 customers on a busy 2-core machine
 COMMAND_SECONDS = 300.0
 
-# Commands of the README that do not work yet, and why: issue 12's items fix them. A
-# command containing one of these strings is expected to fail; once it works, the test
-# fails until its entry is deleted here. Entries that match no command any more (the
-# README was rewritten) are inert: delete them too.
-KNOWN_BROKEN: dict[str, str] = {
-    "http://127.0.0.1:8080": "12.8: hard-codes port 8080; the demo serves on $DEMO_PORT",
-    "curl -s ... ": "12.8: headers elided with `...`, not runnable as written",
-    "wardgate scan crm_export.csv": "12.8: needs a CSV file the README does not provide",
-    "wardgate keys revoke KEY_ID": "12.8: KEY_ID is a placeholder; the README shows no way to "
-    "get the id of the key issued just before",
-    "wardgate policy ": "12.8: a synopsis (DIR, [--version N]), not commands; `policy test` "
-    "against the shipped directory fails every case",
-    "wardgate init [": "12.8: a synopsis with placeholders, not a command",
-    "wardgate serve [": "12.8: a synopsis with placeholders, not a command",
-    "wardgate db upgrade [": "12.8: a synopsis with placeholders, not a command",
-}
-
-
-def _known(command: str) -> str | None:
-    return next((why for text, why in KNOWN_BROKEN.items() if text in command), None)
-
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -96,13 +75,7 @@ def test_given_readme_then_every_shell_command_runs_as_written(tmp_path: Path) -
 
     outcomes, stopped = _run(blocks, tmp_path)
 
-    failures = [o.describe() for o in outcomes if o.problem and not _known(o.command.text)]
-    fixed = [
-        f"{o.block.name}, line {o.command.line}: works now; delete its KNOWN_BROKEN entry "
-        f"({_known(o.command.text)})"
-        for o in outcomes
-        if o.problem is None and _known(o.command.text)
-    ]
-    report = [*stopped, *failures, *fixed]
+    failures = [o.describe() for o in outcomes if o.problem]
+    report = [*stopped, *failures]
     assert not report, f"{len(report)} README problem(s):\n" + "\n".join(report)
     assert len(outcomes) >= 10, "the README's commands ran"
