@@ -12,6 +12,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= wardgate-data
 DEMO_PORT ?= 8080
+DEMO_CUSTOMERS ?= 2000
 
 .PHONY: venv demo demo-reset test check lint typecheck architecture bench bench-pii clean
 
@@ -24,14 +25,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	$(VENV)/bin/wardgate init --demo --data-dir $(DEMO_DIR)
+	$(VENV)/bin/wardgate init --demo --customers $(DEMO_CUSTOMERS) --data-dir $(DEMO_DIR)
 	@$(PY) -m gateway.demo.howto --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
 	$(VENV)/bin/wardgate serve --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
 
 # A fresh demo store (new keys, new customers); `make demo` then serves it.
 demo-reset: venv
 	rm -rf -- '$(DEMO_DIR)'
-	$(VENV)/bin/wardgate init --demo --data-dir $(DEMO_DIR)
+	$(VENV)/bin/wardgate init --demo --customers $(DEMO_CUSTOMERS) --data-dir $(DEMO_DIR)
 	@$(PY) -m gateway.demo.howto --data-dir $(DEMO_DIR) --port $(DEMO_PORT)
 
 test: venv
