@@ -39,6 +39,7 @@ from gateway.pii.controllers import scan
 from gateway.policy.controllers import PolicyController
 from gateway.policy.errors import PolicyChangeError
 from gateway.policy.reload import PolicyReloader
+from gateway.retention.controllers import LegalHoldController
 from gateway.settings import Settings, get_settings
 from gateway.state import open_gateway
 
@@ -81,6 +82,7 @@ def create_litestar(
         CustomerController,
         AuditController,
         PolicyController,
+        LegalHoldController,
         access_report,
         scan,
         healthz,
