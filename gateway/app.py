@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from gateway.policy.controllers import PolicyController
 from gateway.policy.errors import PolicyChangeError
 from gateway.policy.reload import PolicyReloader
 from gateway.retention.controllers import LegalHoldController
+from gateway.retention.schedule import RetentionSchedule
 from gateway.settings import Settings, get_settings
 from gateway.state import open_gateway
 
@@ -57,8 +59,19 @@ def create_litestar(
         state.appender.start()
         state.checkpoints.start()
         reloader = PolicyReloader.for_state(state)
+        schedule = (
+            RetentionSchedule(
+                state,
+                interval=dt.timedelta(seconds=settings.retention_interval_seconds),
+                check_seconds=settings.retention_check_seconds,
+            )
+            if settings.retention_schedule
+            else None
+        )
         try:
             await reloader.start()
+            if schedule is not None:
+                schedule.start()
             app.state.gateway = state
             app.state.readiness = ReadinessProbe(state)
             app.state.metrics = instruments
@@ -67,6 +80,8 @@ def create_litestar(
             log.info("gateway ready", policy_version=state.snapshot.version)
             yield
         finally:
+            if schedule is not None:
+                await schedule.stop()
             await reloader.stop()
             await state.warmer.settle()
             await state.appender.close()

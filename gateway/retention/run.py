@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit import Outcome
@@ -86,7 +87,7 @@ class RunContext:
     method: str
 
 
-def _candidates(cutoff: str, after: str | None, limit: int | None = None):  # type: ignore[no-untyped-def]
+def _candidates(cutoff: str, after: str | None, limit: int | None = None) -> Select[Any]:
     table = customers_table()
     activity = table.c[LAST_ACTIVITY_COLUMN]
     where = and_(table.c.erased_at.is_(None), activity.is_not(None), activity < cutoff)
