@@ -59,6 +59,8 @@ class RetentionReport:
     batches: int = 0
     counts: LapseCounts = field(default_factory=LapseCounts)
     audit_ids: list[int] = field(default_factory=list)
+    lapsed_ids: list[str] = field(default_factory=list)
+    """The ids counted in `lapsed` (ids only; never printed by the CLI)."""
 
     @property
     def by_purpose(self) -> dict[str, dict[str, int]]:
@@ -192,6 +194,7 @@ async def run_retention(
                 report.held += 1
                 continue
             report.lapsed += 1
+            report.lapsed_ids.append(row.id)
             report.counts.add(reasons)
             to_erase.append(row.id)
         report.scanned += len(page)
