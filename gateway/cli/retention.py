@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from gateway.cli.errors import ExitCode, OperatorError, exit_codes
+from gateway.cli.files import open_private
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import open_store
 from gateway.compliance.cli_entries import cli_door, refuse
@@ -89,6 +91,15 @@ def run(
     batch: Annotated[
         int, typer.Option("--batch", min=1, max=10_000, help="Customers per transaction.")
     ] = DEFAULT_BATCH,
+    ids_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--ids-out",
+            metavar="FILE",
+            help="Write the ids of the lapsed customers (erased, or with --dry-run to be "
+            "erased; not those under a hold) here, one per line, mode 0600.",
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Erase, by crypto-shredding, every customer whose every purpose has lapsed.
@@ -138,7 +149,12 @@ def run(
         finally:
             await db.dispose()
 
-    _print(asyncio.run(main()))
+    report = asyncio.run(main())
+    _print(report)
+    if ids_out is not None:
+        with open_private(ids_out) as handle:
+            handle.write("".join(f"{cid}\n" for cid in report.lapsed_ids).encode("ascii"))
+        console.print(f"{len(report.lapsed_ids)} ids written to {ids_out}", markup=False)
 
 
 def _hold_command(

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.retention import BACKENDS
 from tests.helpers.store import Store, new_store
-
-BACKENDS = [
-    pytest.param(("sqlite", "aes256gcm"), id="sqlite"),
-    pytest.param(("postgres", "aes256gcm"), id="postgres", marks=pytest.mark.postgres),
-]
 
 
 @pytest.fixture(params=BACKENDS)
