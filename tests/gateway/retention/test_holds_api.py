@@ -72,7 +72,9 @@ def test_given_the_dpo_then_a_hold_is_set_read_and_released_each_audited_without
     assert released.json()["data"]["release_reason"] == "case_closed"
     assert after.json()["data"]["on_hold"] is False
     assert [h["note"] for h in after.json()["data"]["holds"]] == [NOTE]
-    (set_entry,) = [e for e in entries(dpo_api.store, "retention.hold.set") if e["outcome"] == "allowed"]
+    (set_entry,) = [
+        e for e in entries(dpo_api.store, "retention.hold.set") if e["outcome"] == "allowed"
+    ]
     assert set_entry["seq"] == created.json()["governance"]["audit_id"]
     assert set_entry["subject_ids"] == [customer]
     assert set_entry["fields"] == {"legal_hold": "set:litigation"}
@@ -112,9 +114,10 @@ def test_given_a_bad_body_then_422_names_the_field_and_nothing_is_stored(
 
     assert response.status_code == 422
     assert {"field": field, "reason": reason} in response.json()["errors"]
-    assert dpo_api.store.sql(
-        "SELECT id FROM legal_holds WHERE customer_id = :c", {"c": customer}
-    ) == []
+    assert (
+        dpo_api.store.sql("SELECT id FROM legal_holds WHERE customer_id = :c", {"c": customer})
+        == []
+    )
 
 
 def test_given_a_hold_twice_or_a_release_without_one_then_409(dpo_api: Api) -> None:
