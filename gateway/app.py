@@ -61,7 +61,9 @@ def create_litestar(
         reloader = PolicyReloader.for_state(state)
         schedule = (
             RetentionSchedule(
-                state,
+                state.db,
+                state.protector.keystore,
+                state.catalog,
                 interval=dt.timedelta(seconds=settings.retention_interval_seconds),
                 check_seconds=settings.retention_check_seconds,
             )

@@ -24,10 +24,12 @@ import structlog
 from audit import Outcome
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.compliance.request_audit import RequestAudit
+from gateway.db.engine import Database
 from gateway.retention.lease import Lease
 from gateway.retention.run import RetentionReport, RunContext
 from gateway.retention.service import retention_run, summary_fields
-from gateway.state import GatewayState
+from keys import KeyStore
+from policies.catalog import Catalog
 
 log = structlog.get_logger("wardgate.retention")
 
@@ -50,17 +52,21 @@ def _holder() -> str:
 class RetentionSchedule:
     def __init__(
         self,
-        state: GatewayState,
+        db: Database,
+        keystore: KeyStore,
+        catalog: Catalog,
         *,
         interval: dt.timedelta,
         check_seconds: float,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self._state = state
+        self._db = db
+        self._keystore = keystore
+        self._catalog = catalog
         self._interval = interval
         self._check_seconds = check_seconds
         self._clock = clock
-        self._lease = Lease(state.db, JOB, _holder(), LEASE_TTL)
+        self._lease = Lease(db, JOB, _holder(), LEASE_TTL)
         self._task: asyncio.Task[None] | None = None
 
     async def tick(self) -> RetentionReport | None:
@@ -84,7 +90,6 @@ class RetentionSchedule:
             if not await self._lease.renew(self._clock()):
                 raise LeaseLostError
 
-        state = self._state
         audit = RequestAudit(
             request_id=uuid.uuid4().hex,
             method=METHOD,
@@ -97,9 +102,9 @@ class RetentionSchedule:
         )
         try:
             report = await retention_run(
-                state.db,
-                state.protector.keystore,
-                state.catalog,
+                self._db,
+                self._keystore,
+                self._catalog,
                 now=now,
                 dry_run=False,
                 context=RunContext(PRINCIPAL, audit.request_id, METHOD),
@@ -119,7 +124,7 @@ class RetentionSchedule:
         return report
 
     async def _record(self, audit: RequestAudit) -> None:
-        async with self._state.db.writer.begin() as conn:
+        async with self._db.writer.begin() as conn:
             await append_in_transaction(conn, audit, CLI_STATUS)
 
     async def _loop(self) -> None:
