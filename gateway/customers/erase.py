@@ -5,7 +5,8 @@ and the record marked erased, with the audit entry in the same transaction as th
 Their ciphertext stays where it is — in the live store and in every backup — and can no
 longer be decrypted by anyone, because the only keys that opened it are gone.
 
-`shred_customers` is the erasure itself, shared by this API door and by retention
+A customer under a legal hold (`gateway.retention.holds`) is not erased: 409
+`legal_hold`. `shred_customers` is the erasure itself, shared by this API door and by retention
 (`gateway.retention.run`), which erases lapsed customers in batches.
 """
 
@@ -22,7 +23,8 @@ from gateway.compliance.entries import append_in_transaction
 from gateway.customers.read import GovernedResult
 from gateway.db.schema import blind_index_column, store_tables
 from gateway.governance.call import GovernedCall
-from gateway.http.errors import AuditUnavailable, Forbidden, Gone, NotFound
+from gateway.http.errors import AuditUnavailable, Conflict, Forbidden, Gone, NotFound
+from gateway.retention.holds import is_on_legal_hold
 from keys import KeyStore
 from policies.catalog import Entity
 
@@ -81,6 +83,9 @@ async def erase_customer(call: GovernedCall, customer_id: str) -> GovernedResult
             if row.erased_at is not None:
                 msg = "this customer's personal information was already erased"
                 raise Gone(msg, reason="erased")
+            if await is_on_legal_hold(conn, customer_id):
+                msg = "this customer is under a legal hold: their data must be kept"
+                raise Conflict(msg, reason="legal_hold")
             shredded = await shred_customers(
                 conn, call.state.protector.keystore, entity, [customer_id], now
             )

@@ -24,9 +24,11 @@ def test_given_a_dry_run_then_it_prints_counts_changes_nothing_and_leaves_one_en
     )
 
     assert result.exit_code == 0, result.stderr
-    assert "customer_service" in result.stdout and "inactive" in result.stdout
+    assert "customer_service" in result.stdout
+    assert "inactive" in result.stdout
     listed = ids_file.read_text(encoding="ascii").split()
-    assert listed and len(listed) == len(set(listed))
+    assert listed
+    assert len(listed) == len(set(listed))
     assert stat.S_IMODE(os.stat(ids_file).st_mode) == 0o600
     assert f"would erase {len(listed)}" in result.stdout
     assert erased_ids(fresh_store) == set()
