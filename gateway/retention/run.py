@@ -38,7 +38,7 @@ from gateway.retention.holds import active_hold
 from gateway.retention.lapse import LapseCounts, activity_cutoff, customer_lapse
 from keys import KeyStore
 from policies.catalog import Catalog
-from policies.consent import derive_states
+from policies.consent import ConsentState, derive_states
 from policies.purposes import Purpose
 
 DEFAULT_BATCH = 200
@@ -182,12 +182,13 @@ async def run_retention(
                 break
             events = await consent_events(conn, [row.id for row in page])
         after = page[-1].id
-        states = derive_states(events)
+        states: dict[str, dict[str, ConsentState]] = {}
+        for (cid, purpose), state in derive_states(events).items():
+            states.setdefault(cid, {})[purpose] = state
         to_erase: list[str] = []
         for row in page:
             last = dt.datetime.fromisoformat(row.last_activity)
-            mine = {purpose: s for (cid, purpose), s in states.items() if cid == row.id}
-            reasons = customer_lapse(purposes, mine, last, now)
+            reasons = customer_lapse(purposes, states.get(row.id, {}), last, now)
             if reasons is None:
                 continue
             if row.held:

@@ -3,6 +3,7 @@ reasons, one audit entry per request without the note, and an append-only histor
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,8 @@ from litestar.testing import TestClient
 from sqlalchemy.exc import DBAPIError
 
 from gateway.app import WardgateApp
+from gateway.db.engine import create_database
+from gateway.retention.holds import is_on_legal_hold
 from tests.helpers.api import Api
 from tests.helpers.cli import wardgate
 from tests.helpers.policy import admin_post
@@ -174,3 +177,25 @@ def test_given_a_hold_then_erasure_on_request_is_refused_until_it_is_released(
     assert erased.status_code == 200
     (refusal,) = [e for e in entries(dpo_api.store, "customers.erase") if e["outcome"] != "allowed"]
     assert refusal["subject_ids"] == [customer]
+
+
+def test_given_a_hold_then_is_on_legal_hold_says_so_until_it_is_released(dpo_api: Api) -> None:
+    customer = dpo_api.customer_ids()[5]
+
+    def on_hold() -> bool:
+        async def ask() -> bool:
+            db = create_database(dpo_api.store.settings)
+            try:
+                async with db.reader.connect() as conn:
+                    return await is_on_legal_hold(conn, customer)
+            finally:
+                await db.dispose()
+
+        return asyncio.run(ask())
+
+    before = on_hold()
+    hold(dpo_api, customer, {"reason": "statutory_retention", "note": "n"})
+    during = on_hold()
+    hold(dpo_api, customer, {"reason": "obligation_ended"}, release=True)
+
+    assert (before, during, on_hold()) == (False, True, False)
