@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +40,8 @@ from gateway.pii.controllers import scan
 from gateway.policy.controllers import PolicyController
 from gateway.policy.errors import PolicyChangeError
 from gateway.policy.reload import PolicyReloader
+from gateway.retention.controllers import LegalHoldController
+from gateway.retention.schedule import RetentionSchedule
 from gateway.settings import Settings, get_settings
 from gateway.state import open_gateway
 
@@ -56,8 +59,21 @@ def create_litestar(
         state.appender.start()
         state.checkpoints.start()
         reloader = PolicyReloader.for_state(state)
+        schedule = (
+            RetentionSchedule(
+                state.db,
+                state.protector.keystore,
+                state.catalog,
+                interval=dt.timedelta(seconds=settings.retention_interval_seconds),
+                check_seconds=settings.retention_check_seconds,
+            )
+            if settings.retention_schedule
+            else None
+        )
         try:
             await reloader.start()
+            if schedule is not None:
+                schedule.start()
             app.state.gateway = state
             app.state.readiness = ReadinessProbe(state)
             app.state.metrics = instruments
@@ -66,6 +82,8 @@ def create_litestar(
             log.info("gateway ready", policy_version=state.snapshot.version)
             yield
         finally:
+            if schedule is not None:
+                await schedule.stop()
             await reloader.stop()
             await state.warmer.settle()
             await state.appender.close()
@@ -81,6 +99,7 @@ def create_litestar(
         CustomerController,
         AuditController,
         PolicyController,
+        LegalHoldController,
         access_report,
         scan,
         healthz,

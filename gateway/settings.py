@@ -110,6 +110,18 @@ class Settings:
     """WARDGATE_METRICS: serve Prometheus metrics at /metrics (unauthenticated; labels
     never carry a value, a customer id or a key). Off: /metrics is 404."""
 
+    retention_schedule: bool = False
+    """WARDGATE_RETENTION_SCHEDULE: `wardgate serve` runs retention (erasure of lapsed
+    customers, `wardgate retention run`) on its own, once per interval. Off by default.
+    However many workers and hosts serve, one runs it (a lease row in the store)."""
+
+    retention_interval_seconds: float = 86_400.0
+    """WARDGATE_RETENTION_INTERVAL_SECONDS: time between scheduled retention runs (daily)."""
+
+    retention_check_seconds: float = 300.0
+    """WARDGATE_RETENTION_CHECK_SECONDS: how often each process looks whether a scheduled
+    run is due (and whether the runner that holds the lease has gone)."""
+
     bench_bare_endpoint: bool = False
     """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
     Never enable it in production: it bypasses policy, masking and audit."""
@@ -236,6 +248,11 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
             env.get("WARDGATE_SQLITE_SYNCHRONOUS"), defaults.sqlite_synchronous, SQLITE_SYNC_LEVELS
         ),
         metrics_enabled=_bool(env.get("WARDGATE_METRICS"), defaults.metrics_enabled),
+        retention_schedule=_bool(env.get("WARDGATE_RETENTION_SCHEDULE"), False),
+        retention_interval_seconds=_positive_or_none(env.get("WARDGATE_RETENTION_INTERVAL_SECONDS"))
+        or defaults.retention_interval_seconds,
+        retention_check_seconds=_positive_or_none(env.get("WARDGATE_RETENTION_CHECK_SECONDS"))
+        or defaults.retention_check_seconds,
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 

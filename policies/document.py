@@ -33,10 +33,13 @@ API_ACTIONS = (
     "consent:evidence",
     "scan",
     "erase",
+    "legal_hold:write",
+    "legal_hold:read",
 )
 # consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
 # PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
 # for one. consent:evidence shows the evidence hashes and guardian references.
+# legal_hold:write sets and releases legal holds; legal_hold:read reads their history.
 
 
 class RuleEffect(StrEnum):

@@ -19,6 +19,7 @@ from gateway.cli.imports import IMPORT_EPILOG, IMPORT_HELP, import_command
 from gateway.cli.keys import keys_app
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.policy import policy_app
+from gateway.cli.retention import retention_app
 from gateway.cli.scan import scan_command
 from gateway.cli.store import open_store, where
 from gateway.logging import configure_logging
@@ -44,6 +45,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consents_app, name="consents")
 app.add_typer(policy_app, name="policy")
+app.add_typer(retention_app, name="retention")
 console = Console(stderr=True, soft_wrap=True)
 
 

@@ -53,6 +53,7 @@ from gateway.db.engine import Database
 from gateway.db.schema import consents, store_tables
 from gateway.encryption.protection import Protector
 from gateway.policy.store import load_latest_policy
+from gateway.retention.activity import latest, record_activity
 from gateway.settings import Settings
 from policies.catalog import Entity, FieldSpec, Sensitivity
 from policies.consent import (
@@ -456,6 +457,11 @@ class ConsentRows:
             kinds.setdefault(f"consent:{event.purpose}", set()).add(event.kind)
         rows = consent_rows(prepared, audit.request_id)
         await conn.execute(insert(consents), rows)
+        # Consent changes are the customers' activity: one statement per batch.
+        times: dict[str, dt.datetime] = {}
+        for event in prepared:
+            times = latest(times, {event.customer_id: event.at})
+        await record_activity(conn, times)
         audit.record_ids = tuple(str(row["id"]) for row in rows)
         audit.subject_ids = tuple(dict.fromkeys(event.customer_id for event in prepared))
         audit.fields = {name: ",".join(sorted(kinds[name])) for name in sorted(kinds)}

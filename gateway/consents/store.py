@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ulid import ULID
 
 from gateway.db.schema import consents
+from gateway.retention.activity import record_activity
 from policies.consent import ConsentEvent, SeparateScope
 
 
@@ -125,4 +126,6 @@ async def append_consent(conn: AsyncConnection, event: ConsentEvent, request_id:
             request_id=request_id,
         )
     )
+    # A consent change is the customer's activity (gateway.retention.activity).
+    await record_activity(conn, {event.customer_id: event.at})
     return consent_id

@@ -191,7 +191,9 @@ class CustomerController(Controller):
         summary="Erase a customer by crypto-shredding",
         status_code=200,
         opt=operation(
-            "customers.erase", "customers", problems=merge({403: ("erase_not_allowed",)}, _CUSTOMER)
+            "customers.erase",
+            "customers",
+            problems=merge({403: ("erase_not_allowed",), 409: ("legal_hold",)}, _CUSTOMER),
         ),
     )
     async def erase_customer(

@@ -23,7 +23,7 @@ from gateway.bulk.source import SourceRow
 from gateway.compliance.request_audit import RequestAudit
 from gateway.customers import classification as classes
 from gateway.db.engine import Database
-from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
+from gateway.db.schema import LAST_ACTIVITY_COLUMN, PII_CLASSES_COLUMN, store_tables
 from gateway.encryption.protection import Protector
 from gateway.pii.detector import shared_detector
 from gateway.settings import Settings
@@ -102,7 +102,12 @@ class CustomerRows:
             protector.protect(
                 ENTITY, blank | values | {"id": record_id}, record_id, keys[record_id]
             )
-            | {"created_at": now, "updated_at": now, PII_CLASSES_COLUMN: counts or None}
+            | {
+                "created_at": now,
+                "updated_at": now,
+                LAST_ACTIVITY_COLUMN: now,
+                PII_CLASSES_COLUMN: counts or None,
+            }
             for record_id, values, counts in zip(ids, batch, classified, strict=True)
         ]
         present = {name for values in batch for name in values}

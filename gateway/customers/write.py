@@ -20,7 +20,7 @@ from gateway.customers import classification as classes
 from gateway.customers.age import AGE_FIELDS, age_in, reveal_with_ages
 from gateway.customers.live import live_customer
 from gateway.customers.read import GovernedResult
-from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
+from gateway.db.schema import LAST_ACTIVITY_COLUMN, PII_CLASSES_COLUMN, store_tables
 from gateway.governance import consent_gate as gate
 from gateway.governance.call import GovernedCall
 from gateway.governance.scan import scan_rows
@@ -194,6 +194,7 @@ async def create_customer(call: GovernedCall, body: RequestBody) -> GovernedResu
         stored |= {
             "created_at": now,
             "updated_at": now,
+            LAST_ACTIVITY_COLUMN: now,
             PII_CLASSES_COLUMN: classes.merge(None, classification),
         }
         async with call.state.db.writer.begin() as conn:
@@ -272,7 +273,11 @@ async def update_customer(
                 stored[PII_CLASSES_COLUMN] = classes.merge(
                     current._mapping[PII_CLASSES_COLUMN], classification, cleared
                 )
-            await conn.execute(update(table).where(table.c.id == customer_id).values(stored))
+            # A write is the customer's activity (gateway.retention.activity).
+            activity = {LAST_ACTIVITY_COLUMN: stored["updated_at"]}
+            await conn.execute(
+                update(table).where(table.c.id == customer_id).values(stored | activity)
+            )
             call.audit.fields = dict.fromkeys(values, "written")
             seq = await append_in_transaction(conn, call.audit, 200)
     except (SQLAlchemyError, DataKeyMissingError) as exc:

@@ -19,12 +19,14 @@ from gateway.consents.store import append_consent
 from gateway.customers.classification import classify_rows, scanned_fields
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, upgrade_to_head
-from gateway.db.schema import PII_CLASSES_COLUMN, store_tables
+from gateway.db.schema import LAST_ACTIVITY_COLUMN, PII_CLASSES_COLUMN, store_tables
 from gateway.demo import iter_generate
 from gateway.demo.consents import demo_consents
+from gateway.demo.synthetic import CustomerBundle
 from gateway.encryption.protection import Protector
 from gateway.pii.detector import shared_detector
 from gateway.policy.store import latest_policy_or_none, save_policy_version
+from gateway.retention.activity import stamp as activity_stamp
 from gateway.settings import Settings
 from gateway.state import open_protector
 from keys import KeyStore, LocalKeyProvider, MasterKeyError, suite_named
@@ -137,7 +139,8 @@ async def _insert_batches(
             rows.clear()
 
     for bundle in iter_generate(n_customers, seed=seed):
-        batch["customers"].append(bundle.customer | stamp)
+        activity = {LAST_ACTIVITY_COLUMN: seeded_activity(bundle)}
+        batch["customers"].append(bundle.customer | stamp | activity)
         batch["interactions"].extend(row | stamp for row in bundle.interactions)
         batch["orders"].extend(row | stamp for row in bundle.orders)
         counts[0] += 1
@@ -148,6 +151,16 @@ async def _insert_batches(
     if batch["customers"]:
         await flush()
     return counts[0], counts[1], counts[2]
+
+
+def seeded_activity(bundle: CustomerBundle) -> str:
+    """A seeded customer's last activity before their consents (which move it on when
+    stored): the latest of joining, interactions and orders in the seeded history, so
+    that the demo holds dormant customers as a migrated CRM would."""
+    times = [bundle.joined]
+    times += [str(row["occurred_at"]) for row in bundle.interactions if row.get("occurred_at")]
+    times += [str(row["ordered_at"]) for row in bundle.orders if row.get("ordered_at")]
+    return activity_stamp(max(dt.datetime.fromisoformat(t) for t in times))
 
 
 def owner_of_row(entity: str, row: dict[str, object]) -> str:

@@ -75,6 +75,39 @@ policy_versions = Table(
 )
 
 
+# Legal holds (PIPL Art. 47 exceptions): one row per hold. Append-only history: a row
+# is inserted when a hold is set and may change once, when it is released (database
+# triggers refuse any other update and every delete).
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("set_by", String(128), nullable=False),
+    Column("set_at", String(40), nullable=False),
+    Column("released_by", String(128)),
+    Column("released_at", String(40)),
+    Column("release_reason", String(32)),
+    Column("release_note", Text),
+)
+
+# Leases of jobs that must run in one process at a time across every worker and host
+# (the retention schedule): a row per job, taken by a conditional UPDATE.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128)),
+    Column("expires_at", String(40)),
+    Column("last_completed_at", String(40)),
+)
+
+LAST_ACTIVITY_COLUMN = "last_activity_at"
+"""The customer's last activity (gateway.retention.activity), UTC ISO 8601, microseconds."""
+
+
 def _column(spec: FieldSpec, parent: str | None) -> Column[object]:
     if spec.name == "id":
         return Column("id", String(40), primary_key=True)
@@ -111,6 +144,7 @@ def store_tables(catalog: Catalog | None = None) -> dict[str, Table]:
         if entity.parent is None:
             # Erased subjects keep their (undecryptable) ciphertext; this marks them.
             columns.append(Column("erased_at", String(40)))
+            columns.append(Column(LAST_ACTIVITY_COLUMN, String(40), index=True))
         columns.append(Column("created_at", String(40), nullable=False))
         columns.append(Column("updated_at", String(40), nullable=False))
         tables[entity.name] = Table(entity.name, metadata, *columns)
@@ -122,9 +156,12 @@ def customers_table() -> Table:
 
 
 __all__ = [
+    "LAST_ACTIVITY_COLUMN",
     "PII_CLASSES_COLUMN",
     "api_keys",
     "customers_table",
+    "job_leases",
+    "legal_holds",
     "metadata",
     "policy_versions",
     "store_tables",

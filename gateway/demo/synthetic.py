@@ -72,6 +72,8 @@ class CustomerBundle:
     customer: Record
     interactions: list[Record]
     orders: list[Record]
+    joined: str = ""
+    """When the person became a customer in the seeded history (ISO 8601, UTC)."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class _Generator:
             customer=customer,
             interactions=self._interactions(customer_id, joined, facts),
             orders=self._orders(customer_id, joined, tier, home, address),
+            joined=_iso(joined),
         )
 
     def _event_times(self, joined: dt.datetime, weights: tuple[int, ...]) -> list[dt.datetime]:

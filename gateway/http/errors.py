@@ -71,3 +71,7 @@ class Unprocessable(GatewayError):
 
 class AuditUnavailable(GatewayError):
     status, title, reason = 503, "Audit log unavailable", "audit_unavailable"
+
+
+class Conflict(GatewayError):
+    status, title, reason = 409, "Conflict", "conflict"

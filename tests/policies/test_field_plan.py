@@ -607,9 +607,10 @@ def test_given_default_policy_then_role_outside_its_purpose_gets_nothing(
         (
             "compliance",
             "compliance_audit",
-            {"audit:read", "scan", "consent:read", "consent:evidence"},
+            {"audit:read", "scan", "consent:read", "consent:evidence", "legal_hold:read"},
         ),
         ("security_admin", "policy_admin", {"policy:admin"}),
+        ("dpo", "data_subject_request", {"legal_hold:write", "legal_hold:read"}),
     ],
 )
 def test_given_default_policy_then_admin_roles_get_their_api_and_no_customer_fields(
