@@ -110,6 +110,21 @@ class Settings:
     """WARDGATE_METRICS: serve Prometheus metrics at /metrics (unauthenticated; labels
     never carry a value, a customer id or a key). Off: /metrics is 404."""
 
+    dsr_working_days: int = 15
+    """WARDGATE_DSR_WORKING_DAYS: a data-subject request is due this many Chinese working
+    days after it is received (public holidays and make-up working days counted)."""
+
+    dsr_calendar_file: Path | None = None
+    """WARDGATE_DSR_CALENDAR_FILE: official holidays and make-up working days (YAML) for
+    years the `chinese-calendar` package does not cover yet. Unset:
+    `<data dir>/official-holidays.yaml` when that file exists."""
+
+    dsr_package_downloads: int = 3
+    """WARDGATE_DSR_PACKAGE_DOWNLOADS: how many times an access package may be downloaded."""
+
+    dsr_package_days: int = 14
+    """WARDGATE_DSR_PACKAGE_DAYS: an access package can be downloaded for this many days."""
+
     bench_bare_endpoint: bool = False
     """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
     Never enable it in production: it bypasses policy, masking and audit."""
@@ -119,6 +134,14 @@ class Settings:
         if self.policy_poll_seconds is not None:
             return self.policy_poll_seconds
         return 0.25 if self.is_sqlite else 5.0
+
+    @property
+    def calendar_file(self) -> Path | None:
+        """The operator's official-dates file, if one is configured or present."""
+        if self.dsr_calendar_file is not None:
+            return self.dsr_calendar_file
+        default = self.data_dir / "official-holidays.yaml"
+        return default if default.exists() else None
 
     @property
     def sqlite_path(self) -> Path:
@@ -236,6 +259,16 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
             env.get("WARDGATE_SQLITE_SYNCHRONOUS"), defaults.sqlite_synchronous, SQLITE_SYNC_LEVELS
         ),
         metrics_enabled=_bool(env.get("WARDGATE_METRICS"), defaults.metrics_enabled),
+        dsr_working_days=_positive_int(
+            env.get("WARDGATE_DSR_WORKING_DAYS"), defaults.dsr_working_days
+        ),
+        dsr_calendar_file=Path(calendar) if (calendar := env.get("WARDGATE_DSR_CALENDAR_FILE")) else None,
+        dsr_package_downloads=_positive_int(
+            env.get("WARDGATE_DSR_PACKAGE_DOWNLOADS"), defaults.dsr_package_downloads
+        ),
+        dsr_package_days=_positive_int(
+            env.get("WARDGATE_DSR_PACKAGE_DAYS"), defaults.dsr_package_days
+        ),
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 

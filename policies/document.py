@@ -33,10 +33,14 @@ API_ACTIONS = (
     "consent:evidence",
     "scan",
     "erase",
+    "dsr:file",
+    "dsr:handle",
 )
 # consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
 # PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
 # for one. consent:evidence shows the evidence hashes and guardian references.
+# dsr:file files a data subject's request (target `api:dsr`); dsr:handle verifies,
+# fulfils, refuses, extends and downloads (the DPO).
 
 
 class RuleEffect(StrEnum):

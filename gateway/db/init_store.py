@@ -51,6 +51,9 @@ DEMO_PRINCIPALS = (
         "compliance-officer", ("compliance",), ("compliance_audit", "erasure"), "DPO office"
     ),
     DemoPrincipal("security-admin", ("security_admin",), ("policy_admin",), "Security team"),
+    DemoPrincipal(
+        "privacy-desk", ("dpo",), ("data_subject_request",), "Data subjects' requests (DPO)"
+    ),
 )
 
 
