@@ -262,7 +262,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         dsr_working_days=_positive_int(
             env.get("WARDGATE_DSR_WORKING_DAYS"), defaults.dsr_working_days
         ),
-        dsr_calendar_file=Path(calendar) if (calendar := env.get("WARDGATE_DSR_CALENDAR_FILE")) else None,
+        dsr_calendar_file=Path(calendar)
+        if (calendar := env.get("WARDGATE_DSR_CALENDAR_FILE"))
+        else None,
         dsr_package_downloads=_positive_int(
             env.get("WARDGATE_DSR_PACKAGE_DOWNLOADS"), defaults.dsr_package_downloads
         ),

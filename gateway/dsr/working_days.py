@@ -117,10 +117,10 @@ class WorkingCalendar:
         if day.year in self.official.years:
             if day in self.official.workdays:
                 return True
-            return day.weekday() < 5 and day not in self.official.holidays  # noqa: PLR2004
+            return day.weekday() < 5 and day not in self.official.holidays
         if day.year in PACKAGE_YEARS:
             return bool(chinese_calendar.is_workday(day))
-        return day.weekday() < 5  # noqa: PLR2004 - Monday to Friday, provisional
+        return day.weekday() < 5
 
     def add_working_days(self, start: dt.date, days: int) -> Deadline:
         """The `days`-th working day after `start` (the day of receipt does not count)."""
