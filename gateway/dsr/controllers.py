@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from gateway.dsr import bodies, fulfil, service
+from gateway.dsr.machine import RequestType, Status
 from gateway.governance.call import GovernedCall
 from gateway.http.dependencies import RawBody
 from gateway.http.operations import NO_BODY, merge, operation
@@ -35,7 +36,6 @@ _FULFIL = merge(
         409: ("legal_hold",),
         410: ("erased",),
         422: ("unknown_field", "no_fields", "invalid_phone", "invalid_email", "invalid_id_number"),
-        503: ("fulfilment_failed",),
     },
 )
 _DOWNLOAD = merge(
@@ -48,8 +48,9 @@ _DOWNLOAD = merge(
 )
 
 
-def _filter(what: str) -> object:
-    return query(f"Only requests whose {what} equals this value.")
+def _filter(what: str, values: tuple[str, ...] = ()) -> object:
+    schema = {"enum": list(values)} if values else {}
+    return query(f"Only requests whose {what} equals this value.", **schema)
 
 
 class DsrController(Controller):
@@ -83,10 +84,15 @@ class DsrController(Controller):
         self,
         call: NamedDependency[GovernedCall],
         limit: Limit = None,
-        status: Annotated[str | None, _filter("status")] = None,
-        type: Annotated[str | None, _filter("type")] = None,
+        status: Annotated[str | None, _filter("status", tuple(Status))] = None,
+        type: Annotated[str | None, _filter("type", tuple(RequestType))] = None,
         customer_id: Annotated[str | None, _filter("customer id")] = None,
-        overdue: Annotated[str | None, query("`true`: only overdue open requests.")] = None,
+        overdue: Annotated[
+            str | None,
+            query(
+                "`true`: only overdue open requests; `false`: all others.", enum=["true", "false"]
+            ),
+        ] = None,
     ) -> Json:
         params = {
             "limit": limit,

@@ -49,10 +49,6 @@ LEGAL_HOLD_TEXT = (
 )
 
 
-class StepFailed(AuditUnavailable):
-    reason = "fulfilment_failed"
-
-
 async def _record_failure(call: GovernedCall, dsr_id: str, reason: str) -> None:
     """Keep the request in progress and say why it did not complete (no audit entry of
     its own: the request's entry says the same with its status and reason)."""
@@ -103,7 +99,7 @@ async def fulfil(call: GovernedCall, dsr_id: str) -> GovernedResult:
         call.audit.seq = None
         await _record_failure(call, dsr_id, "store_unavailable")
         msg = "the request could not be fulfilled; it stays in progress, retry it"
-        raise StepFailed(msg) from exc
+        raise AuditUnavailable(msg) from exc
     async with call.state.db.reader.connect() as conn:
         done = await records.load(conn, call, dsr_id)
     return GovernedResult(data=shown(call, done), governance=governance_of(call, call.audit.seq))

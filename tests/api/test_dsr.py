@@ -37,10 +37,6 @@ def dsr_api(
         yield Api(client, store, app)
 
 
-def _customers(api: Api) -> Iterator[str]:
-    yield from api.customer_ids()
-
-
 def _file(api: Api, customer_id: str, kind: str, who: tuple[str, str] = DPO, **extra: Any) -> Any:
     return api.post("/v1/dsr", *who, json={"customer_id": customer_id, "type": kind, **extra})
 
@@ -73,7 +69,8 @@ def test_the_desk_files_but_may_not_handle(dsr_api: Api) -> None:
     body = filed.json()["data"]
     assert body["status"] == "received"
     assert body["filed_by"] == "support-desk"
-    assert body["days_left"] is not None and body["overdue"] is False
+    assert body["days_left"] is not None
+    assert body["overdue"] is False
     for path in ("verify", "start", "fulfil", "cancel"):
         refused = dsr_api.post(f"/v1/dsr/{body['id']}/{path}", *DESK, json={})
         assert refused.status_code == 403
@@ -291,7 +288,9 @@ def test_a_legal_hold_refuses_deletion(dsr_api: Api) -> None:
     held = dsr_api.post(f"/v1/dsr/{dsr_id}/fulfil", *DPO)
     assert held.status_code == 409
     assert held.json()["reason"] == "legal_hold"
-    assert _entries(dsr_api, held.headers["x-request-id"]) == [("dsr.fulfil", "invalid", 409, "legal_hold")]
+    assert _entries(dsr_api, held.headers["x-request-id"]) == [
+        ("dsr.fulfil", "invalid", 409, "legal_hold")
+    ]
     shown = dsr_api.get(f"/v1/dsr/{dsr_id}", *DPO).json()["data"]
     assert shown["status"] == "refused"
     assert shown["refusal"]["reason"] == "legal_hold"
@@ -302,7 +301,8 @@ def test_listing_shows_days_left_and_filters(dsr_api: Api) -> None:
     listed = dsr_api.get("/v1/dsr?status=received", *DPO)
     assert listed.status_code == 200
     rows = listed.json()["data"]
-    assert rows and all(row["status"] == "received" for row in rows)
+    assert rows
+    assert all(row["status"] == "received" for row in rows)
     assert all(isinstance(row["days_left"], int) for row in rows)
     closed = dsr_api.get("/v1/dsr?status=completed", *DPO).json()["data"]
     assert all(row["days_left"] is None and row["overdue"] is False for row in closed)

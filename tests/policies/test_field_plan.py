@@ -563,8 +563,8 @@ def test_given_default_policy_then_customer_service_sees_phone_masked_notes_scan
         "notes",
     }
     # The desk records consents taken on the phone (and reads them, every purpose's, but
-    # not their evidence) and checks texts for PII.
-    assert plan.api_rights == frozenset({"consent:write", "consent:read", "scan"})
+    # not their evidence), checks texts for PII and files data subjects' requests.
+    assert plan.api_rights == frozenset({"consent:write", "consent:read", "scan", "dsr:file"})
     assert plan.consent_readable == set(default_engine.document.purposes)
 
 
