@@ -49,8 +49,8 @@ _DOWNLOAD = merge(
 
 
 def _filter(what: str, values: tuple[str, ...] = ()) -> object:
-    schema = {"enum": list(values)} if values else {}
-    return query(f"Only requests whose {what} equals this value.", **schema)
+    description = f"Only requests whose {what} equals this value."
+    return query(description, enum=list(values)) if values else query(description)
 
 
 class DsrController(Controller):
