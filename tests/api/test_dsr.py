@@ -4,17 +4,25 @@ verified, started and fulfilled or refused; the machine, the problems, the audit
 from __future__ import annotations
 
 import json
+import logging
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from litestar.testing import TestClient
+from structlog.testing import capture_logs
 
 from gateway.app import WardgateApp
 from gateway.dsr.package import package_schema
+from keys.keyring import MASTER_KEY_FILE
+from policies.catalog import default_catalog
 from tests.helpers.api import Api
-from tests.helpers.store import new_store
+from tests.helpers.store import Store, new_store
 
 DPO = ("privacy-desk", "data_subject_request")
 DESK = ("support-desk", "customer_service")
@@ -306,3 +314,61 @@ def test_listing_shows_days_left_and_filters(dsr_api: Api) -> None:
     assert all(isinstance(row["days_left"], int) for row in rows)
     closed = dsr_api.get("/v1/dsr?status=completed", *DPO).json()["data"]
     assert all(row["days_left"] is None and row["overdue"] is False for row in closed)
+
+
+def test_a_backup_taken_before_deletion_yields_nothing_for_that_customer(
+    dsr_api: Api, tmp_path: Path
+) -> None:
+    if dsr_api.store.backend != "sqlite":
+        pytest.skip("the file copy stands for a backup of the embedded store")
+    customer = dsr_api.customer_ids()[12]
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    # An online backup (SQLite's backup API), as an operator's backup job takes it.
+    with (
+        closing(sqlite3.connect(dsr_api.store.settings.sqlite_path)) as source,
+        closing(sqlite3.connect(backup_dir / "wardgate.db")) as target,
+    ):
+        source.backup(target)
+    dsr_id = _ready(dsr_api, customer, "deletion")
+    assert dsr_api.post(f"/v1/dsr/{dsr_id}/fulfil", *DPO).status_code == 200
+    # The backup restored beside today's master key and key store (kept apart from
+    # store backups, as the README says): the customer's data keys are gone from it.
+    settings = dsr_api.store.settings
+    shutil.copy(settings.data_dir / MASTER_KEY_FILE, backup_dir / MASTER_KEY_FILE)
+    restored = Store(
+        backend="sqlite",
+        settings=settings.with_overrides(
+            data_dir=backup_dir, keystore_url=f"sqlite+aiosqlite:///{settings.keystore_path}"
+        ),
+    )
+    (row,) = restored.decrypted(
+        "customers", "SELECT * FROM customers WHERE id = :c", {"c": customer}
+    )
+    encrypted = [f.name for f in default_catalog().entity("customers").fields if f.encrypted]
+    assert not any(name in row for name in encrypted)
+    assert restored.decrypted(
+        "customers", "SELECT * FROM customers WHERE id = :c", {"c": dsr_api.customer_ids()[0]}
+    )[0].get("name")
+
+
+def test_a_dsr_session_leaves_no_personal_value_in_any_log(
+    dsr_api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    customer = dsr_api.customer_ids()[13]
+    stored = dsr_api.store.customers("id = :c", {"c": customer})[0]
+    values = {str(stored[f]) for f in ("name", "phone", "email", "id_number") if stored.get(f)}
+    caplog.set_level(logging.DEBUG)
+    with capture_logs() as structured:
+        access = _ready(dsr_api, customer, "access")
+        dsr_api.post(f"/v1/dsr/{access}/fulfil", *DPO)
+        dsr_api.get(f"/v1/dsr/{access}/package", *DPO)
+        dsr_api.get(f"/v1/dsr/{access}/package?format=html", *DPO)
+        bad = _ready(dsr_api, customer, "correction", changes={"phone": stored["phone"] + "9"})
+        dsr_api.post(f"/v1/dsr/{bad}/fulfil", *DPO)
+        _file(dsr_api, customer, "access", changes={"phone": stored["phone"]})
+    assert structured
+    text = json.dumps(structured, ensure_ascii=False, default=str) + "\n".join(
+        record.getMessage() for record in caplog.records if record.name != "httpx"
+    )
+    assert not [value for value in values if value in text]
