@@ -95,7 +95,12 @@ async def fulfil(call: GovernedCall, dsr_id: str) -> GovernedResult:
         if exc.status != 409:
             await _record_failure(call, dsr_id, exc.reason)
         raise
-    except (SQLAlchemyError, DataKeyMissingError, CiphertextIntegrityError) as exc:
+    except DataKeyMissingError:
+        call.audit.seq = None
+        await _record_failure(call, dsr_id, "erased")
+        msg = "this customer's personal information was already erased"
+        raise Gone(msg, reason="erased") from None
+    except (SQLAlchemyError, CiphertextIntegrityError) as exc:
         call.audit.seq = None
         await _record_failure(call, dsr_id, "store_unavailable")
         msg = "the request could not be fulfilled; it stays in progress, retry it"

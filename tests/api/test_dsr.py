@@ -372,3 +372,18 @@ def test_a_dsr_session_leaves_no_personal_value_in_any_log(
         record.getMessage() for record in caplog.records if record.name != "httpx"
     )
     assert not [value for value in values if value in text]
+
+
+def test_a_customer_erased_before_fulfilment_leaves_the_request_in_progress_with_410(
+    dsr_api: Api,
+) -> None:
+    customer = dsr_api.customer_ids()[14]
+    dsr_id = _ready(dsr_api, customer, "access")
+    erased = dsr_api.delete(f"/v1/customers/{customer}", "compliance-officer", "erasure")
+    assert erased.status_code == 200
+    failed = dsr_api.post(f"/v1/dsr/{dsr_id}/fulfil", *DPO)
+    assert failed.status_code == 410
+    assert failed.json()["reason"] == "erased"
+    shown = dsr_api.get(f"/v1/dsr/{dsr_id}", *DPO).json()["data"]
+    assert (shown["status"], shown["failure"]) == ("in_progress", "erased")
+    assert shown["package"] is None
