@@ -8,6 +8,7 @@ import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,9 @@ def test_explanation_names_purposes_and_legal_bases_in_chinese(dsr_api: Api) -> 
     assert "保存期限为1095日" in purposes["customer_service"]["statement_zh"]
     consented = set(dsr_api.store.consented("marketing"))
     assert ("marketing" in purposes) == (customer in consented)
+    page = dsr_api.get(f"/v1/dsr/{dsr_id}/package?format=html", *DPO).text
+    assert "处理规则说明" in page
+    assert "客户服务" in page
 
 
 def test_deletion_erases_and_reads_get_410(dsr_api: Api) -> None:
@@ -387,3 +391,16 @@ def test_a_customer_erased_before_fulfilment_leaves_the_request_in_progress_with
     shown = dsr_api.get(f"/v1/dsr/{dsr_id}", *DPO).json()["data"]
     assert (shown["status"], shown["failure"]) == ("in_progress", "erased")
     assert shown["package"] is None
+
+
+def test_two_dpos_moving_one_request_at_once_move_it_once(dsr_api: Api) -> None:
+    customer = dsr_api.customer_ids()[15]
+    dsr_id = _file(dsr_api, customer, "access").json()["data"]["id"]
+    body = {"method": "id_document", "evidence": "counter 7"}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(
+            pool.map(lambda _: dsr_api.post(f"/v1/dsr/{dsr_id}/verify", *DPO, json=body), range(4))
+        )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    history = dsr_api.get(f"/v1/dsr/{dsr_id}", *DPO).json()["data"]["history"]
+    assert [h["action"] for h in history] == ["file", "verify"]
