@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.compliance.controllers import AuditController, access_report
 from gateway.customers.controllers import CustomerController
+from gateway.dsr.controllers import DsrController
 from gateway.http.audit_guard import AuditGuard, guard_state_getter
 from gateway.http.dependencies import DEPENDENCIES
 from gateway.http.docs_ui import assets_router, root
@@ -100,6 +101,7 @@ def create_litestar(
         AuditController,
         PolicyController,
         LegalHoldController,
+        DsrController,
         access_report,
         scan,
         healthz,

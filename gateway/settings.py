@@ -121,6 +121,20 @@ class Settings:
     retention_check_seconds: float = 300.0
     """WARDGATE_RETENTION_CHECK_SECONDS: how often each process looks whether a scheduled
     run is due (and whether the runner that holds the lease has gone)."""
+    dsr_working_days: int = 15
+    """WARDGATE_DSR_WORKING_DAYS: a data-subject request is due this many Chinese working
+    days after it is received (public holidays and make-up working days counted)."""
+
+    dsr_calendar_file: Path | None = None
+    """WARDGATE_DSR_CALENDAR_FILE: official holidays and make-up working days (YAML) for
+    years the `chinese-calendar` package does not cover yet. Unset:
+    `<data dir>/official-holidays.yaml` when that file exists."""
+
+    dsr_package_downloads: int = 3
+    """WARDGATE_DSR_PACKAGE_DOWNLOADS: how many times an access package may be downloaded."""
+
+    dsr_package_days: int = 14
+    """WARDGATE_DSR_PACKAGE_DAYS: an access package can be downloaded for this many days."""
 
     bench_bare_endpoint: bool = False
     """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
@@ -131,6 +145,14 @@ class Settings:
         if self.policy_poll_seconds is not None:
             return self.policy_poll_seconds
         return 0.25 if self.is_sqlite else 5.0
+
+    @property
+    def calendar_file(self) -> Path | None:
+        """The operator's official-dates file, if one is configured or present."""
+        if self.dsr_calendar_file is not None:
+            return self.dsr_calendar_file
+        default = self.data_dir / "official-holidays.yaml"
+        return default if default.exists() else None
 
     @property
     def sqlite_path(self) -> Path:
@@ -253,6 +275,18 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         or defaults.retention_interval_seconds,
         retention_check_seconds=_positive_or_none(env.get("WARDGATE_RETENTION_CHECK_SECONDS"))
         or defaults.retention_check_seconds,
+        dsr_working_days=_positive_int(
+            env.get("WARDGATE_DSR_WORKING_DAYS"), defaults.dsr_working_days
+        ),
+        dsr_calendar_file=Path(calendar)
+        if (calendar := env.get("WARDGATE_DSR_CALENDAR_FILE"))
+        else None,
+        dsr_package_downloads=_positive_int(
+            env.get("WARDGATE_DSR_PACKAGE_DOWNLOADS"), defaults.dsr_package_downloads
+        ),
+        dsr_package_days=_positive_int(
+            env.get("WARDGATE_DSR_PACKAGE_DAYS"), defaults.dsr_package_days
+        ),
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 

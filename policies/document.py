@@ -35,11 +35,15 @@ API_ACTIONS = (
     "erase",
     "legal_hold:write",
     "legal_hold:read",
+    "dsr:file",
+    "dsr:handle",
 )
 # consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
 # PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
 # for one. consent:evidence shows the evidence hashes and guardian references.
 # legal_hold:write sets and releases legal holds; legal_hold:read reads their history.
+# dsr:file files a data subject's request (target `api:dsr`); dsr:handle verifies,
+# fulfils, refuses, extends and downloads (the DPO).
 
 
 class RuleEffect(StrEnum):

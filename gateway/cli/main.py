@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from gateway.cli.audit import audit_app
 from gateway.cli.consents import consents_app
+from gateway.cli.dsr import dsr_app
 from gateway.cli.errors import ExitCode, OperatorError, WardgateGroup, describe, exit_codes
 from gateway.cli.imports import IMPORT_EPILOG, IMPORT_HELP, import_command
 from gateway.cli.keys import keys_app
@@ -44,6 +45,7 @@ app.command(
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consents_app, name="consents")
+app.add_typer(dsr_app, name="dsr")
 app.add_typer(policy_app, name="policy")
 app.add_typer(retention_app, name="retention")
 console = Console(stderr=True, soft_wrap=True)

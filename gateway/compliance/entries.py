@@ -64,7 +64,9 @@ def build_entry(audit: RequestAudit, status: int) -> AuditEntry:
         request_id=audit.request_id,
         action=audit.action or f"http:{audit.method}",
         outcome=audit.outcome or outcome_for_status(status),
-        status=status,
+        # A use case shared by the API and the CLI passes its HTTP status; a command-line
+        # entry still says CLI_STATUS (its outcome was decided from that status above).
+        status=CLI_STATUS if audit.method == CLI_METHOD else status,
         principal_id=audit.principal_id,
         on_behalf_of=audit.on_behalf_of,
         purpose=audit.purpose,

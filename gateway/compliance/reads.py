@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit import Outcome
 from audit.schema import audit_events, audit_subjects
@@ -287,21 +288,23 @@ async def access_report(call: GovernedCall, customer_id: str) -> GovernedResult:
         msg = "no customers record with that id"
         raise NotFound(msg)
     call.audit.subject_ids = (customer_id,)
+    async with call.state.db.reader.connect() as conn:
+        accesses = await access_entries(conn, customer_id)
+    governance = _governance(call)
+    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    return GovernedResult(
+        data={"customer_id": customer_id, "erased": erased, "accesses": accesses},
+        governance=governance,
+    )
+
+
+async def access_entries(conn: AsyncConnection, customer_id: str) -> list[dict[str, object]]:
+    """Every audit entry about this person, oldest first, as the access report shows it
+    (also the access report inside a data subject's access package)."""
     query = (
         select(audit_events)
         .join(audit_subjects, audit_subjects.c.seq == audit_events.c.seq)
         .where(audit_subjects.c.subject_id == customer_id)
         .order_by(audit_events.c.seq)
     )
-    async with call.state.db.reader.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    governance = _governance(call)
-    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
-    return GovernedResult(
-        data={
-            "customer_id": customer_id,
-            "erased": erased,
-            "accesses": [_access(row) for row in rows],
-        },
-        governance=governance,
-    )
+    return [_access(row) for row in (await conn.execute(query)).all()]

@@ -10,6 +10,7 @@ from functools import cache
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Integer,
@@ -72,6 +73,52 @@ policy_versions = Table(
     # before diffs were recorded. Derived data, kept so the history reads without
     # recomputing it; the audit entry of the change carries the same diff.
     Column("diff", JSON),
+)
+
+# PIPL Art. 44–50 data-subject requests: the request as it stands now (one row each)...
+dsr_requests = Table(
+    "dsr_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("type", String(16), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("received_at", String(40), nullable=False),
+    Column("due_date", String(10), nullable=False),
+    Column("provisional", Boolean, nullable=False),
+    Column("filed_by", String(128), nullable=False),
+    # What the person asked for (a correction's new values): ciphertext under the
+    # customer's data key, so erasure shreds it with the rest.
+    Column("payload", Text),
+    Column("verification_method", String(32)),
+    # SHA-256 of the identity evidence; the evidence itself is never stored.
+    Column("evidence_hash", String(128)),
+    Column("refusal_reason", String(32)),
+    Column("refusal_text", Text),
+    Column("failure", String(64)),
+    # Audit sequence numbers and counts that prove what fulfilment did (no values).
+    Column("result", JSON(none_as_null=True)),
+    # The access package: ciphertext under the customer's data key.
+    Column("package", Text),
+    Column("package_expires_at", String(40)),
+    Column("package_downloads", Integer, nullable=False, default=0),
+    Column("updated_at", String(40), nullable=False),
+)
+
+# ... and every transition it went through: append-only (database triggers).
+dsr_events = Table(
+    "dsr_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("dsr_id", String(40), ForeignKey("dsr_requests.id"), nullable=False, index=True),
+    Column("at", String(40), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("actor", String(128), nullable=False),
+    # Reason words, methods, hashes, dates, audit ids: never a value of the person's data.
+    Column("detail", JSON, nullable=False),
+    Column("request_id", String(128), nullable=False),
 )
 
 
@@ -160,6 +207,8 @@ __all__ = [
     "PII_CLASSES_COLUMN",
     "api_keys",
     "customers_table",
+    "dsr_events",
+    "dsr_requests",
     "job_leases",
     "legal_holds",
     "metadata",

@@ -29,12 +29,16 @@ class GatewayError(Exception):
         *,
         reason: str | None = None,
         errors: tuple[FieldProblem, ...] = (),
+        extra: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         if reason is not None:
             self.reason = reason
         self.errors = errors
+        self.extra = extra or {}
+        """Extension members of the problem (RFC 9457 §3.2), e.g. a request's current
+        status on a 409; words of the gateway's own, never a stored value."""
 
 
 class NotAuthenticated(GatewayError):
@@ -51,6 +55,10 @@ class Forbidden(GatewayError):
 
 class NotFound(GatewayError):
     status, title, reason = 404, "Not found", "not_found"
+
+
+class Conflict(GatewayError):
+    status, title, reason = 409, "Conflict", "conflict"
 
 
 class Gone(GatewayError):
@@ -71,7 +79,3 @@ class Unprocessable(GatewayError):
 
 class AuditUnavailable(GatewayError):
     status, title, reason = 503, "Audit log unavailable", "audit_unavailable"
-
-
-class Conflict(GatewayError):
-    status, title, reason = 409, "Conflict", "conflict"

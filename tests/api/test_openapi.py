@@ -56,6 +56,8 @@ EXPECTED_QUERY: dict[tuple[str, str], set[str]] = {
     ("delete", "/v1/policy/roles/{name}"): {"comment", "base_version"},
     ("delete", "/v1/policy/principals/{pid}"): {"comment", "base_version"},
     ("delete", "/v1/policy/rules/{rule_id}"): {"comment", "base_version"},
+    ("get", "/v1/dsr"): {"limit", "status", "type", "customer_id", "overdue"},
+    ("get", "/v1/dsr/{dsr_id}/package"): {"format"},
 }
 # Reserved handler parameters through which a handler could read input it does not declare.
 _UNDECLARED_INPUT = {"request", "query", "headers", "cookies", "scope", "body", "state"}
@@ -125,6 +127,7 @@ def concrete(path: str, customer_id: str) -> str:
         "version": "1",
         "first": "1",
         "second": "1",
+        "dsr_id": "dsr_none",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -135,6 +138,8 @@ def caller(path: str) -> tuple[str, str]:
         return "security-admin", "policy_admin"
     if path.startswith("/v1/audit") or path.endswith("/access-report"):
         return "compliance-officer", "compliance_audit"
+    if path.startswith("/v1/dsr"):
+        return "privacy-desk", "data_subject_request"
     return "support-desk", "customer_service"
 
 

@@ -46,6 +46,7 @@ PRINCIPALS = (
     ("analytics-job", "analytics"),
     ("compliance-officer", "compliance_audit"),
     ("security-admin", "policy_admin"),
+    ("privacy-desk", "data_subject_request"),
 )
 
 

@@ -563,8 +563,8 @@ def test_given_default_policy_then_customer_service_sees_phone_masked_notes_scan
         "notes",
     }
     # The desk records consents taken on the phone (and reads them, every purpose's, but
-    # not their evidence) and checks texts for PII.
-    assert plan.api_rights == frozenset({"consent:write", "consent:read", "scan"})
+    # not their evidence), checks texts for PII and files data subjects' requests.
+    assert plan.api_rights == frozenset({"consent:write", "consent:read", "scan", "dsr:file"})
     assert plan.consent_readable == set(default_engine.document.purposes)
 
 
@@ -610,7 +610,11 @@ def test_given_default_policy_then_role_outside_its_purpose_gets_nothing(
             {"audit:read", "scan", "consent:read", "consent:evidence", "legal_hold:read"},
         ),
         ("security_admin", "policy_admin", {"policy:admin"}),
-        ("dpo", "data_subject_request", {"legal_hold:write", "legal_hold:read"}),
+        (
+            "dpo",
+            "data_subject_request",
+            {"legal_hold:write", "legal_hold:read", "dsr:file", "dsr:handle", "erase"},
+        ),
     ],
 )
 def test_given_default_policy_then_admin_roles_get_their_api_and_no_customer_fields(

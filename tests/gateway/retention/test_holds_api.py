@@ -4,7 +4,6 @@ reasons, one audit entry per request without the note, and an append-only histor
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +15,6 @@ from gateway.app import WardgateApp
 from gateway.db.engine import create_database
 from gateway.retention.holds import is_on_legal_hold
 from tests.helpers.api import Api
-from tests.helpers.cli import wardgate
-from tests.helpers.policy import admin_post
 from tests.helpers.retention import BACKENDS, entries
 from tests.helpers.store import new_store
 
@@ -30,21 +27,10 @@ NOTE = "张三 v. 公司 (2026) 京0105民初17号"  # a note may name people: n
 def dpo_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:
-    """A store of its own with a DPO principal (role `dpo`) and its key."""
+    """A demo store of its own; `privacy-desk` is the demo's DPO (role `dpo`)."""
     store = new_store(request, tmp_path_factory)
     with TestClient(app=WardgateApp(store.settings)) as client:  # type: ignore[arg-type]
-        api = Api(client, store, client.app)  # type: ignore[arg-type]
-        body = {"id": DPO, "roles": ["dpo"], "purposes": [DPO_PURPOSE]}
-        assert admin_post(api, "/v1/policy/principals", body).status_code == 201
-        # A principal that reaches legal holds gets its key from the operator on the host.
-        issued = wardgate(store.settings, "keys", "issue", DPO)
-        assert issued.exit_code == 0, issued.stderr
-        api._keys = {**api._keys, DPO: issued.stdout.strip()}
-        deadline = time.monotonic() + 30  # the key reaches the app by the hot reload
-        while dpo_api_status(api) == 401:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        yield api
+        yield Api(client, store, client.app)  # type: ignore[arg-type]
 
 
 def dpo_api_status(api: Api) -> int:
