@@ -33,10 +33,13 @@ API_ACTIONS = (
     "consent:evidence",
     "scan",
     "erase",
+    "console",
 )
 # consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
 # PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
 # for one. consent:evidence shows the evidence hashes and guardian references.
+# console lets a principal sign in to the web console under that purpose; which screens it
+# sees there follows from its other API rights under the same purpose.
 
 
 class RuleEffect(StrEnum):
