@@ -9,7 +9,17 @@ from litestar.di import Provide
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
-from gateway.console import home, sign_in
+from gateway.console import (
+    access_report,
+    audit_entry,
+    audit_events,
+    charts,
+    consent_history,
+    export,
+    home,
+    log_health,
+    sign_in,
+)
 from gateway.console.failures import EXCEPTION_HANDLERS
 from gateway.console.viewer import provide_viewer
 
@@ -25,6 +35,16 @@ def console_router() -> Router:
             sign_in.sign_out,
             sign_in.switch_language,
             home.home,
+            audit_events.audit_events,
+            audit_entry.audit_entry,
+            log_health.log_health,
+            log_health.verify_log,
+            access_report.access_report,
+            access_report.access_report_csv,
+            consent_history.consent_history,
+            charts.charts,
+            export.export_form,
+            export.export_download,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),

@@ -607,9 +607,9 @@ def test_given_default_policy_then_role_outside_its_purpose_gets_nothing(
         (
             "compliance",
             "compliance_audit",
-            {"audit:read", "scan", "consent:read", "consent:evidence"},
+            {"audit:read", "scan", "consent:read", "consent:evidence", "console"},
         ),
-        ("security_admin", "policy_admin", {"policy:admin"}),
+        ("security_admin", "policy_admin", {"policy:admin", "console"}),
     ],
 )
 def test_given_default_policy_then_admin_roles_get_their_api_and_no_customer_fields(
