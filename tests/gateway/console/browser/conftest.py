@@ -1,43 +1,47 @@
-"""Browser-test fixtures: pytest-playwright's browser, pointed at Debian's chromium, and
-one real gateway on loopback over a demo store for this directory's tests."""
+"""Browser-test fixtures: Playwright driving Debian's chromium, and one real gateway on
+loopback over a demo store for each module's scenarios."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.helpers.browser import artifacts_dir, chromium_launch_args, demo_store
 from tests.helpers.servers import Server, one_server
 
-pytestmark = pytest.mark.browser
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium through Playwright, for this module only: Playwright's sync API
+    runs an event loop in the test thread while it is started, so it is stopped again
+    before other modules' tests (which call `asyncio.run`) run in this process. (The
+    session-wide fixtures of pytest-playwright would keep it running to the end.)"""
+    launch = chromium_launch_args({})
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
-@pytest.fixture(scope="session")
-def base_url() -> str | None:
-    """No base URL: each scenario names its server. (pytest-base-url's own fixture is
-    written in a style the pinned pytest warns about, and warnings are errors here.)"""
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return chromium_launch_args(browser_type_launch_args)
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 860},
-        "locale": "en-US",
-        "timezone_id": "Asia/Shanghai",
-        "accept_downloads": True,
-    }
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page for each scenario."""
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 860},
+        locale="en-US",
+        timezone_id="Asia/Shanghai",
+        accept_downloads=True,
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.helpers.browser import copy_store
 from tests.helpers.servers import Server, one_server
 from tests.helpers.store import tamper_log
+
+pytestmark = pytest.mark.browser
 
 Shot = Callable[[str], Path]
 SUPPORT = {"X-Purpose": "customer_service"}
