@@ -17,6 +17,9 @@ from litestar.types import Message, Receive, Scope, Send
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.compliance.controllers import AuditController, access_report
+from gateway.console.rendering import template_config
+from gateway.console.routes import console_router
+from gateway.console.security_headers import console_headers
 from gateway.customers.controllers import CustomerController
 from gateway.dsr.controllers import DsrController
 from gateway.http.audit_guard import AuditGuard, guard_state_getter
@@ -108,6 +111,7 @@ def create_litestar(
         readyz,
         root,
         assets_router(),
+        console_router(),
     ]
     if instruments is not None:
         handlers.append(metrics)
@@ -128,7 +132,8 @@ def create_litestar(
         # Collaborators of the /v1 handlers (the governed call, the raw body), once.
         dependencies=DEPENDENCIES,
         request_max_body_size=settings.max_body_bytes,
-        before_send=[allow_every_method],
+        before_send=[allow_every_method, console_headers],
+        template_config=template_config(),
         openapi_config=openapi_config(),
         debug=False,
         # gateway.logging owns logging: Litestar's default config would replace the root

@@ -37,6 +37,7 @@ API_ACTIONS = (
     "legal_hold:read",
     "dsr:file",
     "dsr:handle",
+    "console",
 )
 # consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
 # PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
@@ -44,6 +45,8 @@ API_ACTIONS = (
 # legal_hold:write sets and releases legal holds; legal_hold:read reads their history.
 # dsr:file files a data subject's request (target `api:dsr`); dsr:handle verifies,
 # fulfils, refuses, extends and downloads (the DPO).
+# console lets a principal sign in to the web console under that purpose; which screens it
+# sees there follows from its other API rights under the same purpose.
 
 
 class RuleEffect(StrEnum):

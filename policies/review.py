@@ -332,15 +332,20 @@ def self_grants(
 # --- data access (who may hold which keys) ---------------------------------------------
 
 
+_NO_DATA_RIGHTS = frozenset({POLICY_ADMIN, "console"})
+
+
 def plan_data_access(plan: PolicyPlan) -> list[str]:
     """What a compiled plan lets its holder do with customer data or the audit log.
 
-    Every API right but `policy:admin` counts (audit:read, consent:write, consent:read,
-    consent:evidence, scan, erase — and any right added later: fail closed), as do
+    Every API right but `policy:admin` and `console` counts (audit:read, consent:write,
+    consent:read, consent:evidence, scan, erase — and any right added later: fail
+    closed); `console` only opens the web console's door, and what its holder sees there
+    follows from the other rights, which count here. So do
     recording or reading consents, and reading, writing or looking up any field of any
     catalog entity. Empty means none of it.
     """
-    found = [f"api right {r!r}" for r in sorted(plan.api_rights - {POLICY_ADMIN})]
+    found = [f"api right {r!r}" for r in sorted(plan.api_rights - _NO_DATA_RIGHTS)]
     if plan.consent_purposes:
         found.append("record consents")
     if plan.consent_readable:

@@ -54,6 +54,11 @@ class PrincipalDirectory:
     def principals(self) -> tuple[Principal, ...]:
         return tuple({p.id: p for p in self._by_key_hash.values()}.values())
 
+    def by_key_hash(self, key_hash: str) -> Principal | None:
+        """The principal of an active key, by its hash (a console session holds the hash
+        of the key it signed in with: a revoked key drops out of the directory)."""
+        return self._by_key_hash.get(key_hash)
+
     def authenticate(self, presented: str) -> Principal | None:
         if not presented.startswith(API_KEY_PREFIX) or len(presented) > 128:
             return None

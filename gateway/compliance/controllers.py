@@ -67,6 +67,7 @@ class AuditController(Controller):
         outcome: Annotated[
             str | None, _filter("outcome (`allowed`, `denied`, `invalid` or `failed`)")
         ] = None,
+        reason: Annotated[str | None, _filter("reason word (e.g. `no_consent`)")] = None,
         since: Annotated[str | None, _time("Entries at or after this time")] = None,
         until: Annotated[str | None, _time("Entries before this time")] = None,
         order: Annotated[
@@ -87,6 +88,7 @@ class AuditController(Controller):
                 "purpose": purpose,
                 "action": action,
                 "outcome": outcome,
+                "reason": reason,
                 "since": since,
                 "until": until,
             }.items()

@@ -91,11 +91,14 @@ def csv_row(canonical: bytes, stored_leaf: str) -> bytes:
     return _csv_line([csv_cell(entry.get(name)) for name in CSV_COLUMNS[:-1]] + [stored_leaf])
 
 
-async def export_lines(conn: AsyncConnection, fmt: ExportFormat) -> AsyncIterator[bytes]:
-    """The whole log in `fmt`, line by line, from a connection inside one snapshot."""
+async def export_lines(
+    conn: AsyncConnection, fmt: ExportFormat, since: str | None = None, until: str | None = None
+) -> AsyncIterator[bytes]:
+    """The log in `fmt`, line by line, from a connection inside one snapshot: all of it,
+    or the entries that occurred in [since, until) (UTC ISO times)."""
     if fmt is ExportFormat.CSV:
         yield csv_header()
-    async for seq, canonical, stored in stream_entries(conn):
+    async for seq, canonical, stored in stream_entries(conn, since, until):
         if fmt is ExportFormat.JSONL:
             yield export_line(seq, canonical, stored)
         else:

@@ -44,11 +44,25 @@ def _entry(row: tuple[object, ...]) -> dict[str, object]:
     return entry
 
 
+_STREAM_RANGE = text(
+    f"SELECT {', '.join(_COLUMNS)}, leaf_hash FROM audit_events "  # noqa: S608 - fixed names
+    "WHERE occurred_at >= :since AND occurred_at < :until ORDER BY seq"
+)
+_BEGINNING = "0000"
+_END = "9999"
+
+
 async def stream_entries(
-    conn: AsyncConnection,
+    conn: AsyncConnection, since: str | None = None, until: str | None = None
 ) -> AsyncIterator[tuple[int, bytes, str]]:
-    """(seq, canonical entry bytes, stored leaf hash) for every row, in sequence order."""
-    result = await conn.stream(_STREAM)
+    """(seq, canonical entry bytes, stored leaf hash) for every row, in sequence order;
+    only those that occurred in [since, until) when either is given (UTC ISO times, as
+    stored, so they compare as text)."""
+    if since is None and until is None:
+        result = await conn.stream(_STREAM)
+    else:
+        bounds = {"since": since or _BEGINNING, "until": until or _END}
+        result = await conn.stream(_STREAM_RANGE, bounds)
     async for partition in result.partitions(_CHUNK):
         for row in partition:
             entry = _entry(tuple(row))
@@ -176,6 +190,18 @@ async def leaf_hashes(conn: AsyncConnection, size: int) -> list[bytes]:
 
 async def tree_size(conn: AsyncConnection) -> int:
     return (await read_tree(conn)).size
+
+
+async def entry_leaf_hash(conn: AsyncConnection, seq: int) -> bytes | None:
+    """The leaf hash of entry `seq` recomputed from what its row holds now (not the stored
+    hash): an edited row no longer matches the proof of the entry that was signed."""
+    query = text(
+        f"SELECT {', '.join(_COLUMNS)} FROM audit_events WHERE seq = :seq"  # noqa: S608
+    )
+    row = (await conn.execute(query, {"seq": seq})).first()
+    if row is None:
+        return None
+    return hashlib.sha256(b"\x00" + canonical_entry(_entry(tuple(row)))).digest()
 
 
 async def inclusion(conn: AsyncConnection, seq: int, size: int) -> dict[str, object]:

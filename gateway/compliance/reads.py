@@ -25,13 +25,14 @@ from gateway.governance.call import GovernedCall
 from gateway.http.errors import BadRequest, FieldProblem, Forbidden, NotFound
 from keys import InvalidToken
 
-_FILTERS = ("principal", "purpose", "action", "outcome")
+_FILTERS = ("principal", "purpose", "action", "outcome", "reason")
 MAX_SEQ = 2**63 - 1
 _COLUMNS = {
     "principal": audit_events.c.principal_id,
     "purpose": audit_events.c.purpose,
     "action": audit_events.c.action,
     "outcome": audit_events.c.outcome,
+    "reason": audit_events.c.reason,
 }
 
 
@@ -73,6 +74,11 @@ def _time(value: str | None, name: str) -> str | None:
         msg = f"{name} must be an ISO 8601 time with a timezone"
         raise BadRequest(msg, reason="invalid_time")
     return parsed.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def normalized_time(value: str | None, name: str) -> str | None:
+    """An ISO 8601 time with a timezone as the log stores times (UTC); BadRequest else."""
+    return _time(value, name)
 
 
 def parse_seq(raw: str | None, name: str) -> int:
@@ -232,16 +238,21 @@ def parse_export_format(raw: str | None) -> ExportFormat:
 
 
 async def export(
-    call: GovernedCall, raw_format: str | None
+    call: GovernedCall,
+    raw_format: str | None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> tuple[ExportFormat, AsyncIterator[bytes]]:
-    """The export's format and its lines (streamed from one snapshot of the log)."""
+    """The export's format and its lines (streamed from one snapshot of the log), of the
+    whole log or of the entries in [since, until) (ISO 8601 times with a timezone)."""
     require_audit_right(call)
     fmt = parse_export_format(raw_format)
+    start, end = _time(since, "since"), _time(until, "until")
     db = call.state.db
 
     async def lines() -> AsyncIterator[bytes]:
         async with log_reader.snapshot(db) as conn:
-            async for line in export_lines(conn, fmt):
+            async for line in export_lines(conn, fmt, start, end):
                 yield line
 
     return fmt, lines()

@@ -112,9 +112,13 @@ def _readable_purposes(call: GovernedCall) -> frozenset[str] | None:
     return None if readable >= call.snapshot.document.purposes.keys() else frozenset(readable)
 
 
-async def list_consents(call: GovernedCall, customer_id: str) -> GovernedResult:
+async def list_consents(
+    call: GovernedCall, customer_id: str, *, with_evidence: bool = True
+) -> GovernedResult:
+    """A customer's consent records; evidence hashes and guardian references only when
+    the caller holds `consent:evidence` and asks for them (the console never does)."""
     readable = _readable_purposes(call)
-    evidence = "consent:evidence" in call.plan.policy.api_rights
+    evidence = with_evidence and "consent:evidence" in call.plan.policy.api_rights
     await _customer_facts(call, customer_id)
     async with call.state.db.reader.connect() as conn:
         events = await consent_events(conn, [customer_id])

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -155,6 +156,31 @@ LAST_ACTIVITY_COLUMN = "last_activity_at"
 """The customer's last activity (gateway.retention.activity), UTC ISO 8601, microseconds."""
 
 
+# Console sessions (gateway.console.sessions): the session id is stored hashed, and a
+# session is only as good as the API key it signed in with (checked on every request).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("principal_id", String(64), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, index=True),
+    # Seconds since the epoch: the timeouts are arithmetic on them.
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+)
+
+# Failed console sign-ins by client address, for the rate limit every process shares.
+console_sign_in_failures = Table(
+    "console_sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False, index=True),
+    Column("at", Float, nullable=False, index=True),
+)
+
+
 def _column(spec: FieldSpec, parent: str | None) -> Column[object]:
     if spec.name == "id":
         return Column("id", String(40), primary_key=True)
@@ -206,6 +232,8 @@ __all__ = [
     "LAST_ACTIVITY_COLUMN",
     "PII_CLASSES_COLUMN",
     "api_keys",
+    "console_sessions",
+    "console_sign_in_failures",
     "customers_table",
     "dsr_events",
     "dsr_requests",

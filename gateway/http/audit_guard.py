@@ -33,6 +33,9 @@ from gateway.http.paths import bad_query_parameter, names_v1, non_canonical
 from gateway.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 from gateway.state import GatewayState
 
+AUDITED_OPT = "wardgate_audited"
+"""A route handler whose `opt` holds this key set to True is audited like a /v1 route
+(the console's pages: every request that reads or changes something)."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("wardgate.access")
 
@@ -72,7 +75,11 @@ class AuditGuard:
             if message["type"] == "http.response.start":
                 status_seen = message["status"]
                 # The route the router chose is the last word: a /v1 template is audited.
-                audited = audited or str(scope.get("path_template", "")).startswith("/v1")
+                audited = (
+                    audited
+                    or str(scope.get("path_template", "")).startswith("/v1")
+                    or _declares_audit(scope)
+                )
                 if audited and not audit.written:
                     try:
                         await self._append(audit, status_seen)
@@ -131,6 +138,12 @@ class AuditGuard:
         ]
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _declares_audit(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    opt = getattr(handler, "opt", None)
+    return isinstance(opt, dict) and opt.get(AUDITED_OPT) is True
 
 
 async def _refuse(

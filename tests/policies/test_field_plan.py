@@ -607,9 +607,16 @@ def test_given_default_policy_then_role_outside_its_purpose_gets_nothing(
         (
             "compliance",
             "compliance_audit",
-            {"audit:read", "scan", "consent:read", "consent:evidence", "legal_hold:read"},
+            {
+                "audit:read",
+                "scan",
+                "consent:read",
+                "consent:evidence",
+                "legal_hold:read",
+                "console",
+            },
         ),
-        ("security_admin", "policy_admin", {"policy:admin"}),
+        ("security_admin", "policy_admin", {"policy:admin", "console"}),
         (
             "dpo",
             "data_subject_request",

@@ -1,7 +1,7 @@
 """PIPL Art. 44–50 data-subject requests and their append-only transition history.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ from audit.schema import (
 )
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
