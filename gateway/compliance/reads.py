@@ -88,8 +88,9 @@ def _event(row: Mapping[Any, Any]) -> dict[str, object]:
 
 
 def parse_order(raw: str | None) -> bool:
-    """Whether the listing runs newest first (`order=desc`); oldest first is the default."""
-    if raw in (None, "", "asc"):
+    """Whether the listing runs newest first (`order=desc`); oldest first is the default.
+    An empty `order=` is refused like any other value outside the documented two."""
+    if raw in (None, "asc"):
         return False
     if raw == "desc":
         return True
