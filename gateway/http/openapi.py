@@ -76,6 +76,7 @@ a pattern."""
 
 BODY_PROBLEMS: Problems = {
     400: ("invalid_json", "invalid_body"),
+    408: ("incomplete_body",),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
 }

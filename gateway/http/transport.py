@@ -11,7 +11,10 @@ connection for ever. This protocol adds, per connection:
   oversized header is refused after at most one read beyond the limit, not buffered;
 - a request-target limit (`WARDGATE_HTTP_MAX_REQUEST_LINE_BYTES`): 414;
 - a head deadline (`WARDGATE_HTTP_HEADER_TIMEOUT_SECONDS`) from the connection's start,
-  or from the first byte of the next request on a kept-alive connection: 408.
+  or from the first byte of the next request on a kept-alive connection: 408;
+- a body deadline (`WARDGATE_HTTP_BODY_TIMEOUT_SECONDS`) from the end of the head to
+  the end of the body: 408 if no answer has begun, else the connection is closed. The
+  application's read of the body then ends as a client disconnect.
 
 Each refusal answers with one short response and closes the connection; the
 application never sees the request (so it is neither authenticated nor audited: there
@@ -42,7 +45,7 @@ _REASONS = {
 }
 _MESSAGES = {
     400: "Invalid HTTP request received.",
-    408: "the request head was not received in time",
+    408: "the request was not received in time",
     414: "the request target is longer than this gateway accepts",
     431: "the request head is larger than this gateway accepts",
 }
@@ -58,6 +61,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     max_head_bytes = 16_384
     max_target_bytes = 8_192
     head_timeout_seconds = 10.0
+    body_timeout_seconds = 30.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,6 +69,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_raw = 0
         self._target_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
         self._refusal: int | None = None
 
     # Connection lifetime -------------------------------------------------------------
@@ -76,6 +81,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
+        self._cancel_body_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -118,6 +124,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._refusal = 431
             raise _HeadRefused
         super().on_headers_complete()
+        if self._expects_body():
+            self._body_timer = self.loop.call_later(self.body_timeout_seconds, self._body_timed_out)
+
+    def on_message_complete(self) -> None:
+        self._cancel_body_timer()
+        super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers any parser error with this; a refusal raised from a callback
@@ -141,6 +153,30 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return  # a request is being served: its head arrived in time
         if self._in_head or self.cycle is None:
             self._refuse(408)
+
+    def _expects_body(self) -> bool:
+        for name, value in self.headers:
+            if name == b"content-length":
+                return value.strip() not in (b"", b"0")
+            if name == b"transfer-encoding":
+                return True
+        return False
+
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and self.cycle.response_started:
+            # Too late for a status: the answer has begun (the application did not
+            # wait for the body). Only the connection can go.
+            self.transport.close()
+            return
+        self._refuse(408)
 
     def _refuse(self, status: int) -> None:
         self._refusal = status
@@ -168,6 +204,7 @@ def bounded_protocol(settings: Settings) -> type[BoundedHttpToolsProtocol]:
             "max_head_bytes": settings.http_max_header_bytes,
             "max_target_bytes": settings.http_max_request_line_bytes,
             "head_timeout_seconds": settings.http_header_timeout_seconds,
+            "body_timeout_seconds": settings.http_body_timeout_seconds,
         },
     )
 
