@@ -20,7 +20,8 @@ Each refusal answers with one short response and closes the connection; the
 application never sees the request (so it is neither authenticated nor audited: there
 is no request yet). Idle kept-alive connections and the number of connections per
 worker are uvicorn's own settings (`timeout_keep_alive`, `limit_concurrency`, which
-answers 503 beyond the limit).
+answers 503 beyond the limit — here as a problem document, `over_capacity`, where
+uvicorn's own answer is plain text).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import orjson
+from uvicorn._types import ASGI3Application, ASGIReceiveCallable, ASGISendCallable, Scope
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from gateway.settings import Settings
 
@@ -49,6 +53,35 @@ _MESSAGES = {
     414: "the request target is longer than this gateway accepts",
     431: "the request head is larger than this gateway accepts",
 }
+
+
+_OVER_CAPACITY = orjson.dumps(
+    {
+        "type": "urn:wardgate:problem:over_capacity",
+        "title": "Service unavailable",
+        "status": 503,
+        "detail": "this gateway process is at its connection limit; retry shortly",
+        "reason": "over_capacity",
+    }
+)
+
+
+async def over_capacity(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    """uvicorn's answer beyond `limit_concurrency`, as the problem document every other
+    refusal is. Like the head refusals, it never reaches the application (no audit)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(_OVER_CAPACITY)).encode()),
+                (b"retry-after", b"1"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _OVER_CAPACITY, "more_body": False})
 
 
 class _HeadRefused(Exception):
@@ -130,6 +163,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._cancel_body_timer()
         super().on_message_complete()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        # uvicorn picks its plain-text 503 app when over `limit_concurrency`.
+        chosen = over_capacity if app is service_unavailable else app
+        super()._start_asgi_task(cycle, chosen)
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers any parser error with this; a refusal raised from a callback

@@ -316,6 +316,8 @@ def test_given_more_connections_than_the_limit_then_503_not_a_queue(server: Serv
         time.sleep(0.2)
         response = httpx.get(f"{server.base}/healthz", timeout=5)
         assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["reason"] == "over_capacity"
     finally:
         for sock in held:
             sock.close()
