@@ -222,8 +222,9 @@ async def consistency_proof(call: GovernedCall, first: int, second: int) -> dict
 
 
 def parse_export_format(raw: str | None) -> ExportFormat:
+    """`jsonl` when absent; an empty `format=` is refused like any undocumented value."""
     try:
-        return ExportFormat(raw or ExportFormat.JSONL)
+        return ExportFormat(ExportFormat.JSONL if raw is None else raw)
     except ValueError:
         msg = "format must be jsonl or csv"
         raise BadRequest(

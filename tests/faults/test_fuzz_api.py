@@ -42,7 +42,7 @@ from tests.helpers.servers import Server, one_server
 
 pytestmark = pytest.mark.fault
 
-MAX_EXAMPLES = int(os.environ.get("WARDGATE_FUZZ_EXAMPLES", "5"))
+MAX_EXAMPLES = int(os.environ.get("WARDGATE_FUZZ_EXAMPLES", "8"))
 """Examples per operation and mode; each is sent by all five principals."""
 PRINCIPALS = (
     ("support-desk", "customer_service"),
