@@ -88,6 +88,12 @@ class Settings:
     the first byte of its next request on a kept-alive connection), to send the whole
     request head; a slower client (slowloris) gets 408 and is disconnected."""
 
+    http_body_timeout_seconds: float = 30.0
+    """WARDGATE_HTTP_BODY_TIMEOUT_SECONDS: time a client has, from the end of a request's
+    head, to send the whole body; a slower one gets 408 (or, once an answer has begun,
+    is disconnected). Bodies are at most `WARDGATE_MAX_BODY_BYTES`, so a client that
+    takes longer is trickling, not uploading."""
+
     http_keepalive_seconds: float = 5.0
     """WARDGATE_HTTP_KEEPALIVE_SECONDS: an idle kept-alive connection is closed after this."""
 
@@ -258,6 +264,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
             env.get("WARDGATE_HTTP_HEADER_TIMEOUT_SECONDS")
         )
         or defaults.http_header_timeout_seconds,
+        http_body_timeout_seconds=_positive_or_none(env.get("WARDGATE_HTTP_BODY_TIMEOUT_SECONDS"))
+        or defaults.http_body_timeout_seconds,
         http_keepalive_seconds=_positive_or_none(env.get("WARDGATE_HTTP_KEEPALIVE_SECONDS"))
         or defaults.http_keepalive_seconds,
         http_max_connections=_positive_int(

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import Row, Select, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keys.data_keys import DataKey, new_data_key, unwrap, wrap
@@ -157,6 +158,24 @@ class KeyStore:
                 del self._cache[stale]
         self._cache[(key.owner_id, key.version)] = key
 
+    async def _read_all(self, query: Select[Any]) -> Sequence[Row[Any]]:
+        """The rows of a read; run once more on a new connection if the first one was
+        lost under it (a terminated PostgreSQL backend): a read changes nothing, and the
+        pool has already dropped the dead connection. Only once: a key store that stays
+        away is reported as it is."""
+        rows: Sequence[Row[Any]]
+        try:
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        else:
+            return rows
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return rows
+
     async def keys_for(self, wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], DataKey]:
         """The data keys for (owner, version) pairs; absent ones are simply not returned."""
         wanted = set(wanted)
@@ -166,8 +185,7 @@ class KeyStore:
             query = select(data_keys.c.owner_id, data_keys.c.version, data_keys.c.wrapped).where(
                 tuple_(data_keys.c.owner_id, data_keys.c.version).in_(sorted(missing))
             )
-            async with self._engine.connect() as conn:
-                rows = (await conn.execute(query)).all()
+            rows = await self._read_all(query)
             for row in rows:
                 try:
                     key = self._unwrap(row.wrapped, row.owner_id, row.version)
@@ -187,8 +205,7 @@ class KeyStore:
             .where(data_keys.c.owner_id.in_(owners), data_keys.c.retired_at.is_(None))
             .group_by(data_keys.c.owner_id)
         )
-        async with self._engine.connect() as conn:
-            pairs = [(row.owner_id, int(row.version)) for row in (await conn.execute(newest)).all()]
+        pairs = [(row.owner_id, int(row.version)) for row in await self._read_all(newest)]
         keys = await self.keys_for(pairs)
         return {owner: key for (owner, _), key in keys.items()}
 

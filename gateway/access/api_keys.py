@@ -14,6 +14,7 @@ anyway.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +33,11 @@ from gateway.policy.errors import ApiKeyRevoked, PolicyTargetNotFound, Separatio
 from gateway.policy.store import latest_policy_or_none, lock_policy_writes, notify_policy_change
 from policies.document import PolicyDocument
 from policies.review import SEPARATION_OF_DUTIES, principal_data_access
+
+KEY_ID_PATTERN = "^[A-Za-z0-9]{1,32}$"
+"""What a key id may be (issued ids are 16 hex digits): ASCII letters and digits only,
+so that the documented pattern and the check are the same rule."""
+KEY_ID = re.compile(KEY_ID_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)

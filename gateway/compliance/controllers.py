@@ -182,7 +182,10 @@ class AuditController(Controller):
         "/export",
         summary="The whole log, streamed as JSON Lines or CSV",
         opt=operation(
-            "audit.export", "audit_events", problems={**_RIGHT, 400: ("invalid_format",)}
+            "audit.export",
+            "audit_events",
+            problems={**_RIGHT, 400: ("invalid_format",)},
+            success_media_types=tuple(MEDIA_TYPES.values()),
         ),
     )
     async def export(

@@ -95,8 +95,9 @@ def _event(row: Mapping[Any, Any]) -> dict[str, object]:
 
 
 def parse_order(raw: str | None) -> bool:
-    """Whether the listing runs newest first (`order=desc`); oldest first is the default."""
-    if raw in (None, "", "asc"):
+    """Whether the listing runs newest first (`order=desc`); oldest first is the default.
+    An empty `order=` is refused like any other value outside the documented two."""
+    if raw in (None, "asc"):
         return False
     if raw == "desc":
         return True
@@ -228,8 +229,9 @@ async def consistency_proof(call: GovernedCall, first: int, second: int) -> dict
 
 
 def parse_export_format(raw: str | None) -> ExportFormat:
+    """`jsonl` when absent; an empty `format=` is refused like any undocumented value."""
     try:
-        return ExportFormat(raw or ExportFormat.JSONL)
+        return ExportFormat(ExportFormat.JSONL if raw is None else raw)
     except ValueError:
         msg = "format must be jsonl or csv"
         raise BadRequest(

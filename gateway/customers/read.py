@@ -21,6 +21,7 @@ from gateway.compliance.entries import append_now
 from gateway.consents.store import CONSENT_COLUMN, consent_history_column
 from gateway.customers import age
 from gateway.customers.live import live_customer
+from gateway.db.reads import read_retrying_once
 from gateway.db.schema import blind_index_column, store_tables
 from gateway.encryption.protection import Revealed
 from gateway.governance import consent_gate as gate
@@ -216,20 +217,23 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     fields = _gated(call, entity) if entity == "customers" else None
     statement = _by_id_statement(entity, columns, _dialect(call) if fields else None)
     params = {"record_id": record_id, "consent_purpose": call.purpose.id}
-    async with call.state.db.reader.connect() as conn:
-        row = (await conn.execute(statement, params)).first()
-        if entity == "customers":
 
-            def found() -> None:
-                call.audit.record_ids = call.audit.subject_ids = (record_id,)
+    async def fetch(conn: AsyncConnection) -> Any:
+        return (await conn.execute(statement, params)).first()
 
-            live_customer(row, found=found)
-        elif row is None:
-            msg = f"no {entity} record with that id"
-            raise NotFound(msg)
-        else:
-            call.audit.record_ids = (record_id,)
-        assert row is not None  # noqa: S101 - checked just above
+    row = await read_retrying_once(call.state.db.reader, fetch)
+    if entity == "customers":
+
+        def found() -> None:
+            call.audit.record_ids = call.audit.subject_ids = (record_id,)
+
+        live_customer(row, found=found)
+    elif row is None:
+        msg = f"no {entity} record with that id"
+        raise NotFound(msg)
+    else:
+        call.audit.record_ids = (record_id,)
+    assert row is not None  # noqa: S101 - checked just above
     decided, revealed = await _gate_rows(call, entity, [row._mapping], fields)
     plain = revealed.rows[0]
     governance = _governance_with_failures(call, entity, revealed.failures, single=True)
@@ -325,8 +329,9 @@ async def read_page(
         lookup=lookup[0] if lookup else None,
         consent_dialect=consent_dialect if entity == "customers" else None,
     )
-    parent: gate.Gate | None = None
-    async with call.state.db.reader.connect() as conn:
+
+    async def fetch(conn: AsyncConnection) -> tuple[gate.Gate | None, Any]:
+        parent: gate.Gate | None = None
         if customer_id is not None:
             parent_row = await _require_live_customer(
                 conn, customer_id, call.purpose.id, consent_dialect
@@ -336,9 +341,11 @@ async def read_page(
             call.audit.subject_ids = (customer_id,)
             if fields is not None:
                 parent = await _decide_parent(call, customer_id, parent_row, fields)
-        rows = (await conn.execute(statement, params)).all()
-        has_more = len(rows) > page_size
-        rows = rows[:page_size]
+        return parent, (await conn.execute(statement, params)).all()
+
+    parent, rows = await read_retrying_once(call.state.db.reader, fetch)
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
     decided, revealed = await _gate_rows(
         call, entity, [row._mapping for row in rows], fields, parent
     )

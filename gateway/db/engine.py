@@ -122,7 +122,9 @@ def _keystore_engine(settings: Settings) -> AsyncEngine:
             _created_privately(engine.sync_engine, settings, settings.keystore_path)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas(settings.sqlite_synchronous))
         return engine
-    return create_async_engine(url, hide_parameters=True, pool_size=4, max_overflow=4)
+    return create_async_engine(
+        url, hide_parameters=True, pool_size=4, max_overflow=4, pool_pre_ping=True
+    )
 
 
 def create_database(settings: Settings) -> Database:
@@ -179,6 +181,7 @@ def create_database(settings: Settings) -> Database:
         max_overflow=settings.db_pool_size,
         isolation_level="AUTOCOMMIT",
         pool_reset_on_return=None,
+        pool_pre_ping=True,
     )
     writer = create_async_engine(
         url,
@@ -186,5 +189,6 @@ def create_database(settings: Settings) -> Database:
         json_serializer=canonical_json,
         pool_size=max(2, settings.db_pool_size // 2),
         max_overflow=4,
+        pool_pre_ping=True,
     )
     return Database(reader=reader, writer=writer, keys=_keystore_engine(settings), is_sqlite=False)

@@ -65,6 +65,10 @@ class Gone(GatewayError):
     status, title, reason = 410, "Gone", "gone"
 
 
+class IncompleteBody(GatewayError):
+    status, title, reason = 408, "Request timeout", "incomplete_body"
+
+
 class PayloadTooLarge(GatewayError):
     status, title, reason = 413, "Payload too large", "payload_too_large"
 

@@ -20,8 +20,9 @@ from typing import Any
 
 import orjson
 from litestar import Request
+from litestar.exceptions import InternalServerException
 
-from gateway.http.errors import BadRequest, FieldProblem, UnsupportedMediaType
+from gateway.http.errors import BadRequest, FieldProblem, IncompleteBody, UnsupportedMediaType
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -173,5 +174,16 @@ def parse_json_object(
 
 async def read_body(request: Request[Any, Any, Any]) -> RequestBody:
     """The body of a request with its Content-Type, for a pipeline to parse after it has
-    decided that the caller may make this call at all."""
-    return RequestBody(await request.body(), request.headers.get("content-type"))
+    decided that the caller may make this call at all.
+
+    A body that never arrives in full — the client went away, or `wardgate serve` cut it
+    off at the body deadline (`gateway.http.transport`) — is the client's doing: 408
+    `incomplete_body` (audited so), not the generic 500 Litestar's disconnect would be."""
+    try:
+        raw = await request.body()
+    except InternalServerException as exc:
+        if "disconnected" not in str(exc.detail):
+            raise
+        msg = "the request body did not arrive in full (too slow, or the client went away)"
+        raise IncompleteBody(msg) from None
+    return RequestBody(raw, request.headers.get("content-type"))

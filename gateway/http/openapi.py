@@ -29,6 +29,8 @@ from litestar.serialization import encode_json
 from msgspec import UNSET, Meta, UnsetType
 
 from gateway.http.docs_ui import OfflineSwaggerPlugin
+from gateway.http.headers import MAX_ON_BEHALF_OF
+from gateway.http.json_body import DEFAULT_LIMITS
 from gateway.http.operations import ApiOperation, Nothing, Problems, merge, operation_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -37,6 +39,7 @@ _REF = "#/components/schemas/{name}"
 
 COMMON_PROBLEMS: Problems = {
     400: (
+        "invalid_query",
         "ambiguous_header",
         "missing_purpose",
         "unknown_purpose",
@@ -48,11 +51,32 @@ COMMON_PROBLEMS: Problems = {
     500: ("internal_error",),
     503: ("audit_unavailable",),
 }
-"""What every /v1 operation may answer: authentication and purpose (before anything
-else), the audit log being unavailable (no entry, no data) and an unexpected failure."""
+"""What every /v1 operation may answer: a query parameter (declared or not) holding a
+control character (refused by the audit guard before routing, `gateway.http.paths`),
+authentication and purpose (before anything else), the audit log being unavailable
+(no entry, no data) and an unexpected failure."""
+
+PATH_PROBLEMS: Problems = {404: ("non_canonical_path",)}
+"""What every operation with a path parameter may answer: a parameter that makes the
+path non-canonical (a control character, `.` or `..`, an encoded `/` or `\\`) is
+refused before routing (`gateway.http.paths`)."""
+
+_LARGEST_INTEGER = 10**DEFAULT_LIMITS.max_integer_digits - 1
+
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f\\u007f]*$"
+"""The pattern of every free-text query parameter: the audit guard refuses a control
+character in any of them (400 `invalid_query`)."""
+
+ON_BEHALF_OF_PATTERN = "^[!#$(-;=?-~]([ !#$(-;=?-~]*[!#$(-;=?-~])?$"
+"""The plain form of `X-On-Behalf-Of` that the schema can state: printable ASCII
+without markup (`<>"'&`) and without `%`, not blank (and, as in any header value, no
+space at either end). The percent-encoded UTF-8 form
+is described in words: whether an escape decodes to UTF-8 without markup is beyond
+a pattern."""
 
 BODY_PROBLEMS: Problems = {
     400: ("invalid_json", "invalid_body"),
+    408: ("incomplete_body",),
     413: ("body_too_large",),
     415: ("unsupported_media_type",),
 }
@@ -100,16 +124,22 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "recorded in the audit entry: an opaque id of printable ASCII, or UTF-8 sent as is "
         "or percent-encoded (`%E5%BC%A0%E4%B8%89` is 张三); at most 128 characters once "
         "decoded; no markup (`<`, `>`, `\"`, `'`, `&`) or control characters. Some "
-        "principals must send it.",
-        "schema": {"type": "string", "minLength": 1},
+        "principals must send it. (The schema's pattern states the plain ASCII form.)",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_ON_BEHALF_OF,
+            "pattern": ON_BEHALF_OF_PATTERN,
+        },
     },
     "XRequestId": {
         "name": "X-Request-Id",
         "in": "header",
         "required": False,
-        "description": "Your id for this request: echoed in the response and recorded in "
-        "the audit entry; one is generated if absent or not of this form.",
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+        "description": "Your id for this request: 1 to 128 of `A-Z a-z 0-9 . _ : -`, "
+        "echoed in the response and recorded in the audit entry. Any other value is "
+        "not refused: a generated id takes its place (and is echoed).",
+        "schema": {"type": "string"},
     },
 }
 _REQUEST_ID_HEADER = {
@@ -151,20 +181,60 @@ def _problem_response(status: int, reasons: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def problems_of(spec: ApiOperation) -> Problems:
+def problems_of(spec: ApiOperation, *, path_parameters: bool = False) -> Problems:
     """Every (status, reasons) of an operation, the shared ones included."""
     groups = [COMMON_PROBLEMS, spec.problems]
     if spec.body is not None and spec.body.schema is not Nothing:
         groups.append(BODY_PROBLEMS)
+    if path_parameters:
+        groups.append(PATH_PROBLEMS)
     return merge(*groups)
 
 
+def _state_free_text(parameter: dict[str, Any]) -> None:
+    """A free-text query parameter states that it holds no control character."""
+    schema = parameter.get("schema")
+    if parameter.get("in") != "query" or not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
+        schema["pattern"] = NO_CONTROL_CHARACTERS
+
+
+def _bound_integers(schema: Any) -> None:
+    """Every integer of a body states the bound the JSON parser enforces (at most
+    `max_integer_digits` digits, `gateway.http.json_body`), where it states no tighter one."""
+    if isinstance(schema, list):
+        for item in schema:
+            _bound_integers(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "integer":
+        schema.setdefault("maximum", _LARGEST_INTEGER)
+        schema.setdefault("minimum", -_LARGEST_INTEGER)
+    for value in schema.values():
+        _bound_integers(value)
+
+
+def _media_of_success(answer: dict[str, Any], media_types: tuple[str, ...]) -> None:
+    """A success answer sent as other media than JSON (an export): each one documented."""
+    if media_types:
+        answer["content"] = {media: {"schema": {"type": "string"}} for media in media_types}
+
+
 def _complete_operation(
-    document_op: dict[str, Any], spec: ApiOperation, bodies: dict[str, type[msgspec.Struct]]
+    document_op: dict[str, Any],
+    spec: ApiOperation,
+    bodies: dict[str, type[msgspec.Struct]],
+    *,
+    path_parameters: bool,
 ) -> None:
     document_op["security"] = [{SECURITY_SCHEME: []}]
     headers = [{"$ref": f"#/components/parameters/{name}"} for name in _HEADERS]
-    document_op["parameters"] = headers + list(document_op.get("parameters", []))
+    own = list(document_op.get("parameters", []))
+    for parameter in own:
+        _state_free_text(parameter)
+    document_op["parameters"] = headers + own
     if spec.body is not None:
         name = spec.body.schema.__name__
         bodies[name] = spec.body.schema
@@ -181,9 +251,11 @@ def _complete_operation(
         # Litestar's own error schema ({status_code, detail, extra}) is not what we send.
         if code.startswith(("1", "2", "3"))
     }
-    for answer in responses.values():
+    for code, answer in responses.items():
         answer.setdefault("headers", {}).update(copy.deepcopy(_REQUEST_ID_HEADER))
-    for status, reasons in sorted(problems_of(spec).items()):
+        if code.startswith("2"):
+            _media_of_success(answer, spec.success_media_types)
+    for status, reasons in sorted(problems_of(spec, path_parameters=path_parameters).items()):
         responses[str(status)] = _problem_response(status, reasons)
     document_op["responses"] = responses
 
@@ -197,8 +269,10 @@ def complete_document(app: Litestar, generated: Mapping[str, Any]) -> dict[str, 
         document_op = document.get("paths", {}).get(path, {}).get(method)
         if spec is None or document_op is None:
             continue
-        _complete_operation(document_op, spec, bodies)
+        _complete_operation(document_op, spec, bodies, path_parameters="{" in path)
     _, schemas = msgspec.json.schema_components([Problem, *bodies.values()], ref_template=_REF)
+    for name in bodies:
+        _bound_integers(schemas.get(name))
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(schemas)
     components["parameters"] = copy.deepcopy(_HEADERS)

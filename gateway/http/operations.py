@@ -55,6 +55,8 @@ class ApiOperation:
     problems: Problems = field(default_factory=dict)
     action_for: Callable[[Mapping[str, str]], str] | None = None
     """The action when it depends on the query (a list that is a lookup)."""
+    success_media_types: tuple[str, ...] = ()
+    """The media types of a success answer that is not JSON (an export), documented."""
 
     def action_of(self, query: Mapping[str, str]) -> str:
         return self.action_for(query) if self.action_for is not None else self.action
@@ -67,6 +69,7 @@ def operation(
     body: DeclaredBody | type[msgspec.Struct] | None = None,
     problems: Problems | None = None,
     action_for: Callable[[Mapping[str, str]], str] | None = None,
+    success_media_types: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The `opt` of a /v1 route handler."""
     declared = DeclaredBody(body) if isinstance(body, type) else body
@@ -78,6 +81,7 @@ def operation(
             # A plain dict: Litestar deep-copies every handler's `opt`.
             problems=dict(problems or {}),
             action_for=action_for,
+            success_media_types=success_media_types,
         )
     }
 

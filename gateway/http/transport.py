@@ -11,13 +11,17 @@ connection for ever. This protocol adds, per connection:
   oversized header is refused after at most one read beyond the limit, not buffered;
 - a request-target limit (`WARDGATE_HTTP_MAX_REQUEST_LINE_BYTES`): 414;
 - a head deadline (`WARDGATE_HTTP_HEADER_TIMEOUT_SECONDS`) from the connection's start,
-  or from the first byte of the next request on a kept-alive connection: 408.
+  or from the first byte of the next request on a kept-alive connection: 408;
+- a body deadline (`WARDGATE_HTTP_BODY_TIMEOUT_SECONDS`) from the end of the head to
+  the end of the body: 408 if no answer has begun, else the connection is closed. The
+  application's read of the body then ends as a client disconnect.
 
 Each refusal answers with one short response and closes the connection; the
 application never sees the request (so it is neither authenticated nor audited: there
 is no request yet). Idle kept-alive connections and the number of connections per
 worker are uvicorn's own settings (`timeout_keep_alive`, `limit_concurrency`, which
-answers 503 beyond the limit).
+answers 503 beyond the limit — here as a problem document, `over_capacity`, where
+uvicorn's own answer is plain text).
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import orjson
+from uvicorn._types import ASGI3Application, ASGIReceiveCallable, ASGISendCallable, Scope
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from gateway.settings import Settings
 
@@ -42,10 +49,39 @@ _REASONS = {
 }
 _MESSAGES = {
     400: "Invalid HTTP request received.",
-    408: "the request head was not received in time",
+    408: "the request was not received in time",
     414: "the request target is longer than this gateway accepts",
     431: "the request head is larger than this gateway accepts",
 }
+
+
+_OVER_CAPACITY = orjson.dumps(
+    {
+        "type": "urn:wardgate:problem:over_capacity",
+        "title": "Service unavailable",
+        "status": 503,
+        "detail": "this gateway process is at its connection limit; retry shortly",
+        "reason": "over_capacity",
+    }
+)
+
+
+async def over_capacity(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    """uvicorn's answer beyond `limit_concurrency`, as the problem document every other
+    refusal is. Like the head refusals, it never reaches the application (no audit)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(_OVER_CAPACITY)).encode()),
+                (b"retry-after", b"1"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _OVER_CAPACITY, "more_body": False})
 
 
 class _HeadRefused(Exception):
@@ -58,6 +94,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     max_head_bytes = 16_384
     max_target_bytes = 8_192
     head_timeout_seconds = 10.0
+    body_timeout_seconds = 30.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,6 +102,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_raw = 0
         self._target_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
         self._refusal: int | None = None
 
     # Connection lifetime -------------------------------------------------------------
@@ -76,6 +114,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
+        self._cancel_body_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -118,6 +157,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._refusal = 431
             raise _HeadRefused
         super().on_headers_complete()
+        if self._expects_body():
+            self._body_timer = self.loop.call_later(self.body_timeout_seconds, self._body_timed_out)
+
+    def on_message_complete(self) -> None:
+        self._cancel_body_timer()
+        super().on_message_complete()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        # uvicorn picks its plain-text 503 app when over `limit_concurrency`.
+        chosen = over_capacity if app is service_unavailable else app
+        super()._start_asgi_task(cycle, chosen)
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers any parser error with this; a refusal raised from a callback
@@ -141,6 +191,30 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return  # a request is being served: its head arrived in time
         if self._in_head or self.cycle is None:
             self._refuse(408)
+
+    def _expects_body(self) -> bool:
+        for name, value in self.headers:
+            if name == b"content-length":
+                return value.strip() not in (b"", b"0")
+            if name == b"transfer-encoding":
+                return True
+        return False
+
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and self.cycle.response_started:
+            # Too late for a status: the answer has begun (the application did not
+            # wait for the body). Only the connection can go.
+            self.transport.close()
+            return
+        self._refuse(408)
 
     def _refuse(self, status: int) -> None:
         self._refusal = status
@@ -168,6 +242,7 @@ def bounded_protocol(settings: Settings) -> type[BoundedHttpToolsProtocol]:
             "max_head_bytes": settings.http_max_header_bytes,
             "max_target_bytes": settings.http_max_request_line_bytes,
             "head_timeout_seconds": settings.http_header_timeout_seconds,
+            "body_timeout_seconds": settings.http_body_timeout_seconds,
         },
     )
 

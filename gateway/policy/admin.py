@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.access.api_keys import (
+    KEY_ID,
     issue_api_key_for,
     list_api_keys,
     revoke_api_key,
@@ -353,8 +354,8 @@ async def issue_api_key(call: GovernedCall, pid: str) -> dict[str, object]:
 
 async def revoke(call: GovernedCall, key_id: str) -> dict[str, object]:
     """Any principal's key: revoking only takes access away (see `revoke_api_key`)."""
-    if not (0 < len(key_id) <= 32 and key_id.isalnum()):
-        msg = "a key id is up to 32 letters and digits"
+    if KEY_ID.fullmatch(key_id) is None:
+        msg = "a key id is 1 to 32 ASCII letters and digits"
         raise BadRequest(msg, reason="invalid_key_id")
     info = await revoke_api_key(call.state.db, key_id, call.audit)
     # Refused from the next request on in this process.

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
+from gateway.access.api_keys import KEY_ID_PATTERN
 from gateway.governance.call import GovernedCall
 from gateway.http.dependencies import RawBody
 from gateway.http.operations import NO_BODY, DeclaredBody, Problems, merge, operation
@@ -218,7 +219,12 @@ class PolicyController(Controller):
             problems={400: ("invalid_key_id",), 404: ("not_found",), 409: ("key_revoked",)},
         ),
     )
-    async def revoke_key(self, admin: NamedDependency[GovernedCall], key_id: FromPath[str]) -> Json:
+    async def revoke_key(
+        self,
+        admin: NamedDependency[GovernedCall],
+        # Documentation only: the pipeline checks the id after authorization.
+        key_id: Annotated[str, Parameter(schema_extra={"pattern": KEY_ID_PATTERN})],
+    ) -> Json:
         return await policy.revoke(admin, key_id)
 
     # --- rules ---

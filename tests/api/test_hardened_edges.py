@@ -169,3 +169,33 @@ def test_given_a_control_character_in_a_query_parameter_then_400_naming_the_para
     assert problem["errors"] == [{"field": named, "reason": "control_character"}]
     assert "13812345678" not in response.text
     assert entries == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/v1/audit/events?order=", "invalid_order"),
+        ("/v1/audit/export?format=", "invalid_format"),
+    ],
+)
+def test_given_an_empty_value_for_a_documented_choice_then_400_not_the_default(
+    api: Api, path: str, reason: str
+) -> None:
+    """The document lists the values a choice takes; an empty one is not among them, so it
+    is refused rather than read as "absent" (schemathesis' negative data found it)."""
+    response, entries = send(api, "GET", path, COMPLIANCE)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["reason"] == reason
+    assert entries == 1
+
+
+@pytest.mark.parametrize("key_id", ["é1", "١٢٣", "a" * 33, "ab-cd"])
+def test_given_a_key_id_outside_its_documented_pattern_then_400(api: Api, key_id: str) -> None:
+    """Key ids are ASCII letters and digits (the documented pattern); `str.isalnum` alone
+    let other scripts' letters and digits through to a lookup."""
+    response, entries = send(api, "DELETE", f"/v1/policy/keys/{key_id}", ADMIN)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["reason"] == "invalid_key_id"
+    assert entries == 1

@@ -9,7 +9,9 @@ refused — and all the while other clients are served at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -24,17 +26,30 @@ from tests.helpers.servers import Server, one_server
 pytestmark = pytest.mark.fault
 
 HEAD_TIMEOUT = 1.5
+BODY_TIMEOUT = 1.5
 KEEPALIVE = 1.0
 MAX_CONNECTIONS = 8
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    work = tmp_path_factory.mktemp("transport")
-    settings = Settings(data_dir=work / "data")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("transport") / "data")
     asyncio.run(init_store(settings, demo=True, customers=3))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def scan_key(settings: Settings) -> str:
+    keys: dict[str, str] = json.loads((settings.data_dir / "demo-keys.json").read_text())
+    return keys["support-desk"]
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings) -> Iterator[Server]:
+    work = settings.data_dir.parent
     env = {
         "WARDGATE_HTTP_HEADER_TIMEOUT_SECONDS": str(HEAD_TIMEOUT),
+        "WARDGATE_HTTP_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
         "WARDGATE_HTTP_KEEPALIVE_SECONDS": str(KEEPALIVE),
         "WARDGATE_HTTP_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
     }
@@ -177,6 +192,79 @@ def test_given_slow_header_then_408_at_the_deadline_and_others_served(server: Se
     assert max(others.latencies) < 1.0, max(others.latencies)
 
 
+def _trickle(sock: socket.socket, chunks: int) -> int:
+    """Send a byte every 0.2 s; how many went out before the server cut the connection."""
+    sent = 0
+    try:
+        for _ in range(chunks):
+            sock.sendall(b" ")
+            sent += 1
+            time.sleep(0.2)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    return sent
+
+
+def _audit_entries(settings: Settings) -> list[dict[str, object]]:
+    with sqlite3.connect(settings.sqlite_path) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("SELECT action, status, reason FROM audit_events ORDER BY seq")
+        return [dict(row) for row in rows]
+
+
+def test_given_slow_body_then_408_at_the_deadline_and_others_served(
+    server: Server, scan_key: str, settings: Settings
+) -> None:
+    """A client with the right to scan that sends its body a byte at a time: the head
+    arrived in time, the body does not, and the connection is cut with 408."""
+    body_length = 60  # a byte every 0.2 s: 12 s if nobody stops it
+    head = (
+        "POST /v1/scan HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {scan_key}\r\nX-Purpose: customer_service\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {body_length}\r\n\r\n"
+    )
+    with Bystander(server) as others:
+        sock = _connect(server)
+        sock.sendall(head.encode() + b'{"text": "')
+        sent = _trickle(sock, body_length)
+        answer = _read_all(sock)
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:80]
+    assert b"connection: close" in answer.lower()
+    # Cut off well before the body's end (the deadline is 1.5 s of the 12 s).
+    assert sent < body_length - 10, sent
+    assert others.failures == []
+    log = server.log()
+    assert "Traceback" not in log
+    assert "unexpected error" not in log
+    # Its one audit entry says what happened: the body never came (not a gateway fault).
+    scans = [entry for entry in _audit_entries(settings) if entry["action"] == "text.scan"]
+    assert [(entry["status"], entry["reason"]) for entry in scans][-1:] == [
+        (408, "incomplete_body")
+    ]
+
+
+def test_given_body_sent_in_time_then_served(server: Server, scan_key: str) -> None:
+    """The deadline is for the whole body, not for each read: a body that arrives in a few
+    parts well within it is served."""
+    body = b'{"text": "nothing personal here"}'
+    head = (
+        "POST /v1/scan HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"Authorization: Bearer {scan_key}\r\nX-Purpose: customer_service\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    sock = _connect(server)
+    sock.sendall(head.encode())
+    for part in (body[:10], body[10:20], body[20:]):
+        time.sleep(0.1)
+        sock.sendall(part)
+    answer = _read_all(sock)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+
+
 def test_given_connection_that_sends_nothing_then_closed_at_the_deadline(
     server: Server,
 ) -> None:
@@ -228,6 +316,8 @@ def test_given_more_connections_than_the_limit_then_503_not_a_queue(server: Serv
         time.sleep(0.2)
         response = httpx.get(f"{server.base}/healthz", timeout=5)
         assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["reason"] == "over_capacity"
     finally:
         for sock in held:
             sock.close()
