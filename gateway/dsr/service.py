@@ -268,6 +268,8 @@ async def extend(call: GovernedCall, dsr_id: str, body: RequestBody) -> Governed
     require_handle_right(call)
     document = bodies.parse_fields(body, ("days", "reason"), required=("days", "reason"))
     days = document["days"]
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)  # JSON Schema's integer: 5.0 is an integer too
     if isinstance(days, bool) or not isinstance(days, int):
         bodies.reject([FieldProblem("days", "invalid_type")])
     if not 1 <= days <= bodies.MAX_EXTENSION_DAYS:

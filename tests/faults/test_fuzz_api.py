@@ -81,6 +81,11 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
         ("422",),
         "`expires_at` must lie in the future; the purpose must be one the policy declares",
     ),
+    ("POST", "/v1/dsr"): (
+        ("422",),
+        "`changes` only on a correction request, and validated as PATCH "
+        "/v1/customers/{customer_id} validates them",
+    ),
     ("GET", "/v1/customers"): (
         ("400", "422"),
         "a lookup names exactly one of phone, email, id_number, each valid as in create; "
