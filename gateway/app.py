@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.types import Message, Receive, Scope, Send
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.aggregates.controllers import aggregates
 from gateway.compliance.controllers import AuditController, access_report
 from gateway.customers.controllers import CustomerController
 from gateway.http.audit_guard import AuditGuard, guard_state_getter
@@ -83,6 +84,7 @@ def create_litestar(
         PolicyController,
         access_report,
         scan,
+        aggregates,
         healthz,
         readyz,
         root,

@@ -24,7 +24,7 @@ from policies.catalog import Catalog
 from policies.errors import PolicyFileError
 from policies.purposes import Purpose, parse_purposes
 
-FIELD_ACTIONS = ("write", "lookup")
+FIELD_ACTIONS = ("write", "lookup", "aggregate")
 API_ACTIONS = (
     "audit:read",
     "policy:admin",
@@ -33,10 +33,15 @@ API_ACTIONS = (
     "consent:evidence",
     "scan",
     "erase",
+    "aggregate",
+    "approve_export",
 )
 # consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
 # PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
 # for one. consent:evidence shows the evidence hashes and guardian references.
+# `aggregate` is both: on `api:aggregate` it opens POST /v1/aggregates, and on a data
+# category it lets that category be grouped by, filtered on or summed there.
+# `approve_export` lets a principal approve or deny another's export request.
 
 
 class RuleEffect(StrEnum):

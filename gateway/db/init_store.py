@@ -51,6 +51,9 @@ DEMO_PRINCIPALS = (
         "compliance-officer", ("compliance",), ("compliance_audit", "erasure"), "DPO office"
     ),
     DemoPrincipal("security-admin", ("security_admin",), ("policy_admin",), "Security team"),
+    DemoPrincipal(
+        "data-steward", ("data_steward",), ("analytics", "marketing"), "Export approvals"
+    ),
 )
 
 

@@ -29,12 +29,15 @@ class GatewayError(Exception):
         *,
         reason: str | None = None,
         errors: tuple[FieldProblem, ...] = (),
+        extensions: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         if reason is not None:
             self.reason = reason
         self.errors = errors
+        self.extensions = dict(extensions or {})
+        """Extra members of the problem (RFC 9457 §3.2): policy facts, never a value."""
 
 
 class NotAuthenticated(GatewayError):
@@ -67,6 +70,10 @@ class UnsupportedMediaType(GatewayError):
 
 class Unprocessable(GatewayError):
     status, title, reason = 422, "Invalid fields", "invalid_fields"
+
+
+class TooManyRequests(GatewayError):
+    status, title, reason = 429, "Too many requests", "too_many_requests"
 
 
 class AuditUnavailable(GatewayError):
