@@ -17,6 +17,7 @@ from gateway.http.json_body import RequestBody, parse_json
 from policies.catalog import Catalog
 
 _AT = re.compile(r" - at `\$\.?([^`]*)`")
+_UNKNOWN = re.compile(r"unknown field `([^`]{1,64})`")
 
 
 def parse_query(body: RequestBody) -> AggregateQuery:
@@ -25,8 +26,13 @@ def parse_query(body: RequestBody) -> AggregateQuery:
         return msgspec.convert(document, AggregateQuery)
     except msgspec.ValidationError as exc:
         found = _AT.search(str(exc))
-        where = (found.group(1) if found else "") or "body"
-        reason = "unknown_field" if "unknown field" in str(exc) else "invalid_value"
+        where = found.group(1) if found else ""
+        unknown = _UNKNOWN.search(str(exc))
+        if unknown is not None:
+            # Named like every other body's unknown field: by its own (dotted) path.
+            where = f"{where}.{unknown.group(1)}" if where else unknown.group(1)
+        where = where or "body"
+        reason = "unknown_field" if unknown is not None else "invalid_value"
         if "missing required field" in str(exc):
             reason = "required"
         msg = f"invalid aggregate query at {where}"

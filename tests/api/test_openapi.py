@@ -135,6 +135,8 @@ def caller(path: str) -> tuple[str, str]:
         return "security-admin", "policy_admin"
     if path.startswith("/v1/audit") or path.endswith("/access-report"):
         return "compliance-officer", "compliance_audit"
+    if path.startswith("/v1/aggregates"):
+        return "analytics-job", "analytics"
     return "support-desk", "customer_service"
 
 
