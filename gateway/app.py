@@ -16,6 +16,7 @@ from litestar.types import Message, Receive, Scope, Send
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.aggregates.controllers import aggregates
+from gateway.approvals.controllers import ApprovalController
 from gateway.compliance.controllers import AuditController, access_report
 from gateway.customers.controllers import CustomerController
 from gateway.http.audit_guard import AuditGuard, guard_state_getter
@@ -85,6 +86,7 @@ def create_litestar(
         access_report,
         scan,
         aggregates,
+        ApprovalController,
         healthz,
         readyz,
         root,

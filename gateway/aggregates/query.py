@@ -4,39 +4,19 @@ rights on every dimension and measured field (403), then filter values (422)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
-
-import msgspec
 
 from gateway.aggregates.dimensions import DIMENSIONS
 from gateway.aggregates.schemas import AggregateQuery, DimensionName, Operation
 from gateway.http.errors import FieldProblem, Forbidden, Unprocessable
-from gateway.http.json_body import RequestBody, parse_json
+from gateway.http.json_body import RequestBody
+from gateway.http.struct_body import decode_struct
 from policies.catalog import Catalog
-
-_AT = re.compile(r" - at `\$\.?([^`]*)`")
-_UNKNOWN = re.compile(r"unknown field `([^`]{1,64})`")
 
 
 def parse_query(body: RequestBody) -> AggregateQuery:
-    document = parse_json(body)
-    try:
-        return msgspec.convert(document, AggregateQuery)
-    except msgspec.ValidationError as exc:
-        found = _AT.search(str(exc))
-        where = found.group(1) if found else ""
-        unknown = _UNKNOWN.search(str(exc))
-        if unknown is not None:
-            # Named like every other body's unknown field: by its own (dotted) path.
-            where = f"{where}.{unknown.group(1)}" if where else unknown.group(1)
-        where = where or "body"
-        reason = "unknown_field" if unknown is not None else "invalid_value"
-        if "missing required field" in str(exc):
-            reason = "required"
-        msg = f"invalid aggregate query at {where}"
-        raise Unprocessable(msg, reason=reason, errors=(FieldProblem(where, reason),)) from None
+    return decode_struct(body, AggregateQuery, "aggregate query")
 
 
 @dataclass(frozen=True, slots=True)
