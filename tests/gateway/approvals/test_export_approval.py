@@ -170,24 +170,22 @@ def test_given_a_denied_request_then_no_token_is_issued(ex_api: Api) -> None:
     assert approve(ex_api, request_id).json()["reason"] == "not_pending"
 
 
+def _steps(api: Api) -> dict[str, int]:
+    rows = api.store.sql(
+        "SELECT action, count(*) FROM audit_events "
+        "WHERE action LIKE 'approvals.%' GROUP BY action"
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
 def test_given_the_flow_then_every_step_leaves_one_audit_entry(ex_api: Api) -> None:
-    before = {
-        row[0]: row[1]
-        for row in ex_api.store.sql(
-            "SELECT action, count(*) FROM audit_events WHERE action LIKE 'approvals.%' GROUP BY action"
-        )
-    }
+    before = _steps(ex_api)
     request_id = file(ex_api, ["id"], 5)
     approve(ex_api, request_id)
     token_for(ex_api, request_id)
     listed = ex_api.get(REQUESTS, STEWARD, PURPOSE, params={"status": "issued"})
     assert request_id in [item["id"] for item in listed.json()["data"]]
-    after = {
-        row[0]: row[1]
-        for row in ex_api.store.sql(
-            "SELECT action, count(*) FROM audit_events WHERE action LIKE 'approvals.%' GROUP BY action"
-        )
-    }
+    after = _steps(ex_api)
     for action in ("approvals.request", "approvals.approve", "approvals.token", "approvals.list"):
         assert after[action] == before.get(action, 0) + 1, action
     entries = ex_api.store.sql(
