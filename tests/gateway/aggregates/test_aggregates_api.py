@@ -220,3 +220,30 @@ def test_given_two_processes_debiting_at_once_then_the_budget_is_spent_exactly_o
     assert sum(granted) == 10
     rows = agg_api.store.sql("SELECT spent_micro FROM privacy_budget WHERE principal_id = 'p'")
     assert [row[0] for row in rows] == [1_000_000]
+
+
+def test_given_dp_on_then_a_fixed_query_is_unbiased_and_spends_its_epsilon_each_time(
+    agg_api: Api,
+) -> None:
+    """40 runs of one count at ε = 1 (discrete Laplace, scale 1, sd ≈ 1.41): the mean
+    of the noisy answers is within 5 standard errors of the exact count (≈ ±1.1), and
+    the ledger holds exactly 40 × 1.0."""
+    total_query = {"entity": "customers", "measures": [{"op": "count"}]}
+    exact = ask(agg_api, total_query).json()["data"]["totals"][0]["count"]
+    runs = 40
+    with restored_policy(agg_api):
+        settings = {"epsilon_per_query": 1.0, "epsilon_per_period": 100.0, "period_days": 1}
+        response = admin_patch(
+            agg_api, "/v1/policy/purposes/analytics", {"differential_privacy": settings}
+        )
+        assert response.status_code == 200, response.text
+        answers = []
+        for _ in range(runs):
+            body = ask(agg_api, total_query).json()
+            assert body["governance"]["epsilon_spent"] == pytest.approx(1.0)
+            answers.append(body["data"]["totals"][0]["count"])
+    mean = sum(answers) / runs
+    assert abs(mean - exact) < 5 * 2**0.5 / runs**0.5
+    assert len(set(answers)) > 1  # noise, not the exact figure every time
+    spent = agg_api.store.sql("SELECT spent_micro FROM privacy_budget")
+    assert [row[0] for row in spent] == [runs * 1_000_000]
