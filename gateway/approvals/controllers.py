@@ -19,12 +19,13 @@ Json = dict[str, object]
 ENTITY = service.ENTITY
 _BODY = {422: ("unknown_field", "required", "invalid_value")}
 _FOUND = {404: ("not_found",)}
+_CONTROL = {403: ("no_export_control",)}
 
 Status = Annotated[
     str | None,
     query(
         "Only requests in this state.",
-        enum=["pending", "approved", "denied", "issued", "used"],
+        enum=list(service.STATUSES),
     ),
 ]
 
@@ -42,7 +43,7 @@ class ApprovalController(Controller):
             "approvals.request",
             ENTITY,
             body=ExportRequestBody,
-            problems={422: (*_BODY[422], "unknown_entity")},
+            problems={422: (*_BODY[422], "unknown_entity"), **_CONTROL},
         ),
     )
     async def file(
@@ -53,7 +54,7 @@ class ApprovalController(Controller):
     @get(
         "/",
         summary="Export requests of this purpose: your own, or all of them for an approver",
-        opt=operation("approvals.list", ENTITY),
+        opt=operation("approvals.list", ENTITY, problems={400: ("invalid_status",), **_CONTROL}),
     )
     async def list_requests(
         self, call: NamedDependency[GovernedCall], status: Status = None
@@ -63,7 +64,7 @@ class ApprovalController(Controller):
     @get(
         "/{request_id:str}",
         summary="One export request (never its token)",
-        opt=operation("approvals.read", ENTITY, problems=_FOUND),
+        opt=operation("approvals.read", ENTITY, problems={**_FOUND, **_CONTROL}),
     )
     async def read(self, call: NamedDependency[GovernedCall], request_id: FromPath[str]) -> Json:
         return await service.get_request(call, request_id)
@@ -77,7 +78,7 @@ class ApprovalController(Controller):
             ENTITY,
             body=DecisionBody,
             problems={
-                403: ("approval_not_allowed", "self_approval", "not_pending"),
+                403: ("no_export_control", "approval_not_allowed", "self_approval", "not_pending"),
                 **_FOUND,
                 **_BODY,
             },
@@ -100,7 +101,7 @@ class ApprovalController(Controller):
             ENTITY,
             body=DecisionBody,
             problems={
-                403: ("approval_not_allowed", "self_approval", "not_pending"),
+                403: ("no_export_control", "approval_not_allowed", "self_approval", "not_pending"),
                 **_FOUND,
                 **_BODY,
             },
@@ -123,7 +124,7 @@ class ApprovalController(Controller):
             "approvals.token",
             ENTITY,
             body=NO_BODY,
-            problems={403: ("not_requester", "not_approved"), **_FOUND},
+            problems={403: ("no_export_control", "not_requester", "not_approved"), **_FOUND},
         ),
     )
     async def token(self, call: NamedDependency[GovernedCall], request_id: FromPath[str]) -> Json:

@@ -20,7 +20,7 @@ from gateway.approvals.schemas import DecisionBody, ExportRequestBody
 from gateway.approvals.scope import ExportScope
 from gateway.approvals.tokens import ExportToken, token_digest
 from gateway.governance.call import GovernedCall
-from gateway.http.errors import FieldProblem, Forbidden, NotFound, Unprocessable
+from gateway.http.errors import BadRequest, FieldProblem, Forbidden, NotFound, Unprocessable
 from gateway.http.json_body import RequestBody
 from gateway.http.struct_body import decode_struct
 
@@ -28,6 +28,14 @@ APPROVE_RIGHT = "approve_export"
 REQUEST_ENDPOINT = "/v1/approvals/requests"
 TOKEN_TTL = dt.timedelta(hours=1)
 ENTITY = "export_requests"
+
+
+def _require_export_control(call: GovernedCall) -> None:
+    """Approvals exist for purposes with an export threshold; others have none to ask."""
+    call.audit.entity = ENTITY
+    if call.purpose.export_threshold is None:
+        msg = f"purpose {call.purpose.id!r} sets no export threshold: nothing to approve"
+        raise Forbidden(msg, reason="no_export_control")
 
 
 def _now() -> dt.datetime:
@@ -54,7 +62,7 @@ def _public(row: Mapping[str, Any]) -> dict[str, object]:
 
 
 async def file_request(call: GovernedCall, body: RequestBody) -> dict[str, object]:
-    call.audit.entity = ENTITY
+    _require_export_control(call)
     filed = decode_struct(body, ExportRequestBody, "export request")
     entity_names = set(call.state.catalog.entities)
     if filed.scope.entity not in entity_names:
@@ -105,8 +113,16 @@ async def _request_of(call: GovernedCall, request_id: str) -> Mapping[str, Any]:
     return row
 
 
+STATUSES = ("pending", "approved", "denied", "issued", "used")
+
+
 async def list_requests(call: GovernedCall, status: str | None) -> dict[str, object]:
-    call.audit.entity = ENTITY
+    _require_export_control(call)
+    if status is not None and status not in STATUSES:
+        msg = f"status must be one of {', '.join(STATUSES)}"
+        raise BadRequest(
+            msg, reason="invalid_status", errors=(FieldProblem("status", "invalid_status"),)
+        )
     approver = APPROVE_RIGHT in call.plan.policy.api_rights
     rows = await store.list_requests(
         call.state.db.reader,
@@ -119,7 +135,7 @@ async def list_requests(call: GovernedCall, status: str | None) -> dict[str, obj
 
 
 async def get_request(call: GovernedCall, request_id: str) -> dict[str, object]:
-    call.audit.entity = ENTITY
+    _require_export_control(call)
     row = await _request_of(call, request_id)
     if row["requester"] != call.principal.id and APPROVE_RIGHT not in call.plan.policy.api_rights:
         msg = "no export request with that id for this purpose"
@@ -130,7 +146,7 @@ async def get_request(call: GovernedCall, request_id: str) -> dict[str, object]:
 async def decide(
     call: GovernedCall, request_id: str, body: RequestBody, *, approve: bool
 ) -> dict[str, object]:
-    call.audit.entity = ENTITY
+    _require_export_control(call)
     if APPROVE_RIGHT not in call.plan.policy.api_rights:
         msg = f"your roles may not decide export requests for purpose {call.purpose.id!r}"
         raise Forbidden(msg, reason="approval_not_allowed")
@@ -153,7 +169,7 @@ async def decide(
 
 async def issue_token(call: GovernedCall, request_id: str) -> dict[str, object]:
     """The token of an approved request: to its requester, once."""
-    call.audit.entity = ENTITY
+    _require_export_control(call)
     row = await _request_of(call, request_id)
     if row["requester"] != call.principal.id:
         msg = "only the requester takes the token of an export request"
