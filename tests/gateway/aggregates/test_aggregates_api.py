@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from structlog.testing import capture_logs
 
 from gateway.app import WardgateApp
 from tests.helpers.api import Api
@@ -247,3 +248,26 @@ def test_given_dp_on_then_a_fixed_query_is_unbiased_and_spends_its_epsilon_each_
     assert len(set(answers)) > 1  # noise, not the exact figure every time
     spent = agg_api.store.sql("SELECT spent_micro FROM privacy_budget")
     assert [row[0] for row in spent] == [runs * 1_000_000]
+
+
+def test_given_aggregates_then_no_stored_value_or_figure_reaches_a_log(agg_api: Api) -> None:
+    """Birth dates are decrypted for the age band; neither they nor any region, tier or
+    released figure appears in a log line of the request (only its shape and outcome)."""
+    birth_dates = {str(c["birth_date"]) for c in agg_api.store.customers() if c.get("birth_date")}
+    assert birth_dates
+    body = {
+        "entity": "orders",
+        "measures": [{"op": "count"}, {"op": "sum", "field": "amount"}],
+        "group_by": ["age_band", "region"],
+    }
+    with capture_logs() as structured:
+        response = ask(agg_api, body)
+        refused = ask(agg_api, {"entity": "customers", "measures": [{"op": "sum", "field": "x"}]})
+    assert response.status_code == 200
+    assert refused.status_code == 422
+    text = json.dumps(structured, ensure_ascii=False, default=str)
+    assert not any(value in text for value in birth_dates)
+    for item in response.json()["data"]["cells"]:
+        assert str(item["region"]) not in text
+        if "sum_amount" in item:
+            assert str(item["sum_amount"]) not in text
