@@ -16,6 +16,8 @@ from litestar.exceptions import HTTPException
 from litestar.types import Message, Receive, Scope, Send
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.aggregates.controllers import aggregates
+from gateway.approvals.controllers import ApprovalController
 from gateway.compliance.controllers import AuditController, access_report
 from gateway.console.rendering import template_config
 from gateway.console.routes import console_router
@@ -107,6 +109,8 @@ def create_litestar(
         DsrController,
         access_report,
         scan,
+        aggregates,
+        ApprovalController,
         healthz,
         readyz,
         root,

@@ -27,6 +27,16 @@ class Sensitivity(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class AggregateBounds:
+    """Clamping bounds of an aggregatable numeric field: every value is clamped into
+    [low, high] before it is summed, so one person's contribution to a sum is bounded
+    (the sensitivity that differential privacy calibrates its noise to)."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One column of an entity, as the catalog declares it."""
 
@@ -40,6 +50,8 @@ class FieldSpec:
     scan_pii: bool = False
     writable: bool = True
     required: bool = False
+    aggregate: AggregateBounds | None = None
+    """Set on numeric fields that `POST /v1/aggregates` may sum and average."""
 
     @property
     def qualified_name(self) -> str:
@@ -116,7 +128,20 @@ _FIELD_KEYS = {
     "scan_pii",
     "writable",
     "required",
+    "aggregate",
 }
+
+
+def _aggregate(raw: object, where: str) -> AggregateBounds | None:
+    if raw is None:
+        return None
+    bounds = raw if isinstance(raw, dict) else {}
+    low, high = bounds.get("min"), bounds.get("max")
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+    if set(bounds) != {"min", "max"} or not numbers or not low < high:  # type: ignore[operator]
+        msg = f"{where}.aggregate: expected {{min: <number>, max: <number>}} with min < max"
+        raise PolicyFileError(msg)
+    return AggregateBounds(float(low), float(high))  # type: ignore[arg-type]
 
 
 def _parse_field(entity: str, name: str, raw: Any, categories: Mapping[str, Category]) -> FieldSpec:
@@ -147,6 +172,7 @@ def _parse_field(entity: str, name: str, raw: Any, categories: Mapping[str, Cate
         scan_pii=bool(raw.get("scan_pii", False)),
         writable=bool(raw.get("writable", True)),
         required=bool(raw.get("required", False)),
+        aggregate=_aggregate(raw.get("aggregate"), where),
     )
 
 

@@ -24,7 +24,7 @@ from policies.catalog import Catalog
 from policies.errors import PolicyFileError
 from policies.purposes import Purpose, parse_purposes
 
-FIELD_ACTIONS = ("write", "lookup")
+FIELD_ACTIONS = ("write", "lookup", "aggregate")
 API_ACTIONS = (
     "audit:read",
     "policy:admin",
@@ -38,6 +38,8 @@ API_ACTIONS = (
     "dsr:file",
     "dsr:handle",
     "console",
+    "aggregate",
+    "approve_export",
 )
 # consent:write and consent:read are checked per consent purpose (PolicyPlan.consent_purposes,
 # PolicyPlan.consent_readable): target `api:consent` for every purpose, `consent:<purpose>`
@@ -47,6 +49,9 @@ API_ACTIONS = (
 # fulfils, refuses, extends and downloads (the DPO).
 # console lets a principal sign in to the web console under that purpose; which screens it
 # sees there follows from its other API rights under the same purpose.
+# `aggregate` is both: on `api:aggregate` it opens POST /v1/aggregates, and on a data
+# category it lets that category be grouped by, filtered on or summed there.
+# `approve_export` lets a principal approve or deny another's export request.
 
 
 class RuleEffect(StrEnum):

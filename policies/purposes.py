@@ -29,7 +29,19 @@ SEPARATE_SCOPES = ("third_party", "public_disclosure", "cross_border")
 """Flags whose processing needs its own, separate consent (PIPL Art. 23, 25, 39)."""
 
 FLAGS = (*SEPARATE_SCOPES, "marketing", "automated_decision")
-PURPOSE_KEYS = ("name_zh", "name_en", "legal_basis", "categories", *FLAGS, "retention_days")
+AGGREGATE_KEYS = ("min_cohort", "differential_privacy", "export_threshold")
+PURPOSE_KEYS = (
+    "name_zh",
+    "name_en",
+    "legal_basis",
+    "categories",
+    *FLAGS,
+    "retention_days",
+    *AGGREGATE_KEYS,
+)
+DEFAULT_MIN_COHORT = 10
+"""No aggregate cell may describe fewer people than this unless a purpose says more."""
+DP_KEYS = ("epsilon_per_query", "epsilon_per_period", "period_days")
 
 PURPOSE_ID = re.compile(r"[a-z][a-z0-9_]{1,63}")
 # A category name (`contact.phone`, `free_text`) or a pattern over one (`contact.*`).
@@ -48,6 +60,24 @@ class LegalBasis(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class DifferentialPrivacy:
+    """Differential privacy on a purpose's aggregates: each answer spends
+    `epsilon_per_query` (at most) from a budget of `epsilon_per_period` per principal,
+    renewed every `period_days` days."""
+
+    epsilon_per_query: float
+    epsilon_per_period: float
+    period_days: int
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "epsilon_per_query": self.epsilon_per_query,
+            "epsilon_per_period": self.epsilon_per_period,
+            "period_days": self.period_days,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Purpose:
     id: str
     name_zh: str
@@ -61,6 +91,13 @@ class Purpose:
     marketing: bool = False
     automated_decision: bool = False
     retention_days: int = DEFAULT_RETENTION_DAYS
+    min_cohort: int = DEFAULT_MIN_COHORT
+    """Minimum number of people behind any aggregate cell released for this purpose."""
+    differential_privacy: DifferentialPrivacy | None = None
+    """None: aggregates are exact (minimum cohort and the differencing rule only)."""
+    export_threshold: int | None = None
+    """Records a principal may read per day for this purpose before an approved export
+    request is needed; None: no threshold."""
 
     def allows_category(self, category: str) -> bool:
         """Whether data of `category` is within this purpose's scope (minimization)."""
@@ -90,6 +127,19 @@ class Purpose:
             "categories": sorted(self.categories),
             **{flag: bool(getattr(self, flag)) for flag in FLAGS},
             "retention_days": self.retention_days,
+            # Written only when set: a version stored before these keys existed means
+            # exactly the defaults, so old and new documents of one policy compare equal.
+            **({"min_cohort": self.min_cohort} if self.min_cohort != DEFAULT_MIN_COHORT else {}),
+            **(
+                {"differential_privacy": self.differential_privacy.to_document()}
+                if self.differential_privacy is not None
+                else {}
+            ),
+            **(
+                {"export_threshold": self.export_threshold}
+                if self.export_threshold is not None
+                else {}
+            ),
         }
 
 
@@ -254,6 +304,45 @@ def _retention_days(report: _Reporter, pid: str, spec: dict[Any, Any]) -> int:
     return value
 
 
+def _min_cohort(report: _Reporter, pid: str, spec: dict[Any, Any]) -> int:
+    value = spec.get("min_cohort", DEFAULT_MIN_COHORT)
+    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= 10_000:
+        report.fail((pid, "min_cohort"), f"must be a whole number from 2 to 10000, got {value!r}")
+    return value
+
+
+def _export_threshold(report: _Reporter, pid: str, spec: dict[Any, Any]) -> int | None:
+    value = spec.get("export_threshold")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        report.fail((pid, "export_threshold"), f"must be a positive number, got {value!r}")
+    return value
+
+
+def _positive_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _differential_privacy(
+    report: _Reporter, pid: str, spec: dict[Any, Any]
+) -> DifferentialPrivacy | None:
+    value = spec.get("differential_privacy")
+    if value is None or value is False:
+        return None
+    path = (pid, "differential_privacy")
+    if not isinstance(value, dict) or set(value) != set(DP_KEYS):
+        report.fail(path, f"expected a mapping with exactly {', '.join(DP_KEYS)}")
+    per_query, per_period, days = (value[key] for key in DP_KEYS)
+    if not _positive_number(per_query) or not _positive_number(per_period):
+        report.fail(path, "epsilon_per_query and epsilon_per_period must be positive numbers")
+    if per_query > per_period:
+        report.fail(path, "epsilon_per_query cannot exceed epsilon_per_period")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+        report.fail((*path, "period_days"), f"must be a whole number from 1 to 366, got {days!r}")
+    return DifferentialPrivacy(float(per_query), float(per_period), days)
+
+
 def _parse_purpose(report: _Reporter, purpose_id: Any, spec: Any) -> Purpose:
     if not isinstance(purpose_id, str) or not PURPOSE_ID.fullmatch(purpose_id):
         report.fail(
@@ -284,6 +373,9 @@ def _parse_purpose(report: _Reporter, purpose_id: Any, spec: Any) -> Purpose:
         marketing=flags["marketing"],
         automated_decision=flags["automated_decision"],
         retention_days=_retention_days(report, pid, spec),
+        min_cohort=_min_cohort(report, pid, spec),
+        differential_privacy=_differential_privacy(report, pid, spec),
+        export_threshold=_export_threshold(report, pid, spec),
     )
 
 

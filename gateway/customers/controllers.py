@@ -28,8 +28,10 @@ Json = dict[str, object]
 
 _WITHHELD = tuple(reason.value for reason in WithholdReason)
 _CUSTOMER = {404: ("not_found",), 410: ("erased",)}
-_READ = merge({403: ("no_access", *_WITHHELD)}, _CUSTOMER)
-_PAGE = {400: ("invalid_limit", "invalid_cursor"), 403: ("no_access", *_WITHHELD)}
+# Reads past a purpose's daily export threshold need an approved export's token.
+_EXPORT = ("approval_required", "export_token_invalid")
+_READ = merge({403: ("no_access", *_WITHHELD, *_EXPORT)}, _CUSTOMER)
+_PAGE = {400: ("invalid_limit", "invalid_cursor"), 403: ("no_access", *_WITHHELD, *_EXPORT)}
 _LOOKUP = {
     400: ("one_lookup_field",),
     403: ("lookup_not_allowed",),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.approvals.service import count_records, spend_token
 from gateway.compliance.entries import append_now
 from gateway.consents.store import CONSENT_COLUMN, consent_history_column
 from gateway.customers import age
@@ -103,6 +104,11 @@ def _page_statement(
     if after:
         query = query.where(table.c.id > bindparam("after_id"))
     return query.order_by(table.c.id).limit(bindparam("limit"))
+
+
+def _with_export(fields: dict[str, str], export: str | None) -> dict[str, str]:
+    """The audit entry of a read that spent an export token names the request."""
+    return fields if export is None else fields | {"export:request": export}
 
 
 def _require_view(call: GovernedCall, entity: str) -> EntityView:
@@ -213,6 +219,7 @@ async def _gate_rows(
 
 async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedResult:
     view = _require_view(call, entity)
+    export = await spend_token(call, entity, view.shown_columns, {"id": record_id}, 1)
     columns = _selected(view, entity)
     fields = _gated(call, entity) if entity == "customers" else None
     statement = _by_id_statement(entity, columns, _dialect(call) if fields else None)
@@ -254,7 +261,9 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
         for name, reason in reasons.items():
             plain.pop(name, None)
             labels[name] = f"withheld:{reason}"
-    call.audit.fields = dict(labels)
+    if export is None:
+        await count_records(call, 1)
+    call.audit.fields = _with_export(dict(labels), export)
     call.audit.classification = await scan_rows(
         call, entity, [plain], [in_text], stored=_stored_texts(view, [row._mapping])
     )
@@ -310,6 +319,10 @@ async def read_page(
     view = _require_view(call, entity)
     page_size = parse_limit(limit)
     scope = customer_id or (f"lookup:{lookup[0]}:{lookup[1]}" if lookup else "*")
+    # The lookup value is never part of a scope: the field looked up by is.
+    confined = {"customer_id": customer_id} if customer_id else {}
+    confined |= {"lookup": lookup[0]} if lookup else {}
+    export = await spend_token(call, entity, view.shown_columns, confined, page_size)
     after_id = _open_cursor(call, cursor, entity, scope)
     columns = _selected(view, entity)
     fields = _gated(call, entity)
@@ -375,13 +388,16 @@ async def read_page(
                     plain.pop(name, None)
         kept.append(plain)
         in_text.append(categories)
+    if export is None:
+        # Counted before the entry names any record: a refused read released none.
+        await count_records(call, len(kept))
     ids = tuple(str(plain["id"]) for plain in kept)
     call.audit.record_ids = ids
     call.audit.subject_ids = (customer_id,) if customer_id else ids if entity == "customers" else ()
     governance["withheld_records"] = withheld_records
     if withheld_fields:
         governance["withheld_fields"] = withheld_fields
-    call.audit.fields = dict(view.governance)
+    call.audit.fields = _with_export(dict(view.governance), export)
     call.audit.classification = await scan_rows(
         call, entity, kept, in_text, stored=_stored_texts(view, [row._mapping for row in rows])
     )

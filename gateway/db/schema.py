@@ -10,10 +10,12 @@ from functools import cache
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -181,6 +183,64 @@ console_sign_in_failures = Table(
 )
 
 
+# Differential privacy budgets, per principal, purpose and period: ε spent in millionths
+# (integers add exactly), debited by one conditional UPDATE (gateway.aggregates.budget).
+privacy_budget = Table(
+    "privacy_budget",
+    metadata,
+    Column("principal_id", String(128), primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("period_start", String(40), primary_key=True),
+    Column("spent_micro", BigInteger, nullable=False, default=0),
+)
+
+# Exact aggregate answers released (differential privacy off), for the differencing
+# rule: each released position as its population predicate and its cohort then.
+aggregate_answers = Table(
+    "aggregate_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("principal_id", String(128), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("answered_at", String(40), nullable=False),
+    Column("cells", JSON, nullable=False),
+    Index("ix_aggregate_answers_principal", "principal_id", "purpose", "answered_at"),
+)
+
+# Dual control for bulk export: a request, its decision, and its single-use token
+# (stored as a SHA-256 hash only), bound to the SHA-256 of the exact scope.
+export_requests = Table(
+    "export_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("requester", String(128), nullable=False, index=True),
+    Column("purpose", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("scope", JSON, nullable=False),
+    Column("scope_hash", String(64), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", String(40), nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", String(40)),
+    Column("decision_reason", Text),
+    Column("token_hash", String(64), unique=True),
+    Column("token_expires_at", String(40)),
+    Column("used_at", String(40)),
+)
+
+# Records read per principal, purpose and UTC day, against the purpose's export
+# threshold: one conditional UPDATE per read request.
+read_counters = Table(
+    "read_counters",
+    metadata,
+    Column("principal_id", String(128), primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("records", Integer, nullable=False, default=0),
+)
+
+
 def _column(spec: FieldSpec, parent: str | None) -> Column[object]:
     if spec.name == "id":
         return Column("id", String(40), primary_key=True)
@@ -231,15 +291,19 @@ def customers_table() -> Table:
 __all__ = [
     "LAST_ACTIVITY_COLUMN",
     "PII_CLASSES_COLUMN",
+    "aggregate_answers",
     "api_keys",
     "console_sessions",
     "console_sign_in_failures",
     "customers_table",
     "dsr_events",
     "dsr_requests",
+    "export_requests",
     "job_leases",
     "legal_holds",
     "metadata",
     "policy_versions",
+    "privacy_budget",
+    "read_counters",
     "store_tables",
 ]

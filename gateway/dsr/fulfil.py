@@ -183,7 +183,9 @@ async def _delete(call: GovernedCall, row: Any) -> None:
             )
     if held:
         msg = "a legal hold applies to this customer: the deletion request was refused"
-        raise Conflict(msg, reason="legal_hold", extra={"current_status": Status.REFUSED.value})
+        raise Conflict(
+            msg, reason="legal_hold", extensions={"current_status": Status.REFUSED.value}
+        )
     erasure_seq: int | None = None
     try:
         erasure_seq = (await erase_customer(call, row.customer_id)).governance.get("audit_id")  # type: ignore[assignment]
@@ -231,7 +233,7 @@ async def download(call: GovernedCall, dsr_id: str, fmt: str | None) -> tuple[by
             next_status(Status(row.status), Action.DOWNLOAD)
             if row.package is None:
                 msg = "this request has no package (only access, portability and explanation do)"
-                raise Conflict(msg, reason="no_package", extra={"current_status": row.status})
+                raise Conflict(msg, reason="no_package", extensions={"current_status": row.status})
             if dt.datetime.fromisoformat(row.package_expires_at) <= dt.datetime.now(dt.UTC):
                 msg = "the package expired; file a new request"
                 raise PackageUnavailable(msg)

@@ -92,5 +92,5 @@ def next_status(current: Status, action: Action) -> Status:
     allowed, target = _MOVES[action]
     if current not in allowed:
         msg = f"a request that is {current.value} cannot be asked to {action.value}"
-        raise WrongStatus(msg, extra={"current_status": current.value})
+        raise WrongStatus(msg, extensions={"current_status": current.value})
     return target or current

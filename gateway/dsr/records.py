@@ -90,7 +90,7 @@ async def transition(
             await conn.execute(select(dsr_requests.c.status).where(dsr_requests.c.id == row.id))
         ).scalar_one()
         msg = f"the request changed meanwhile and is now {now}"
-        raise WrongStatus(msg, extra={"current_status": str(now)})
+        raise WrongStatus(msg, extensions={"current_status": str(now)})
     await add_event(conn, call, row.id, action, current, target, detail or {}, at)
     call.audit.entity = "dsr_requests"
     call.audit.fields = {"status": target.value}

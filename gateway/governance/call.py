@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -23,6 +23,8 @@ class GovernedCall:
     purpose: Purpose
     plan: ExecutablePlan
     audit: RequestAudit
+    export_token: str | None = field(default=None, repr=False)
+    """`X-Export-Token`: an approved export's single-use token (gateway.approvals)."""
 
     def view(self, entity: str) -> EntityView:
         return self.plan.view(entity)
@@ -104,4 +106,5 @@ def begin_call(
         purpose=purpose,
         plan=plan,
         audit=audit,
+        export_token=single_header(headers, "X-Export-Token"),
     )

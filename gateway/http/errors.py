@@ -29,16 +29,16 @@ class GatewayError(Exception):
         *,
         reason: str | None = None,
         errors: tuple[FieldProblem, ...] = (),
-        extra: dict[str, str] | None = None,
+        extensions: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         if reason is not None:
             self.reason = reason
         self.errors = errors
-        self.extra = extra or {}
+        self.extensions = dict(extensions or {})
         """Extension members of the problem (RFC 9457 §3.2), e.g. a request's current
-        status on a 409; words of the gateway's own, never a stored value."""
+        status on a 409: words of the gateway's own, never a stored value."""
 
 
 class NotAuthenticated(GatewayError):
@@ -79,6 +79,10 @@ class UnsupportedMediaType(GatewayError):
 
 class Unprocessable(GatewayError):
     status, title, reason = 422, "Invalid fields", "invalid_fields"
+
+
+class TooManyRequests(GatewayError):
+    status, title, reason = 429, "Too many requests", "too_many_requests"
 
 
 class AuditUnavailable(GatewayError):

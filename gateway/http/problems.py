@@ -87,7 +87,7 @@ def gateway_error_handler(request: Request[Any, Any, Any], exc: GatewayError) ->
     body = problem_body(
         exc.status, exc.title, exc.detail, exc.reason, [e.to_json() for e in exc.errors]
     )
-    body.update({key: value for key, value in exc.extra.items() if key not in body})
+    body.update({k: v for k, v in exc.extensions.items() if k not in body})
     return Response(content=body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE)
 
 

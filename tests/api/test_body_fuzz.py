@@ -38,9 +38,12 @@ PARAMETERS = {
     "purpose_id": "marketing",
     "consent_purpose": "marketing",
     "version": "1",
+    "request_id": "exp_0",
 }
 CALLERS = {
     "/v1/policy": ("security-admin", "policy_admin"),
+    "/v1/aggregates": ("analytics-job", "analytics"),
+    "/v1/approvals": ("data-steward", "analytics"),
 }
 DEFAULT_CALLER = ("support-desk", "customer_service")
 OPTIONS = ("comment", "base_version", "acknowledge")
@@ -52,6 +55,8 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "/v1/customers": ("name", "phone", "email", "id_number", "bank_card", "address",
                       "birth_date", "notes", "tier", "region"),
     "/v1/scan": ("text", "language"),
+    "/v1/aggregates": ("entity", "measures", "group_by", "filters", "epsilon"),
+    "/v1/approvals": ("reason", "scope"),
     "/explain": ("principal", "roles", "purpose", "customer_id"),
     "/principals": ("id", "roles", "purposes", "description", "require_on_behalf_of", *OPTIONS),
     "/rules": ("role", "purpose", "target", "action", "effect", "operator", *OPTIONS),

@@ -37,6 +37,7 @@ PARAMETERS: dict[str, str] = {
     "key_id": "k0",
     "purpose_id": "marketing",
     "consent_purpose": "marketing",
+    "request_id": "exp_0",
 }
 CALLERS = {
     "/v1/audit": ("compliance-officer", "compliance_audit"),
