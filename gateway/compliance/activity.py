@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from audit import Outcome
 from audit.schema import audit_events
+from gateway.compliance import log_reader
 from gateway.compliance.reads import require_audit_right
 from gateway.governance.call import GovernedCall
 
@@ -62,7 +63,8 @@ async def activity(call: GovernedCall, zone: str, now: dt.datetime | None = None
     per_purpose: dict[str, Counter[str]] = {}
     denials: Counter[str] = Counter()
     readers: Counter[str] = Counter()
-    async with call.state.db.reader.connect() as conn:
+    # One snapshot (PostgreSQL streams rows only inside a transaction).
+    async with log_reader.snapshot(call.state.db) as conn:
         result = await conn.stream(query)
         async for row in result:
             day = dt.datetime.fromisoformat(row.occurred_at).astimezone(tz).date().isoformat()

@@ -1,12 +1,13 @@
 """The console's screens, as one list: the navigation bar and the home page are drawn
 from it, each screen shown only to viewers whose rights open it. A new screen is one
-more entry here (and its labels in both message files)."""
+more entry here (and its labels in both message files); the security admin's screens
+name `rights.ADMIN_RIGHT`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.console.rights import ADMIN_RIGHT, AUDIT_RIGHT, ConsoleAccess
+from gateway.console.rights import AUDIT_RIGHT, ConsoleAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,6 @@ SCREENS: tuple[Screen, ...] = (
     Screen("/console/explain", "explain", ADMIN_RIGHT),
     Screen("/console/explain", "explain", AUDIT_RIGHT),
 )
-
-__all__ = ["ADMIN_RIGHT", "SCREENS", "Screen", "screens_for"]
 
 
 def screens_for(access: ConsoleAccess) -> tuple[Screen, ...]:

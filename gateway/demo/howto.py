@@ -94,6 +94,15 @@ def main() -> None:
     print(f"  ID={customer}")
     print(f"  CONSENT_ID={consent_customer}   # the consent walkthrough changes its consent\n")
     print(f"OpenAPI: {base}/schema   health: {base}/healthz\n")
+    # The console's people: sign in with their key (printed by the command, not here).
+    print(f"Web console (Chinese and English): {base}/console")
+    for principal in ("compliance-officer", "security-admin"):
+        if principal in keys:
+            show = (
+                f'python3 -c \'import json;print(json.load(open("{keys_file}"))["{principal}"])\''
+            )
+            print(f"  sign in as {principal} with the key this prints:  {show}")
+    print()
 
 
 if __name__ == "__main__":

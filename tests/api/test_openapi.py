@@ -44,6 +44,7 @@ EXPECTED_QUERY: dict[tuple[str, str], set[str]] = {
         "purpose",
         "action",
         "outcome",
+        "reason",
         "since",
         "until",
     },

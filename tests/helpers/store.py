@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,19 @@ def new_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         )
     asyncio.run(init_store(settings, demo=True, customers=DEMO_CUSTOMERS))
     return Store(backend=backend, settings=settings, suite=suite)
+
+
+def tamper_log(data_dir: Path, statement: str, params: tuple[object, ...] = ()) -> None:
+    """Change the log behind the gateway's back, as someone with the database file could
+    (the append-only triggers dropped first)."""
+    conn = sqlite3.connect(data_dir / "wardgate.db")
+    try:
+        triggers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+        ).fetchall()
+        for (name,) in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute(statement, params)
+        conn.commit()
+    finally:
+        conn.close()

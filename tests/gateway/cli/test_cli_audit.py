@@ -31,6 +31,7 @@ from gateway.cli.main import app
 from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 from keys.signing import NoteSigner, NoteVerifier
+from tests.helpers.store import tamper_log
 
 runner = CliRunner()
 VKEY = re.compile(r"(?P<name>[^\s+]+)\+(?P<id>[0-9a-f]{8})\+(?P<key>[A-Za-z0-9+/]+={0,2})")
@@ -88,21 +89,6 @@ def audit_rows(data_dir: Path) -> list[dict[str, Any]]:
 def decoded(row: dict[str, Any]) -> dict[str, Any]:
     """An audit row with its JSON columns decoded, as the entry was hashed."""
     return row | {name: json.loads(row[name]) for name in ("record_ids", "subject_ids", "fields")}
-
-
-def tamper(data_dir: Path, statement: str, params: tuple[object, ...] = ()) -> None:
-    """Change the log behind the gateway's back, as someone with the database file could."""
-    conn = sqlite3.connect(data_dir / "wardgate.db")
-    try:
-        triggers = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
-        ).fetchall()
-        for (name,) in triggers:
-            conn.execute(f'DROP TRIGGER "{name}"')
-        conn.execute(statement, params)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def verifier_key(data_dir: Path) -> str:
@@ -275,7 +261,7 @@ def test_given_edited_entry_in_store_then_verify_exits_1_naming_it(
     data_dir: Path, out: Path
 ) -> None:
     checkpoint(data_dir, out)
-    tamper(data_dir, "UPDATE audit_events SET principal_id = 'cli:somebody' WHERE seq = 3")
+    tamper_log(data_dir, "UPDATE audit_events SET principal_id = 'cli:somebody' WHERE seq = 3")
 
     result = invoke("audit", "verify", "--data-dir", str(data_dir))
 
@@ -297,7 +283,9 @@ def test_given_edited_entry_with_matching_leaf_hash_then_the_checkpoint_catches_
     checkpoint(data_dir, out)
     row = decoded(audit_rows(data_dir)[2]) | {"status": 403}
     forged = leaf_hash(canonical_entry(row)).hex()
-    tamper(data_dir, "UPDATE audit_events SET status = 403, leaf_hash = ? WHERE seq = 2", (forged,))
+    tamper_log(
+        data_dir, "UPDATE audit_events SET status = 403, leaf_hash = ? WHERE seq = 2", (forged,)
+    )
 
     result = invoke("audit", "verify", "--data-dir", str(data_dir))
 
@@ -310,7 +298,7 @@ def test_given_entries_deleted_behind_a_checkpoint_then_verify_reports_truncatio
 ) -> None:
     checkpoint(data_dir, out)
     size = len(audit_rows(data_dir))
-    tamper(data_dir, "DELETE FROM audit_events WHERE seq >= ?", (size - 3,))
+    tamper_log(data_dir, "DELETE FROM audit_events WHERE seq >= ?", (size - 3,))
 
     result = invoke("audit", "verify", "--data-dir", str(data_dir))
 

@@ -31,11 +31,7 @@ def console_api(
 
 @pytest.fixture
 def console(console_api: Api) -> Console:
-    """A browser with no cookies yet."""
-    return Console(console_api)
-
-
-@pytest.fixture(autouse=True)
-def no_failed_sign_ins(console_api: Api) -> None:
-    """Each test starts with a clean rate-limit slate (the test client's one address)."""
+    """A browser with no cookies yet, and a clean rate-limit slate (every request of the
+    test client comes from one address)."""
     console_api.store.sql("DELETE FROM console_sign_in_failures")
+    return Console(console_api)

@@ -237,3 +237,20 @@ def test_given_sign_in_then_no_key_in_any_log(
     assert structured
     assert key not in everything
     assert key[:-2] not in everything
+
+
+def test_given_tls_then_session_cookie_is_secure(console: Console) -> None:
+    plain = console.client.base_url
+    console.client.base_url = "https://testserver"  # type: ignore[assignment]
+    try:
+        response = console.sign_in("compliance-officer")
+    finally:
+        console.client.base_url = plain
+
+    assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_given_plain_http_then_session_cookie_is_not_marked_secure(console: Console) -> None:
+    response = console.sign_in("compliance-officer")
+
+    assert "secure" not in response.headers["set-cookie"].lower()

@@ -51,3 +51,15 @@ def test_given_demo_store_then_two_different_ids_of_customers_who_consented_to_a
     assert f"http://127.0.0.1:18080/v1/customers/{customer}" in out
     keys = Path(store.settings.data_dir / "demo-keys.json").read_text()
     assert not any(key in out for key in re.findall(r"wg_\w+", keys)), "keys never printed"
+
+
+def test_given_demo_store_then_console_url_and_how_to_sign_in_without_the_keys(
+    store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = printed(store, capsys, monkeypatch)
+
+    assert "http://127.0.0.1:18080/console" in out
+    assert "sign in as compliance-officer" in out
+    assert "sign in as security-admin" in out
+    keys = Path(store.settings.data_dir / "demo-keys.json").read_text()
+    assert not any(key in out for key in re.findall(r"wg_[\w-]+", keys))
