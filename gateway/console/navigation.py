@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.console.rights import AUDIT_RIGHT, ConsoleAccess
+from gateway.console.rights import ADMIN_RIGHT, AUDIT_RIGHT, ConsoleAccess
 
 
 @dataclass(frozen=True, slots=True)
