@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.console.i18n import LANGUAGES, catalog
 from tests.helpers.console import Console, csrf_of
 
 MARKETING_RULE = ("marketing", "marketing", "demographic.*", "read:mask")
@@ -340,3 +341,11 @@ def test_given_admin_then_admin_screens_in_chinese(console: Console) -> None:
     assert 'lang="zh-CN"' in page
     assert "规则" in page
     assert "新建规则" in page
+
+
+def test_given_every_message_then_none_is_read_as_a_yaml_boolean_or_null() -> None:
+    """`yes`, `no`, `on`, `null` unquoted are YAML 1.1 booleans and null: a page would say
+    "True" where it means "yes"."""
+    for language in LANGUAGES:
+        bad = [k for k, v in catalog(language).items() if v in ("True", "False", "None")]
+        assert bad == [], language

@@ -106,6 +106,8 @@ def test_roll_back_after_a_confirmation_naming_the_change(
     target = newest - 1
 
     page.goto(f"{served.base}/console/admin/versions")
+    expect(page.get_by_test_id("versions")).to_contain_text(ADMIN)
+    shot("admin-versions-zh-CN")
     page.get_by_test_id(f"rollback-{target}").click()
     confirm = page.get_by_test_id("rollback-confirm")
     expect(confirm).to_contain_text("+ rule [analyst, analytics, commercial.*, read:clear, allow]")
