@@ -61,7 +61,8 @@ async def _compare(call: GovernedCall, first: int, second: int) -> dict[str, Any
 async def diff(viewer: NamedDependency[Viewer], request: AnyRequest) -> Template:
     call = admin_call(viewer, "policy.versions.diff")
     first, second = _version_param(request, "from"), _version_param(request, "to")
-    compared = await _compare(call, first, second)
+    with refused_as_page():
+        compared = await _compare(call, first, second)
     return page("admin/diff.html", viewer, current_path=PATH, **compared)
 
 
@@ -76,7 +77,8 @@ async def confirm_rollback(viewer: NamedDependency[Viewer], version: FromPath[in
     listing = await policy_admin.versions(call)
     entries: Any = listing["versions"]
     newest = int(entries[0]["version"])
-    compared = await _compare(call, newest, version)
+    with refused_as_page():
+        compared = await _compare(call, newest, version)
     return page(
         "admin/rollback.html",
         viewer,

@@ -269,10 +269,60 @@ def test_given_two_versions_then_side_by_side_with_the_changed_rules_marked(
     assert admin.last_entry()[:3] == ("policy.versions.diff", "allowed", "security-admin")
 
 
-def test_given_bad_version_numbers_then_invalid_without_a_500(admin: Console) -> None:
-    for params in ({"from": "x", "to": "1"}, {"from": "1", "to": "99999999"}):
-        page = admin.get("/console/admin/versions/diff", params=params)
-        assert page.status_code in (400, 404)
+def test_given_bad_version_numbers_then_a_console_page_without_a_500(admin: Console) -> None:
+    pages = [
+        admin.get("/console/admin/versions/diff", params={"from": "x", "to": "1"}),
+        admin.get("/console/admin/versions/diff", params={"from": "1", "to": "99999999"}),
+        admin.get("/console/admin/versions/99999999999/rollback"),
+    ]
+
+    assert [page.status_code for page in pages] == [400, 404, 404]
+    for page in pages:
+        assert page.headers["content-type"].startswith("text/html")
+
+
+def test_given_rule_removed_then_new_version_without_it(admin: Console) -> None:
+    version = newest_version(admin)
+    form = {
+        "csrf_token": token(admin),
+        "role": "analyst",
+        "purpose": "analytics",
+        "target": "customers.id",
+        "action": "*",
+        "effect": "deny",
+    }
+    assert post_form(admin, "/console/admin/rules", form).status_code == 200
+    rule_id = rule_id_of(admin, ("analyst", "analytics", "customers.id", "*"))
+    edit = admin.get(f"/console/admin/rules/{rule_id}/edit")
+    assert 'data-testid="remove-rule"' in edit.text
+
+    page = post_form(
+        admin,
+        f"/console/admin/rules/{rule_id}/remove",
+        {"csrf_token": csrf_of(edit.text), "base_version": str(version + 1)},
+    )
+
+    assert page.status_code == 200
+    assert newest_version(admin) == version + 2
+    assert "- rule [analyst, analytics, customers.id, *, deny]" in page.text
+    assert admin.last_entry()[:3] == ("policy.rules.remove", "allowed", "security-admin")
+
+
+def test_given_each_role_then_home_lists_only_the_screens_its_rights_open(
+    console: Console,
+) -> None:
+    console.sign_in("security-admin", lang="en")
+    admin_home = console.get("/console").text
+    console.client.cookies.clear()
+    console.sign_in("compliance-officer", lang="en")
+    officer_home = console.get("/console").text
+
+    for path in ("/console/admin/rules", "/console/admin/versions", "/console/admin/keys"):
+        assert f'href="{path}"' in admin_home
+        assert f'href="{path}"' not in officer_home
+    assert 'href="/console/audit"' not in admin_home
+    for home in (admin_home, officer_home):
+        assert home.count('<a href="/console/explain"') == 2  # the bar and one tile
 
 
 def test_given_rollback_then_confirmation_names_the_change_then_new_version_equal_to_target(
