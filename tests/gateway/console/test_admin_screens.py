@@ -399,3 +399,24 @@ def test_given_every_message_then_none_is_read_as_a_yaml_boolean_or_null() -> No
     for language in LANGUAGES:
         bad = [k for k, v in catalog(language).items() if v in ("True", "False", "None")]
         assert bad == [], language
+
+
+def test_given_admin_console_changes_then_the_log_still_verifies(admin: Console) -> None:
+    form = {
+        "csrf_token": token(admin),
+        "role": "analyst",
+        "purpose": "analytics",
+        "target": "customers.tier",
+        "action": "read:mask",
+        "effect": "maybe",
+    }
+    post_form(admin, "/console/admin/rules", form)  # refused: still one entry
+    post_form(admin, "/console/admin/rules", form | {"effect": "allow", "action": "*"})
+    changes = admin.api.store.sql(
+        "SELECT count(*) FROM audit_events WHERE action = 'policy.rules.add'"
+    )[0][0]
+
+    verified = admin.api.get("/v1/audit/verify", "compliance-officer", "compliance_audit")
+
+    assert int(changes) >= 2
+    assert verified.json()["data"]["ok"] is True, verified.text
