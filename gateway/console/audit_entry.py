@@ -10,30 +10,13 @@ from litestar.response import Template
 
 from gateway.compliance import reads as audit_reads
 from gateway.compliance.entry_proof import prove_entry
+from gateway.compliance.export import CSV_COLUMNS
 from gateway.console.rendering import page
 from gateway.console.routing import audited
 from gateway.console.viewer import Viewer, require
 
-FIELD_ORDER = (
-    "seq",
-    "occurred_at",
-    "request_id",
-    "principal_id",
-    "on_behalf_of",
-    "purpose",
-    "legal_basis",
-    "action",
-    "entity",
-    "record_ids",
-    "subject_ids",
-    "fields",
-    "classification",
-    "policy_version",
-    "outcome",
-    "status",
-    "reason",
-    "leaf_hash",
-)
+FIELD_ORDER = CSV_COLUMNS
+"""Every field of an entry, in the order the CSV export lists them, then its leaf hash."""
 
 
 @get("/audit/{seq:int}", include_in_schema=False, opt=audited("audit.events.read"))

@@ -120,3 +120,26 @@ def test_given_times_then_shown_in_the_viewers_zone_with_offset() -> None:
     )
     assert local_time("2026-12-03T01:02:03+00:00", "America/New_York").endswith("UTC-05:00")
     assert local_time("2026-12-03T01:02:03+00:00", "Not/AZone").endswith("UTC+00:00")
+
+
+def test_given_templates_then_every_text_they_name_is_in_both_languages() -> None:
+    import re
+    from pathlib import Path
+
+    from gateway.console.navigation import SCREENS
+    from gateway.console.rendering import TEMPLATES
+
+    named = {
+        key
+        for template in Path(TEMPLATES).glob("*.html")
+        for key in re.findall(r"""\bt\(\s*["']([a-z_][\w.-]*)["']""", template.read_text())
+        # `t("nav." ~ screen.key)`: the stems of composed keys are listed below instead.
+        if not key.endswith((".", "_"))
+    }
+    named |= {f"{stem}.{screen.key}" for screen in SCREENS for stem in ("nav", "home")}
+    named |= {f"outcome.{o}" for o in ("allowed", "denied", "invalid", "failed")}
+    named |= {"consents.kind_grant", "consents.kind_withdraw", "lang.en", "lang.zh-CN"}
+
+    assert len(named) > 60
+    for language in ("en", "zh-CN"):
+        assert named - set(catalog(language)) == set(), language

@@ -12,7 +12,13 @@ from structlog.testing import capture_logs
 
 from gateway.console.sessions import hash_session_id
 from tests.helpers.console import Console
-from tests.helpers.policy import ADMIN_PURPOSE, admin_delete, admin_post, restored_policy
+from tests.helpers.policy import (
+    ADMIN_PURPOSE,
+    admin_delete,
+    admin_post,
+    restored_policy,
+    rule_id,
+)
 
 
 def session_stored(console: Console, session_id: str) -> bool:
@@ -254,3 +260,19 @@ def test_given_plain_http_then_session_cookie_is_not_marked_secure(console: Cons
     response = console.sign_in("compliance-officer")
 
     assert "secure" not in response.headers["set-cookie"].lower()
+
+
+def test_given_console_right_removed_from_policy_then_open_session_gets_403(
+    console: Console,
+) -> None:
+    api = console.api
+    console.sign_in("compliance-officer")
+    with restored_policy(api):
+        rule = rule_id(api, "compliance", "compliance_audit", "api:console", "console")
+        assert admin_delete(api, f"/v1/policy/rules/{rule}").status_code == 200
+
+        response = console.get("/console")
+
+        assert response.status_code == 403
+        assert 'data-reason="console_not_allowed"' in response.text
+        assert console.last_entry()[1:4] == ("denied", "compliance-officer", "console_not_allowed")
