@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.console.admin.rule_edit import EFFECTS
 from gateway.console.i18n import LANGUAGES, catalog
+from gateway.console.rendering import TEMPLATES
+from policies.explain import CONDITION_PHRASES
 from tests.helpers.console import Console, csrf_of
 
 MARKETING_RULE = ("marketing", "marketing", "demographic.*", "read:mask")
@@ -420,3 +424,20 @@ def test_given_admin_console_changes_then_the_log_still_verifies(admin: Console)
 
     assert int(changes) >= 2
     assert verified.json()["data"]["ok"] is True, verified.text
+
+
+def test_given_admin_templates_then_every_text_they_name_is_in_both_languages() -> None:
+    named = {
+        key
+        for template in (Path(TEMPLATES) / "admin").glob("*.html")
+        for key in re.findall(r"""\bt\(\s*["']([a-z_][\w.-]*)["']""", template.read_text())
+        if not key.endswith((".", "_"))
+    }
+    # Composed keys: `t("admin.effect_" ~ e)`, sections, consent conditions.
+    named |= {f"admin.effect_{effect}" for effect in EFFECTS}
+    named |= {f"admin.section_{s}" for s in ("principals", "roles", "purposes", "rules")}
+    named |= {f"explain.condition_{condition}" for condition in CONDITION_PHRASES}
+
+    assert len(named) > 80
+    for language in LANGUAGES:
+        assert named - set(catalog(language)) == set(), language
