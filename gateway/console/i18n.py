@@ -1,6 +1,7 @@
 """The console's two languages: every label and message in zh-CN and English.
 
-The texts live in `messages/<language>.yaml`, one key per text; a key missing from
+The texts live in `messages/<language>.yaml` and in `messages/<area>.<language>.yaml`
+(one file per area of screens, e.g. `admin.en.yaml`), one key per text; a key missing from
 either file fails the tests (`tests/gateway/console/test_i18n.py`), so no page shows a
 raw key. The language comes from the session once chosen, else `Accept-Language`.
 """
@@ -19,10 +20,23 @@ DEFAULT_LANGUAGE: Final = "zh-CN"
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """All texts of one language (`messages/<language>.yaml`)."""
-    path = resources.files("gateway.console") / "messages" / f"{language}.yaml"
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {str(key): str(value) for key, value in loaded.items()}
+    """All texts of one language (`messages/<language>.yaml` and `<area>.<language>.yaml`)."""
+    texts: dict[str, str] = {}
+    folder = resources.files("gateway.console") / "messages"
+    names = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name == f"{language}.yaml" or entry.name.endswith(f".{language}.yaml")
+    )
+    for name in names:
+        loaded = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        for key, value in loaded.items():
+            if str(key) in texts:
+                # Two areas naming one key would make one of them show the other's text.
+                msg = f"message key {key!r} is defined twice ({name})"
+                raise ValueError(msg)
+            texts[str(key)] = str(value)
+    return texts
 
 
 def supported(language: str | None) -> str | None:

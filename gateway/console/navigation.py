@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.console.rights import AUDIT_RIGHT, ConsoleAccess
+from gateway.console.rights import ADMIN_RIGHT, AUDIT_RIGHT, ConsoleAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +25,22 @@ SCREENS: tuple[Screen, ...] = (
     Screen("/console/consents", "consents", AUDIT_RIGHT),
     Screen("/console/charts", "charts", AUDIT_RIGHT),
     Screen("/console/export", "export", AUDIT_RIGHT),
+    # Security admin screens (gateway.console.admin).
+    Screen("/console/admin/principals", "admin_principals", ADMIN_RIGHT),
+    Screen("/console/admin/roles", "admin_roles", ADMIN_RIGHT),
+    Screen("/console/admin/purposes", "admin_purposes", ADMIN_RIGHT),
+    Screen("/console/admin/rules", "admin_rules", ADMIN_RIGHT),
+    Screen("/console/admin/versions", "admin_versions", ADMIN_RIGHT),
+    Screen("/console/admin/keys", "admin_keys", ADMIN_RIGHT),
+    # Explaining is both roles' question (for one customer: the compliance officer's).
+    Screen("/console/explain", "explain", ADMIN_RIGHT),
+    Screen("/console/explain", "explain", AUDIT_RIGHT),
 )
 
 
 def screens_for(access: ConsoleAccess) -> tuple[Screen, ...]:
-    return tuple(screen for screen in SCREENS if screen.right in access.rights)
+    shown = [screen for screen in SCREENS if screen.right in access.rights]
+    # A screen opened by either of two rights is listed twice above: show it once.
+    return tuple(
+        screen for i, screen in enumerate(shown) if screen.path not in {s.path for s in shown[:i]}
+    )

@@ -20,6 +20,7 @@ from gateway.console import (
     log_health,
     sign_in,
 )
+from gateway.console.admin import ADMIN_ROUTES
 from gateway.console.failures import EXCEPTION_HANDLERS
 from gateway.console.viewer import provide_viewer
 
@@ -45,6 +46,7 @@ def console_router() -> Router:
             charts.charts,
             export.export_form,
             export.export_download,
+            *ADMIN_ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),

@@ -104,14 +104,19 @@ _POLICY_STATUS: dict[type[PolicyChangeError], tuple[int, str]] = {
 }
 
 
+def policy_change_status(exc: PolicyChangeError) -> tuple[int, str]:
+    """The HTTP status and title of a refused policy change (the API's and the console's)."""
+    return next(
+        (value for kind, value in _POLICY_STATUS.items() if isinstance(exc, kind)),
+        (400, "Bad request"),
+    )
+
+
 def policy_change_error_handler(
     request: Request[Any, Any, Any], exc: PolicyChangeError
 ) -> Response[Any]:
     """Policy messages name roles, purposes and rules: policy, never a customer value."""
-    status, title = next(
-        (value for kind, value in _POLICY_STATUS.items() if isinstance(exc, kind)),
-        (400, "Bad request"),
-    )
+    status, title = policy_change_status(exc)
     _note_reason(request, exc.reason)
     log.info("policy change refused", status=status, reason=exc.reason)
     errors: list[dict[str, str]] = []

@@ -302,6 +302,13 @@ async def add_rule(call: GovernedCall, raw: RequestBody) -> dict[str, object]:
     return result | {"rule": _rule_json(rule)}
 
 
+async def replace_rule(call: GovernedCall, rule_id: str, raw: RequestBody) -> dict[str, object]:
+    """Edit a rule: the body of `add_rule`, replacing the rule `rule_id` in one version."""
+    rule, options = body.rule_body(raw)
+    result = await _apply(call, edits.replace_rule(rule_id, rule), options)
+    return result | {"rule": _rule_json(rule), "replaced": rule_id}
+
+
 async def remove_rule(
     call: GovernedCall, rule_id: str, raw: RequestBody, query: Mapping[str, str]
 ) -> dict[str, object]:

@@ -108,6 +108,20 @@ def add_rule(rule: Rule) -> Edit:
     return edit
 
 
+def replace_rule(wanted: str, rule: Rule) -> Edit:
+    """The rule `wanted` (by id) becomes `rule`, in its place: one version, one diff."""
+
+    def edit(document: PolicyDocument) -> PolicyDocument:
+        if not any(rule_id(old) == wanted for old in document.rules):
+            raise _missing("rule", wanted)
+        if rule_id(rule) != wanted and rule in document.rules:
+            raise _exists("rule", rule_id(rule))
+        rules = tuple(rule if rule_id(old) == wanted else old for old in document.rules)
+        return replace(document, rules=rules)
+
+    return edit
+
+
 def remove_rule(wanted: str) -> Edit:
     def edit(document: PolicyDocument) -> PolicyDocument:
         kept = tuple(rule for rule in document.rules if rule_id(rule) != wanted)

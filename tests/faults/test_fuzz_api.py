@@ -43,7 +43,7 @@ from tests.helpers.servers import Server, one_server
 pytestmark = pytest.mark.fault
 
 MAX_EXAMPLES = int(os.environ.get("WARDGATE_FUZZ_EXAMPLES", "8"))
-"""Examples per operation and mode; each is sent by all five principals."""
+"""Examples per operation and mode; each is sent by every demo principal."""
 PRINCIPALS = (
     ("support-desk", "customer_service"),
     ("marketing-app", "marketing"),
@@ -51,6 +51,7 @@ PRINCIPALS = (
     ("compliance-officer", "compliance_audit"),
     ("security-admin", "policy_admin"),
     ("privacy-desk", "data_subject_request"),
+    ("data-steward", "analytics"),
 )
 
 PLACEHOLDER_CREDENTIALS = {"Authorization": "Bearer placeholder", "X-Purpose": "placeholder"}
