@@ -110,9 +110,22 @@ class Settings:
     """WARDGATE_METRICS: serve Prometheus metrics at /metrics (unauthenticated; labels
     never carry a value, a customer id or a key). Off: /metrics is 404."""
 
+    workers: int = 0
+    """WARDGATE_WORKERS: `wardgate serve` worker processes sharing the port and the store;
+    0 (default) means one per CPU this process may run on."""
+
     bench_bare_endpoint: bool = False
     """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
     Never enable it in production: it bypasses policy, masking and audit."""
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers > 0:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not Linux
+            return max(1, os.cpu_count() or 1)
 
     @property
     def policy_poll_interval(self) -> float:
@@ -153,6 +166,16 @@ def _async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url.removeprefix(prefix)
     return url
+
+
+def _non_negative_int(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    number = int(value)
+    if number < 0:
+        msg = f"expected 0 or more, got {value!r}"
+        raise ValueError(msg)
+    return number
 
 
 def _positive_or_none(value: str | None) -> float | None:
@@ -236,6 +259,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
             env.get("WARDGATE_SQLITE_SYNCHRONOUS"), defaults.sqlite_synchronous, SQLITE_SYNC_LEVELS
         ),
         metrics_enabled=_bool(env.get("WARDGATE_METRICS"), defaults.metrics_enabled),
+        workers=_non_negative_int(env.get("WARDGATE_WORKERS"), defaults.workers),
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 
