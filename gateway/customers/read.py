@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.compliance.entries import append_now
 from gateway.consents.store import CONSENT_COLUMN, consent_history_column
@@ -216,20 +215,19 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     fields = _gated(call, entity) if entity == "customers" else None
     statement = _by_id_statement(entity, columns, _dialect(call) if fields else None)
     params = {"record_id": record_id, "consent_purpose": call.purpose.id}
-    async with call.state.db.reader.connect() as conn:
-        row = (await conn.execute(statement, params)).first()
-        if entity == "customers":
+    row = await call.state.db.fetch_first(statement, params)
+    if entity == "customers":
 
-            def found() -> None:
-                call.audit.record_ids = call.audit.subject_ids = (record_id,)
+        def found() -> None:
+            call.audit.record_ids = call.audit.subject_ids = (record_id,)
 
-            live_customer(row, found=found)
-        elif row is None:
-            msg = f"no {entity} record with that id"
-            raise NotFound(msg)
-        else:
-            call.audit.record_ids = (record_id,)
-        assert row is not None  # noqa: S101 - checked just above
+        live_customer(row, found=found)
+    elif row is None:
+        msg = f"no {entity} record with that id"
+        raise NotFound(msg)
+    else:
+        call.audit.record_ids = (record_id,)
+    assert row is not None  # noqa: S101 - checked just above
     decided, revealed = await _gate_rows(call, entity, [row._mapping], fields)
     plain = revealed.rows[0]
     governance = _governance_with_failures(call, entity, revealed.failures, single=True)
@@ -281,13 +279,13 @@ async def _decide_parent(
 
 
 async def _require_live_customer(
-    conn: AsyncConnection, customer_id: str, purpose: str, consent_dialect: str | None
+    call: GovernedCall, customer_id: str, consent_dialect: str | None
 ) -> Mapping[Any, Any]:
-    found = await conn.execute(
+    found = await call.state.db.fetch_first(
         _by_id_statement("customers", ("id", "erased_at", *age.AGE_FIELDS), consent_dialect),
-        {"record_id": customer_id, "consent_purpose": purpose},
+        {"record_id": customer_id, "consent_purpose": call.purpose.id},
     )
-    return live_customer(found.first())
+    return live_customer(found)
 
 
 async def read_page(
@@ -326,19 +324,16 @@ async def read_page(
         consent_dialect=consent_dialect if entity == "customers" else None,
     )
     parent: gate.Gate | None = None
-    async with call.state.db.reader.connect() as conn:
-        if customer_id is not None:
-            parent_row = await _require_live_customer(
-                conn, customer_id, call.purpose.id, consent_dialect
-            )
-            # Recorded only once it is known to name a customer: a caller may type
-            # anything (a phone number) into the path.
-            call.audit.subject_ids = (customer_id,)
-            if fields is not None:
-                parent = await _decide_parent(call, customer_id, parent_row, fields)
-        rows = (await conn.execute(statement, params)).all()
-        has_more = len(rows) > page_size
-        rows = rows[:page_size]
+    if customer_id is not None:
+        parent_row = await _require_live_customer(call, customer_id, consent_dialect)
+        # Recorded only once it is known to name a customer: a caller may type
+        # anything (a phone number) into the path.
+        call.audit.subject_ids = (customer_id,)
+        if fields is not None:
+            parent = await _decide_parent(call, customer_id, parent_row, fields)
+    rows = await call.state.db.fetch_all(statement, params)
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
     decided, revealed = await _gate_rows(
         call, entity, [row._mapping for row in rows], fields, parent
     )
