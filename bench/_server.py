@@ -22,6 +22,11 @@ READY_TIMEOUT_S = 180.0  # a shared 2-core machine under load starts slowly
 
 
 def _wardgate() -> str:
+    """The `wardgate` beside this Python, or WARDGATE_BENCH_SERVER (another build's, to
+    measure a baseline with the same benchmark)."""
+    chosen = os.environ.get("WARDGATE_BENCH_SERVER")
+    if chosen:
+        return chosen
     beside = Path(sys.executable).with_name("wardgate")
     found = str(beside) if beside.exists() else shutil.which("wardgate")
     if found is None:
@@ -163,10 +168,10 @@ def serve(
 ) -> Iterator[Server]:
     """Run the gateway for the duration of the block; it is stopped on any exit."""
     env = os.environ | {"WARDGATE_BENCH_BARE": "1", "WARDGATE_LOG_LEVEL": "warning"}
-    env |= extra_env or {}
+    # By the environment, not `--workers`: an older gateway (a baseline) ignores it.
+    env |= {"WARDGATE_WORKERS": str(workers)} | (extra_env or {})
     port = free_port()
     command = [_wardgate(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    command += ["--workers", str(workers)]
     started = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -5,11 +5,14 @@ Starts one `wardgate serve` worker on the benchmark's demo store (SQLite, or
 samples the server with py-spy meanwhile (every thread, idle ones left out). Each
 sampled stack is put in one stage by the first rule below that one of its frames
 matches, so a statement the audit writer runs counts as audit, a key fetch as
-decryption, and a statement of the read itself as a store round trip:
+decryption, and a statement of the read itself as a store round trip. With `--gil`
+only samples holding the GIL count: Python's own CPU time, without a thread waiting in
+a system call (the audit writer's fsync) but also without C code that lets the GIL go.
 
     audit append, decryption, text rewrite (PII), masking, consent, plan,
-    authentication, store round trips, serialization, pipeline (other Wardgate code),
-    HTTP and middleware (uvicorn, Litestar), event loop, other
+    authentication (anywhere in the stack), then, by the frame nearest the leaf: store
+    round trips, serialization, pipeline (other Wardgate code), HTTP and middleware
+    (uvicorn, Litestar), event loop, other
 
 and reports each stage's share of the samples and its CPU milliseconds per request
 (the share times the server's measured CPU per request).
@@ -42,19 +45,27 @@ from bench._stores import BenchStore
 
 WORK = Path(__file__).resolve().parents[1] / ".bench"
 
+# Stages a stack belongs to wherever the marker sits in it (py-spy names files relative
+# to their sys.path entry: "(audit/store.py:141)").
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("audit append", ("/audit/", "compliance/entries", "compliance/checkpoints")),
-    ("decryption", ("/keys/", "encryption/protection", "customers/age", "cryptography")),
-    ("text rewrite (PII)", ("governance/scan", "/pii/", "text_plan", "presidio", "spacy")),
-    ("masking", ("/masking/",)),
-    ("consent", ("consent_gate", "/consents/")),
-    ("plan", ("governance/plans", "/policies/", "casbin", "governance/call")),
-    ("authentication", ("/access/",)),
-    ("store round trips", ("sqlalchemy", "aiosqlite", "asyncpg", "sqlite3", "greenlet")),
+    ("audit append", ("(audit/", "gateway/compliance/entries", "gateway/compliance/checkpoints")),
+    ("decryption", ("(keys/", "gateway/encryption/", "gateway/customers/age", "cryptography")),
+    (
+        "text rewrite (PII)",
+        ("gateway/governance/scan", "gateway/pii/", "text_plan", "presidio", "spacy", "jieba"),
+    ),
+    ("masking", ("(masking/",)),
+    ("consent", ("consent_gate", "gateway/consents/", "policies/consent")),
+    ("plan", ("gateway/governance/plans", "(policies/", "casbin", "gateway/governance/call")),
+    ("authentication", ("gateway/access/",)),
+)
+# Otherwise the frame nearest the leaf that one of these matches decides.
+LEAF_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("store round trips", ("sqlalchemy/", "aiosqlite/", "asyncpg/", "sqlite3/", "greenlet")),
     ("serialization", ("msgspec", "orjson", "litestar/serialization", "litestar/response")),
-    ("pipeline (other Wardgate code)", ("/gateway/",)),
-    ("HTTP and middleware", ("uvicorn", "litestar", "httptools", "structlog", "logging")),
-    ("event loop", ("asyncio", "selectors", "threading", "concurrent")),
+    ("pipeline (other Wardgate code)", ("(gateway/",)),
+    ("HTTP and middleware", ("uvicorn/", "litestar/", "httptools", "structlog/", "logging/")),
+    ("event loop", ("asyncio/", "selectors", "threading", "concurrent/")),
 )
 OTHER = "other"
 
@@ -64,6 +75,12 @@ def stage_of(stack: str) -> str:
     for name, markers in STAGES:
         if any(marker in stack for marker in markers):
             return name
+    for frame in reversed(stack.split(";")):
+        if "gateway/cli/" in frame:
+            break  # the command that started the server: below everything of interest
+        for name, markers in LEAF_STAGES:
+            if any(marker in frame for marker in markers):
+                return name
     return OTHER
 
 
@@ -87,6 +104,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scenarios", default="floor,bare,governed", help="tiers to profile, comma-separated"
     )
+    parser.add_argument(
+        "--shapes", default="single,page", help="shapes to profile, comma-separated"
+    )
+    parser.add_argument("--raw-dir", type=Path, help="keep py-spy's raw stacks here")
+    parser.add_argument("--gil", action="store_true", help="only samples holding the GIL")
     return parser.parse_args(argv)
 
 
@@ -104,10 +126,14 @@ def _profile(
     seconds: int,
     rate: int,
     out: Path,
+    *,
+    gil: bool = False,
 ) -> tuple[Counter[str], float]:
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     command = [spy, "record", "--pid", str(server.process.pid), "--duration", str(seconds)]
     command += ["--rate", str(rate), "--format", "raw", "--output", str(out), "--nonblocking"]
+    if gil:
+        command.append("--gil")
     recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)  # py-spy attaches
     cpu_before = server.cpu_seconds()
@@ -149,12 +175,17 @@ def main(argv: list[str] | None = None) -> int:
             core = _scenarios.build(server.port, ids, key)
             governed = [s for s in core if s.governed]
             scenarios = core + _scenarios.floors(server.port, governed, store.data_dir)
+            shapes = {s.strip() for s in args.shapes.split(",")}
+            raw_dir = args.raw_dir or Path(tmp)
+            raw_dir.mkdir(parents=True, exist_ok=True)
             for scenario in sorted(scenarios, key=lambda s: (s.shape, s.tier)):
-                if scenario.tier not in tiers:
+                if scenario.tier not in tiers or scenario.shape not in shapes:
                     continue
                 load.run(server.port, scenario, 1)  # warm-up
-                out = Path(tmp) / f"{scenario.name.replace(' ', '_')}.txt"
-                stages, cpu_ms = _profile(server, load, scenario, args.duration, args.rate, out)
+                out = raw_dir / f"{args.store}-{scenario.name.replace(' ', '_')}.txt"
+                stages, cpu_ms = _profile(
+                    server, load, scenario, args.duration, args.rate, out, gil=args.gil
+                )
                 print_profile(console, f"{args.store} {scenario.name}", stages, cpu_ms)
     return 0
 

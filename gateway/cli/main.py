@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import os
 import socket
 from typing import Annotated
@@ -185,6 +186,13 @@ def serve(
         server.run(sockets=sockets)
         return int(ExitCode.OK if server.started else ExitCode.UNAVAILABLE)
 
+    # The checks above built the PII detector (jieba's dictionary, presidio, spaCy):
+    # hundreds of thousands of objects that live as long as the process. Left in the
+    # collector's generations, every full collection walks all of them, on whatever
+    # request allocated last; frozen, it never does (and forked workers keep sharing
+    # their pages instead of writing GC headers into them).
+    gc.collect()
+    gc.freeze()
     # One worker serves in this process, as it always did; several are forked after the
     # checks above, so each starts with the detector and the app already imported.
     served = (
