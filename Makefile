@@ -50,7 +50,8 @@ architecture: venv
 
 check: lint typecheck architecture test
 
-# Governed vs bare read throughput on loopback; e.g. BENCH_ARGS="--duration 5 --rounds 1".
+# Floor, bare and governed reads on loopback, SQLite and PostgreSQL, 1 and N workers, with
+# the targets of issue 16; a few minutes with BENCH_ARGS=--quick (see docs/performance.md).
 bench: venv
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.crypto

@@ -1,4 +1,4 @@
-"""The four scenarios: bare and governed, single record and 100-record page, same rows."""
+"""The scenarios: floor, bare and governed, single record and 100-record page, same rows."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
 from bench import _http
+from gateway.ops.floor import floor_file
 
 PAGE_SIZE = 100
 Shape = Literal["single", "page"]
+Tier = Literal["floor", "bare", "governed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +25,18 @@ class Scenario:
     paths: tuple[str, ...]
     """Request targets, used round-robin, so the load spreads over many rows."""
     headers: Mapping[str, str] = field(default_factory=dict)
+    floor: bool = False
+    """The constant-body route: the server stack alone, no store (`gateway/ops/floor.py`)."""
+
+    @property
+    def tier(self) -> Tier:
+        if self.floor:
+            return "floor"
+        return "governed" if self.governed else "bare"
 
     @property
     def name(self) -> str:
-        return f"{'governed' if self.governed else 'bare'} {self.shape}"
+        return f"{self.tier} {self.shape}"
 
 
 def _governed_pages(port: int, headers: Mapping[str, str]) -> tuple[list[str], list[str]]:
@@ -81,3 +92,19 @@ def probe(port: int, scenario: Scenario) -> None:
     if not (single_ok or page_ok):
         msg = f"{scenario.name}: GET {scenario.paths[0]} answered {status}: {body[:300]!r}"
         raise RuntimeError(msg)
+
+
+def floors(port: int, governed: list[Scenario], data_dir: Path) -> list[Scenario]:
+    """The floor of each shape: the governed scenario's first response, saved where the
+    floor route reads it, answered as a constant body of the same size."""
+    found = []
+    for scenario in governed:
+        status, body = _http.get(port, scenario.paths[0], scenario.headers)
+        if status != 200:
+            msg = f"{scenario.name}: GET {scenario.paths[0]} answered {status}: {body[:300]!r}"
+            raise RuntimeError(msg)
+        floor_file(data_dir, scenario.shape).write_bytes(body)
+        found.append(
+            Scenario(scenario.shape, False, (f"/bench/floor/{scenario.shape}",), floor=True)
+        )
+    return found

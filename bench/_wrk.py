@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -96,7 +97,9 @@ class Wrk:
         return f"wrk {self.version}, {self.threads} thread(s)"
 
     def run(self, port: int, scenario: Scenario, seconds: float) -> LoadResult:
-        script = self.scripts / f"{scenario.name.replace(' ', '_')}.lua"
+        # Named by content: another store's run has other ids and another API key.
+        digest = hashlib.sha256(repr((scenario.paths, sorted(scenario.headers.items()))).encode())
+        script = self.scripts / f"{scenario.name.replace(' ', '_')}-{digest.hexdigest()[:12]}.lua"
         if not script.exists():
             write_script(scenario, script)
         command = [

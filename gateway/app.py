@@ -39,6 +39,7 @@ from gateway.http.problems import (
 )
 from gateway.logging import configure_logging
 from gateway.ops.bare import bare_customer, bare_customers
+from gateway.ops.floor import floor, worker
 from gateway.ops.health import healthz, metrics, readyz
 from gateway.ops.metrics import GatewayMetrics
 from gateway.ops.readiness import ReadinessProbe
@@ -120,7 +121,7 @@ def create_litestar(
     if instruments is not None:
         handlers.append(metrics)
     if settings.bench_bare_endpoint:
-        handlers += [bare_customer, bare_customers]
+        handlers += [bare_customer, bare_customers, floor, worker]
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],

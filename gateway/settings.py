@@ -142,9 +142,22 @@ class Settings:
     dsr_package_days: int = 14
     """WARDGATE_DSR_PACKAGE_DAYS: an access package can be downloaded for this many days."""
 
+    workers: int = 0
+    """WARDGATE_WORKERS: `wardgate serve` worker processes sharing the port and the store;
+    0 (default) means one per CPU this process may run on."""
+
     bench_bare_endpoint: bool = False
     """WARDGATE_BENCH_BARE: mount /bench/bare, an UNGOVERNED read path for `make bench`.
     Never enable it in production: it bypasses policy, masking and audit."""
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers > 0:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not Linux
+            return max(1, os.cpu_count() or 1)
 
     @property
     def policy_poll_interval(self) -> float:
@@ -193,6 +206,16 @@ def _async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url.removeprefix(prefix)
     return url
+
+
+def _non_negative_int(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    number = int(value)
+    if number < 0:
+        msg = f"expected 0 or more, got {value!r}"
+        raise ValueError(msg)
+    return number
 
 
 def _positive_or_none(value: str | None) -> float | None:
@@ -295,6 +318,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         dsr_package_days=_positive_int(
             env.get("WARDGATE_DSR_PACKAGE_DAYS"), defaults.dsr_package_days
         ),
+        workers=_non_negative_int(env.get("WARDGATE_WORKERS"), defaults.workers),
         bench_bare_endpoint=_bool(env.get("WARDGATE_BENCH_BARE"), False),
     )
 

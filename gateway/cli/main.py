@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import os
 import socket
 from typing import Annotated
@@ -132,6 +133,14 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes sharing the port and the store "
+            "[default: WARDGATE_WORKERS, else one per CPU].",
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Serve the gateway over HTTP."""
@@ -139,15 +148,17 @@ def serve(
 
     from gateway.app import create_app
     from gateway.http.transport import uvicorn_limits
+    from gateway.http.workers import serve_in_workers
     from gateway.state import open_gateway, require_writable_data_dir
 
-    settings = cli_settings(data_dir, host=host, port=port)
+    settings = cli_settings(data_dir, host=host, port=port, workers=workers)
 
     async def preflight() -> None:
         # A read-only data directory is named as such, not as a store that cannot open.
         require_writable_data_dir(settings)
         await (await open_store(settings, current=False)).dispose()
         state = await open_gateway(settings)
+        state.scanner.close()
         await state.db.dispose()
 
     try:
@@ -161,7 +172,9 @@ def serve(
     listening = _listening_socket(settings.host, settings.port)
     if settings.bench_bare_endpoint:
         console.print("[bold red]WARNING: /bench/bare serves UNGOVERNED data (benchmark mode)[/]")
-    console.print(f"wardgate listening on http://{settings.host}:{settings.port}")
+    count = settings.worker_count
+    each = f" ({count} workers)" if count > 1 else ""
+    console.print(f"wardgate listening on http://{settings.host}:{settings.port}{each}")
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -171,10 +184,26 @@ def serve(
         lifespan="on",
         **uvicorn_limits(settings),
     )
-    server = uvicorn.Server(config)
-    server.run(sockets=[listening])
-    if not server.started:
-        raise typer.Exit(ExitCode.UNAVAILABLE)
+
+    def run_server(sockets: list[socket.socket]) -> int:
+        server = uvicorn.Server(config)
+        server.run(sockets=sockets)
+        return int(ExitCode.OK if server.started else ExitCode.UNAVAILABLE)
+
+    # The checks above built the PII detector (jieba's dictionary, presidio, spaCy):
+    # hundreds of thousands of objects that live as long as the process. Left in the
+    # collector's generations, every full collection walks all of them, on whatever
+    # request allocated last; frozen, it never does (and forked workers keep sharing
+    # their pages instead of writing GC headers into them).
+    gc.collect()
+    gc.freeze()
+    # One worker serves in this process, as it always did; several are forked after the
+    # checks above, so each starts with the detector and the app already imported.
+    served = (
+        run_server([listening]) if count == 1 else serve_in_workers(run_server, listening, count)
+    )
+    if served != ExitCode.OK:
+        raise typer.Exit(served)
 
 
 @db_app.command(

@@ -15,14 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.approvals.service import count_records, spend_token
 from gateway.compliance.entries import append_now
 from gateway.consents.store import CONSENT_COLUMN, consent_history_column
 from gateway.customers import age
 from gateway.customers.live import live_customer
-from gateway.db.reads import read_retrying_once
 from gateway.db.schema import blind_index_column, store_tables
 from gateway.encryption.protection import Revealed
 from gateway.governance import consent_gate as gate
@@ -224,11 +222,7 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
     fields = _gated(call, entity) if entity == "customers" else None
     statement = _by_id_statement(entity, columns, _dialect(call) if fields else None)
     params = {"record_id": record_id, "consent_purpose": call.purpose.id}
-
-    async def fetch(conn: AsyncConnection) -> Any:
-        return (await conn.execute(statement, params)).first()
-
-    row = await read_retrying_once(call.state.db.reader, fetch)
+    row = await call.state.db.fetch_first(statement, params)
     if entity == "customers":
 
         def found() -> None:
@@ -294,13 +288,13 @@ async def _decide_parent(
 
 
 async def _require_live_customer(
-    conn: AsyncConnection, customer_id: str, purpose: str, consent_dialect: str | None
+    call: GovernedCall, customer_id: str, consent_dialect: str | None
 ) -> Mapping[Any, Any]:
-    found = await conn.execute(
+    found = await call.state.db.fetch_first(
         _by_id_statement("customers", ("id", "erased_at", *age.AGE_FIELDS), consent_dialect),
-        {"record_id": customer_id, "consent_purpose": purpose},
+        {"record_id": customer_id, "consent_purpose": call.purpose.id},
     )
-    return live_customer(found.first())
+    return live_customer(found)
 
 
 async def read_page(
@@ -342,21 +336,15 @@ async def read_page(
         lookup=lookup[0] if lookup else None,
         consent_dialect=consent_dialect if entity == "customers" else None,
     )
-
-    async def fetch(conn: AsyncConnection) -> tuple[gate.Gate | None, Any]:
-        parent: gate.Gate | None = None
-        if customer_id is not None:
-            parent_row = await _require_live_customer(
-                conn, customer_id, call.purpose.id, consent_dialect
-            )
-            # Recorded only once it is known to name a customer: a caller may type
-            # anything (a phone number) into the path.
-            call.audit.subject_ids = (customer_id,)
-            if fields is not None:
-                parent = await _decide_parent(call, customer_id, parent_row, fields)
-        return parent, (await conn.execute(statement, params)).all()
-
-    parent, rows = await read_retrying_once(call.state.db.reader, fetch)
+    parent: gate.Gate | None = None
+    if customer_id is not None:
+        parent_row = await _require_live_customer(call, customer_id, consent_dialect)
+        # Recorded only once it is known to name a customer: a caller may type
+        # anything (a phone number) into the path.
+        call.audit.subject_ids = (customer_id,)
+        if fields is not None:
+            parent = await _decide_parent(call, customer_id, parent_row, fields)
+    rows = await call.state.db.fetch_all(statement, params)
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     decided, revealed = await _gate_rows(

@@ -13,15 +13,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Engine, Executable, Row, create_engine, event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gateway.db.inline import InlineReader, Params
+from gateway.db.reads import read_retrying_once
 from gateway.settings import Settings
 
 # Drivers that log statement parameters (field values) at DEBUG: never let them.
@@ -85,12 +87,36 @@ class Database:
     is_sqlite: bool
     audit_writer: Engine | None = None
     """SQLite only: a synchronous engine for the audit group commit's writer thread."""
+    inline: InlineReader | None = None
+    """SQLite only: the read pipelines' statements on the loop's thread (`inline.py`)."""
+
+    async def fetch_first(self, statement: Executable, params: Params) -> Row[Any] | None:
+        """The first row of a read on the hot path (inline on SQLite)."""
+        if self.inline is not None:
+            return self.inline.first(statement, params)
+
+        async def first(conn: AsyncConnection) -> Row[Any] | None:
+            return (await conn.execute(statement, params)).first()
+
+        return await read_retrying_once(self.reader, first)
+
+    async def fetch_all(self, statement: Executable, params: Params) -> Sequence[Row[Any]]:
+        """Every row of a read on the hot path (inline on SQLite)."""
+        if self.inline is not None:
+            return self.inline.all(statement, params)
+
+        async def every(conn: AsyncConnection) -> Sequence[Row[Any]]:
+            return (await conn.execute(statement, params)).all()
+
+        return await read_retrying_once(self.reader, every)
 
     async def dispose(self) -> None:
         for engine in {id(e): e for e in (self.reader, self.writer, self.keys)}.values():
             await engine.dispose()
         if self.audit_writer is not None:
             self.audit_writer.dispose()
+        if self.inline is not None:
+            self.inline.dispose()
 
 
 def private_sqlite_file(settings: Settings, path: Path) -> None:
@@ -167,12 +193,27 @@ def create_database(settings: Settings) -> Database:
             event.listen(sync_writer, "begin", _begin_immediate)
         event.listen(audit_writer, "connect", pragmas)
         _created_privately(audit_writer, settings, settings.sqlite_path)
+        # No await while a connection is out (inline.py): one at a time is in use per
+        # process; the second covers a read started from a worker thread.
+        inline = create_engine(
+            f"sqlite:///{settings.sqlite_path}",
+            hide_parameters=True,
+            json_serializer=canonical_json,
+            pool_size=2,
+            max_overflow=0,
+            isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
+            connect_args={"check_same_thread": False},
+        )
+        event.listen(inline, "connect", pragmas)
+        _created_privately(inline, settings, settings.sqlite_path)
         return Database(
             reader=reader,
             writer=writer,
             keys=_keystore_engine(settings),
             is_sqlite=True,
             audit_writer=audit_writer,
+            inline=InlineReader(inline),
         )
     reader = create_async_engine(
         url,

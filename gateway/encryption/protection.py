@@ -101,7 +101,8 @@ class Protector:
     ) -> Revealed:
         """Decrypt `fields` of `rows` (and nothing else); undecryptable fields are dropped."""
         entity = self.catalog.entity(entity_name)
-        wanted = [name for name in dict.fromkeys(fields) if name in _encrypted(entity)]
+        encrypted = _encrypted(entity)
+        wanted = [name for name in dict.fromkeys(fields) if name in encrypted]
         plain = [dict(row) for row in rows]
         if not wanted or not plain:
             return Revealed(plain)

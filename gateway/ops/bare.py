@@ -1,6 +1,7 @@
 """UNGOVERNED read path, for `make bench` only (WARDGATE_BENCH_BARE=1).
 
-It reads the same rows through the same server stack with no authentication, policy,
+It reads the same rows through the same server stack and the same store path as the
+governed reads (`Database.fetch_first/fetch_all`) with no authentication, policy,
 masking or audit, so the benchmark can report what governance costs. It is not
 mounted unless the setting is on, and `wardgate serve` warns loudly when it is.
 """
@@ -33,8 +34,7 @@ async def bare_customer(
     request: Request[Any, Any, Any], customer_id: FromPath[str]
 ) -> dict[str, object]:
     state: GatewayState = request.app.state.gateway
-    async with state.db.reader.connect() as conn:
-        row = (await conn.execute(_ONE, {"record_id": customer_id})).first()
+    row = await state.db.fetch_first(_ONE, {"record_id": customer_id})
     if row is None:
         raise NotFoundException
     return {"data": dict(row._mapping)}
@@ -45,6 +45,5 @@ async def bare_customers(request: Request[Any, Any, Any]) -> dict[str, object]:
     state: GatewayState = request.app.state.gateway
     limit = parse_limit(request.query_params.get("limit"))
     after = request.query_params.get("after", "")
-    async with state.db.reader.connect() as conn:
-        rows = (await conn.execute(_PAGE, {"after_id": after, "limit": limit})).all()
+    rows = await state.db.fetch_all(_PAGE, {"after_id": after, "limit": limit})
     return {"data": [dict(row._mapping) for row in rows]}

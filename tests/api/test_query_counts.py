@@ -31,7 +31,9 @@ def in_background() -> bool:
 def counting(api: Api) -> Iterator[list[str]]:
     statements: list[str] = []
     db = api.state.db
-    engines = {id(e): e.sync_engine for e in (db.reader, db.writer, db.keys)}.values()
+    engines = list({id(e): e.sync_engine for e in (db.reader, db.writer, db.keys)}.values())
+    if db.inline is not None:  # the read pipelines' statements on SQLite
+        engines.append(db.inline.engine)
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not in_background():

@@ -36,6 +36,8 @@ def server_env(settings: Settings) -> dict[str, str]:
         "WARDGATE_LOG_LEVEL": "warning",
         "WARDGATE_DATA_DIR": str(settings.data_dir),
         "WARDGATE_CHECKPOINT_ENTRIES": str(CHECKPOINT_EVERY),
+        # One process per server unless a test asks for workers (`serving(workers=...)`).
+        "WARDGATE_WORKERS": "1",
     }
     if settings.database_url is not None:
         env["WARDGATE_DATABASE_URL"] = settings.database_url
@@ -62,11 +64,41 @@ def wait_ready(
         time.sleep(READY_POLL_SECONDS)
 
 
+def worker_pids(server: subprocess.Popen[bytes]) -> list[int]:
+    """The live child processes of a `serve --workers N` supervisor, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        if int(stat.rsplit(")", 1)[1].split()[1]) == server.pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def wait_workers(
+    server: subprocess.Popen[bytes], workers: int, deadline: float, log_path: Path
+) -> None:
+    """The supervisor has forked all its workers (readiness already came from one)."""
+    while len(worker_pids(server)) < workers:
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"gateway did not start {workers} workers:\n{log_path.read_text()}")
+        time.sleep(READY_POLL_SECONDS)
+
+
 @contextmanager
 def serving(
-    settings: Settings, processes: int, logs: Path, env: dict[str, str] | None = None
+    settings: Settings,
+    processes: int,
+    logs: Path,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[list[str]]:
-    """Start `processes` gateways on one store, wait until all are ready, stop them after."""
+    """Start `processes` gateways on one store (each `serve --workers workers`), wait
+    until all are ready, stop them after (SIGTERM; each must exit 0 within 15 s)."""
     servers: list[tuple[subprocess.Popen[bytes], Path]] = []
     bases: list[str] = []
     try:
@@ -75,7 +107,10 @@ def serving(
             log_path = logs / f"server-{n}.log"
             with log_path.open("wb") as log_file:
                 server = subprocess.Popen(
-                    [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port)],
+                    [
+                        *(sys.executable, "-m", "gateway.cli.main", "serve"),
+                        *("--port", str(port), "--workers", str(workers)),
+                    ],
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     env=server_env(settings) | (env or {}),
@@ -87,6 +122,8 @@ def serving(
         deadline = time.monotonic() + 90
         for (server, log_path), base in zip(servers, bases, strict=True):
             wait_ready(base, server, deadline, log_path)
+            if workers > 1:
+                wait_workers(server, workers, deadline, log_path)
         yield bases
     finally:
         for server, _ in servers:
@@ -98,6 +135,9 @@ def serving(
                 server.kill()
                 server.wait(timeout=5)
                 pytest.fail(f"a gateway did not stop on SIGTERM:\n{log_path.read_text()}")
+            # uvicorn re-raises the SIGTERM it handled once it has shut down cleanly.
+            if server.returncode not in (0, -signal.SIGTERM):
+                pytest.fail(f"a gateway exited {server.returncode}:\n{log_path.read_text()}")
 
 
 @dataclass

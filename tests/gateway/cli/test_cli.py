@@ -309,7 +309,7 @@ def test_given_initialised_store_then_serve_passes_preflight_and_starts_uvicorn(
 ) -> None:
     assert invoke("init", "--data-dir", str(tmp_path)).exit_code == 0
 
-    result = invoke("serve", "--data-dir", str(tmp_path), "--port", "18123")
+    result = invoke("serve", "--data-dir", str(tmp_path), "--port", "18123", "--workers", "1")
 
     assert result.exit_code == 0, result.output
     assert "listening on http://127.0.0.1:18123" in flat(result.output)

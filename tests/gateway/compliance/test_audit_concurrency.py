@@ -1,9 +1,10 @@
 """Concurrent load against real gateways on loopback: one audit entry per request, one log.
 
 Clients fire mixed /v1 requests (allowed reads, a denied purpose, 401s, 404s from a
-handler and from the router, creates) from several threads, at one server or split
+handler and from the router, creates) from several threads, at one server, split
 across two server processes sharing one store (an SQLite data directory, or one
-PostgreSQL). Afterwards the log must hold exactly one entry per request — matched by
+PostgreSQL), or at one `serve --workers 2` whose workers share the port and the store.
+Afterwards the log must hold exactly one entry per request — matched by
 request id and status — with sequence numbers 0..n-1, no gaps, no duplicates, and one
 chain that every signed checkpoint (issued by both processes while under load) agrees
 with. Load goes to 127.0.0.1 only and is bounded in requests and time.
@@ -219,14 +220,14 @@ def seeded(settings: Settings) -> Settings:
     return settings
 
 
-def run_load_and_check(settings: Settings, processes: int, logs: Path) -> None:
+def run_load_and_check(settings: Settings, processes: int, logs: Path, workers: int = 1) -> None:
     before = asyncio.run(_read_log(settings))
     assert before.seqs == list(range(len(before.seqs)))
     ids = asyncio.run(_customer_ids(settings))
     assert len(ids) == CUSTOMERS
     keys = json.loads((settings.data_dir / "demo-keys.json").read_text())
     started = time.monotonic()
-    with serving(settings, processes, logs) as bases:
+    with serving(settings, processes, logs, workers=workers) as bases:
         load = Load(bases, keys, ids, asyncio.run(_customer_ids(settings, "analytics")))
         load.run()
     elapsed = time.monotonic() - started
@@ -291,3 +292,24 @@ def test_given_two_server_processes_on_one_store_then_one_log_without_gaps_or_fo
             database_url=make_database(), keystore_url=make_database()
         )
     run_load_and_check(seeded(settings), processes=2, logs=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ],
+)
+def test_given_two_workers_of_one_server_then_one_log_without_gaps_or_forks(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`serve --workers 2`: 400 mixed requests, one entry each, one chain; SIGTERM at the
+    end stops both workers cleanly and the tail is flushed and signed."""
+    settings = Settings(data_dir=tmp_path / "data")
+    if backend == "postgres":
+        make_database = request.getfixturevalue("postgres_url_factory")
+        settings = settings.with_overrides(
+            database_url=make_database(), keystore_url=make_database()
+        )
+    run_load_and_check(seeded(settings), processes=1, logs=tmp_path, workers=2)

@@ -1,0 +1,143 @@
+"""Several worker processes on one listening socket: `wardgate serve --workers N`.
+
+The supervisor binds the socket once, then forks N workers that each run their own
+uvicorn server (own event loop, own store connections, own audit group commit) on that
+same socket; the kernel hands each new connection to one of them. Everything that must
+be one across workers already lives in the store, not in a process:
+
+- the audit chain: every batch reads and updates the tree row inside its transaction
+  (SQLite's write lock, PostgreSQL's FOR UPDATE), so sequence numbers stay 0..n-1 with
+  no gap and no fork whichever worker appends;
+- checkpoints: a worker signs under that same lock and skips a tree size that is
+  already signed, so one worker at a time signs and no head is signed twice;
+- policy and API keys: each worker's reloader watches the store's stamp (PostgreSQL
+  NOTIFY, SQLite every 250 ms), so a change reaches every worker within a second;
+- erasure: a worker that did not shred a key itself still holds it in its key cache,
+  but refuses the record through the customer store's `erased_at` mark, read with the
+  row on every request.
+
+Forking (not spawning) after the parent's start-up checks means each worker begins
+with the PII detector and the app already imported: start-up costs one import, and the
+pages stay shared until written. The parent holds no store connection and runs no
+thread when it forks.
+
+SIGTERM or SIGINT to the supervisor is passed to every worker; each stops accepting,
+lets its in-flight requests finish and flushes its audit batch (uvicorn's shutdown and
+the app's lifespan), and the supervisor exits when the last one has. A worker that
+dies while serving is replaced; one that cannot start stops the whole server (its exit
+code, 3, is the server's). Workers die with the supervisor (PR_SET_PDEATHSIG), so a
+`kill -9` of the supervisor leaves no orphan serving the store.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from types import FrameType
+
+import structlog
+
+log = structlog.get_logger("wardgate.workers")
+
+_PR_SET_PDEATHSIG = 1
+RESPAWN_PAUSE_SECONDS = 0.5
+"""Between a worker's death and its replacement: a crash loop does not spin a core."""
+NOT_STARTED = 3
+"""A worker's exit code when its server never started (the CLI's UNAVAILABLE)."""
+
+WorkerMain = Callable[[], int]
+"""Runs one worker's server to its end; returns the worker's exit code."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when the supervisor dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the supervisor's SIGTERM still reaches us
+        pass
+    if os.getppid() != parent:  # the supervisor died before the prctl took effect
+        os._exit(1)
+
+
+def _fork(worker_main: WorkerMain) -> int:
+    parent = os.getpid()
+    pid = os.fork()
+    if pid != 0:
+        return pid
+    code = 1
+    try:
+        _die_with_parent(parent)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
+        code = worker_main()
+    finally:
+        os._exit(code)  # never return into the supervisor's code in the child
+
+
+class Supervisor:
+    """Forks `workers` processes running `worker_main`, replaces the ones that die, and
+    passes SIGTERM/SIGINT on to all of them."""
+
+    def __init__(self, worker_main: WorkerMain, workers: int) -> None:
+        self._worker_main = worker_main
+        self._workers = workers
+        self._pids: set[int] = set()
+        self._stopping = False
+
+    def __repr__(self) -> str:
+        return f"Supervisor(workers={self._workers}, running={len(self._pids)})"
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+        for pid in list(self._pids):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                self._pids.discard(pid)
+
+    def run(self) -> int:
+        """Serve until stopped; the exit code is 0, or NOT_STARTED if a worker could not
+        start (the others are stopped then)."""
+        previous = {
+            signum: signal.signal(signum, self._stop) for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        result = 0
+        try:
+            for _ in range(self._workers):
+                self._pids.add(_fork(self._worker_main))
+            while self._pids:
+                try:
+                    pid, status = os.wait()
+                except ChildProcessError:
+                    break
+                self._pids.discard(pid)
+                code = os.waitstatus_to_exitcode(status)
+                if self._stopping:
+                    continue
+                if code == NOT_STARTED:
+                    log.error("a worker could not start; stopping the server", worker_pid=pid)
+                    result = NOT_STARTED
+                    self._stop(signal.SIGTERM, None)
+                    continue
+                log.warning("worker exited; starting another", worker_pid=pid, exit_code=code)
+                time.sleep(RESPAWN_PAUSE_SECONDS)
+                if not self._stopping:
+                    self._pids.add(_fork(self._worker_main))
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return result
+
+
+def serve_in_workers(
+    worker_main: Callable[[list[socket.socket]], int],
+    listening: socket.socket,
+    workers: int,
+) -> int:
+    """Run `worker_main(sockets)` in `workers` forked processes sharing `listening`."""
+    return Supervisor(lambda: worker_main([listening]), workers).run()
