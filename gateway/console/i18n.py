@@ -1,6 +1,7 @@
 """The console's two languages: every label and message in zh-CN and English.
 
-The texts live in `messages/<language>.yaml`, one key per text; a key missing from
+The texts live in `messages/<language>.yaml` and in one file per domain,
+`messages/<domain>.<language>.yaml` (e.g. `dsr.en.yaml`), one key per text; a key missing from
 either file fails the tests (`tests/gateway/console/test_i18n.py`), so no page shows a
 raw key. The language comes from the session once chosen, else `Accept-Language`.
 """
@@ -19,10 +20,17 @@ DEFAULT_LANGUAGE: Final = "zh-CN"
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """All texts of one language (`messages/<language>.yaml`)."""
-    path = resources.files("gateway.console") / "messages" / f"{language}.yaml"
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {str(key): str(value) for key, value in loaded.items()}
+    """All texts of one language: `messages/<language>.yaml`, then every
+    `messages/<domain>.<language>.yaml` (domains keep their texts apart)."""
+    folder = resources.files("gateway.console") / "messages"
+    names = sorted(
+        entry.name for entry in folder.iterdir() if entry.name.endswith(f".{language}.yaml")
+    )
+    texts: dict[str, str] = {}
+    for name in (f"{language}.yaml", *names):
+        loaded = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        texts.update({str(key): str(value) for key, value in loaded.items()})
+    return texts
 
 
 def supported(language: str | None) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.console.rights import AUDIT_RIGHT, ConsoleAccess
+from gateway.dsr.rights import HANDLE_RIGHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("/console/consents", "consents", AUDIT_RIGHT),
     Screen("/console/charts", "charts", AUDIT_RIGHT),
     Screen("/console/export", "export", AUDIT_RIGHT),
+    Screen("/console/dsr", "dsr", HANDLE_RIGHT),
 )
 
 
