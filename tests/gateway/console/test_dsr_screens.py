@@ -10,6 +10,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from structlog.testing import capture_logs
+
 from tests.helpers.console import Console, csrf_of
 
 DPO = ("privacy-desk", "data_subject_request")
@@ -273,3 +275,23 @@ def test_given_dpo_then_sets_and_releases_legal_hold_each_audited(console: Conso
     assert released.status_code == 303
     assert console.last_entry()[0] == "retention.hold.release"
     assert held(active, {"id": customer})[0][0] == 0
+
+
+def test_given_console_actions_then_evidence_and_texts_reach_no_log_or_audit_entry(
+    console: Console,
+) -> None:
+    dsr_id, _ = file_request(console, "access", 5)
+    token = signed_in(console)
+
+    with capture_logs() as structured:
+        act(console, token, dsr_id, "verify", method="bogus", evidence="passport-E7731")
+        act(console, token, dsr_id, "verify", method="id_document", evidence="passport-E7731")
+        act(console, token, dsr_id, "extend", days="2", reason="awaiting archive 88-Q")
+        act(console, token, dsr_id, "refuse", reason="other", text="held by court order 5521")
+
+    logged = repr(structured)
+    entries = repr(console.api.store.sql("SELECT * FROM audit_events"))
+    for secret in ("passport-E7731", "court order 5521"):
+        assert secret not in logged
+        assert secret not in entries
+    assert status_of(console, dsr_id) == "refused"
