@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.console.rights import ADMIN_RIGHT, AUDIT_RIGHT, ConsoleAccess
+from gateway.dsr.rights import HANDLE_RIGHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ SCREENS: tuple[Screen, ...] = (
     # Explaining is both roles' question (for one customer: the compliance officer's).
     Screen("/console/explain", "explain", ADMIN_RIGHT),
     Screen("/console/explain", "explain", AUDIT_RIGHT),
+    Screen("/console/dsr", "dsr", HANDLE_RIGHT),
 )
 
 

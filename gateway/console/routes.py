@@ -15,6 +15,9 @@ from gateway.console import (
     audit_events,
     charts,
     consent_history,
+    dsr_actions,
+    dsr_detail,
+    dsr_queue,
     export,
     home,
     log_health,
@@ -47,6 +50,12 @@ def console_router() -> Router:
             export.export_form,
             export.export_download,
             *ADMIN_ROUTES,
+            dsr_queue.dsr_queue,
+            dsr_detail.dsr_detail,
+            dsr_actions.dsr_action,
+            dsr_actions.dsr_download,
+            dsr_actions.dsr_set_hold,
+            dsr_actions.dsr_release_hold,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),

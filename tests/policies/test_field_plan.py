@@ -620,7 +620,7 @@ def test_given_default_policy_then_role_outside_its_purpose_gets_nothing(
         (
             "dpo",
             "data_subject_request",
-            {"legal_hold:write", "legal_hold:read", "dsr:file", "dsr:handle", "erase"},
+            {"legal_hold:write", "legal_hold:read", "dsr:file", "dsr:handle", "erase", "console"},
         ),
     ],
 )
