@@ -27,9 +27,14 @@ README_PORT = "--port 8090"
 BIN = Path(sys.executable).parent
 
 
-def readme_block(heading: str) -> Block:
-    """The one shell block under `heading` in README.md."""
-    found = [block for block in shell_blocks(README) if block.heading == heading]
+def readme_block(heading: str, containing: str = "") -> Block:
+    """The one shell block under `heading` in README.md (whose text holds `containing`)."""
+    found = [
+        block
+        for block in shell_blocks(README)
+        if block.heading == heading
+        and any(containing in command.text for command in block.commands)
+    ]
     assert len(found) == 1, f"one shell block under {heading!r}, found {len(found)}"
     return found[0]
 
