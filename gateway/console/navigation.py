@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.approvals.service import APPROVE_RIGHT
 from gateway.console.rights import ADMIN_RIGHT, AUDIT_RIGHT, ConsoleAccess
 
 
@@ -35,6 +36,8 @@ SCREENS: tuple[Screen, ...] = (
     # Explaining is both roles' question (for one customer: the compliance officer's).
     Screen("/console/explain", "explain", ADMIN_RIGHT),
     Screen("/console/explain", "explain", AUDIT_RIGHT),
+    # Export approvals (gateway.console.approvals): whoever may decide them.
+    Screen("/console/approvals", "approvals", APPROVE_RIGHT),
 )
 
 

@@ -21,6 +21,7 @@ from gateway.console import (
     sign_in,
 )
 from gateway.console.admin import ADMIN_ROUTES
+from gateway.console.approvals import APPROVALS_ROUTES
 from gateway.console.failures import EXCEPTION_HANDLERS
 from gateway.console.viewer import provide_viewer
 
@@ -47,6 +48,7 @@ def console_router() -> Router:
             export.export_form,
             export.export_download,
             *ADMIN_ROUTES,
+            *APPROVALS_ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),
