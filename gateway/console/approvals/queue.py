@@ -57,9 +57,7 @@ def _checked_id(request_id: str) -> str:
 async def pending_requests(viewer: NamedDependency[Viewer]) -> Template:
     call = approvals_call(viewer, "approvals.list")
     listing = await service.list_requests(call, "pending")
-    return page(
-        "approvals/queue.html", viewer, requests=listing["data"], current_path=PATH
-    )
+    return page("approvals/queue.html", viewer, requests=listing["data"], current_path=PATH)
 
 
 async def _detail_page(
@@ -94,9 +92,7 @@ async def request_detail(viewer: NamedDependency[Viewer], request_id: FromPath[s
 
 def _decision_body(reason: str) -> RequestBody:
     """The API's body; a blank reason is left out, so the use case names it `required`."""
-    return RequestBody(
-        orjson.dumps({REASON_FIELD: reason} if reason else {}), JSON_MEDIA_TYPE
-    )
+    return RequestBody(orjson.dumps({REASON_FIELD: reason} if reason else {}), JSON_MEDIA_TYPE)
 
 
 async def _decide(viewer: Viewer, request_id: str, *, approve: bool) -> Template | Redirect:
