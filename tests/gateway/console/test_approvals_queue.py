@@ -60,7 +60,11 @@ def test_given_data_steward_then_queue_lists_pending_requests_with_scope(
 ) -> None:
     request_id = file_request(console)
     console.sign_in(STEWARD, lang="en")
-    assert 'href="/console/approvals"' in console.get("/console").text
+    home = console.get("/console").text
+    assert 'href="/console/approvals"' in home
+    # The steward's console opens the queue only: no audit log, no administration.
+    for other in ("/console/audit", "/console/admin/rules", "/console/explain"):
+        assert f'href="{other}"' not in home
     before = console.audit_count()
     page = console.get(QUEUE)
     assert page.status_code == 200
