@@ -26,6 +26,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("/console/consents", "consents", AUDIT_RIGHT),
     Screen("/console/charts", "charts", AUDIT_RIGHT),
     Screen("/console/export", "export", AUDIT_RIGHT),
+    # Export approvals (gateway.console.approvals): whoever may decide them.
+    Screen("/console/approvals", "approvals", APPROVE_RIGHT),
     # Security admin screens (gateway.console.admin).
     Screen("/console/admin/principals", "admin_principals", ADMIN_RIGHT),
     Screen("/console/admin/roles", "admin_roles", ADMIN_RIGHT),
@@ -36,8 +38,6 @@ SCREENS: tuple[Screen, ...] = (
     # Explaining is both roles' question (for one customer: the compliance officer's).
     Screen("/console/explain", "explain", ADMIN_RIGHT),
     Screen("/console/explain", "explain", AUDIT_RIGHT),
-    # Export approvals (gateway.console.approvals): whoever may decide them.
-    Screen("/console/approvals", "approvals", APPROVE_RIGHT),
 )
 
 

@@ -37,6 +37,7 @@ def console_router() -> Router:
             sign_in.sign_out,
             sign_in.switch_language,
             home.home,
+            *APPROVALS_ROUTES,
             audit_events.audit_events,
             audit_entry.audit_entry,
             log_health.log_health,
@@ -48,7 +49,6 @@ def console_router() -> Router:
             export.export_form,
             export.export_download,
             *ADMIN_ROUTES,
-            *APPROVALS_ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),
