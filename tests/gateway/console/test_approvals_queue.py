@@ -214,3 +214,20 @@ def test_given_approvals_messages_then_every_key_in_both_languages() -> None:
     assert english == chinese
     assert len(english) > 20
     assert all(catalog("zh-CN")[k] != catalog("en")[k] for k in english)
+
+
+def test_given_queue_and_decisions_then_no_reason_text_in_logs_or_audit_entries(
+    console: Console, capsys: pytest.CaptureFixture[str]
+) -> None:
+    filed_text, decision_text = "Marker-Filed-7Q2", "Marker-Decided-9X4"
+    request_id = file_request(console, reason=filed_text)
+    console.sign_in(STEWARD, lang="en")
+    assert filed_text in console.get(QUEUE).text
+    assert decide(console, request_id, "deny", "").status_code == 422
+    assert decide(console, request_id, "approve", decision_text).status_code == 303
+    captured = capsys.readouterr()
+    assert "route=/console/approvals" in captured.out  # the request log was captured
+    entries = str(console.api.store.sql("SELECT * FROM audit_events"))
+    for text in (filed_text, decision_text):
+        assert text not in captured.out + captured.err
+        assert text not in entries
