@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.approvals.service import APPROVE_RIGHT
 from gateway.console.rights import ADMIN_RIGHT, AUDIT_RIGHT, ConsoleAccess
 from gateway.dsr.rights import HANDLE_RIGHT
 
@@ -26,6 +27,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("/console/consents", "consents", AUDIT_RIGHT),
     Screen("/console/charts", "charts", AUDIT_RIGHT),
     Screen("/console/export", "export", AUDIT_RIGHT),
+    # Export approvals (gateway.console.approvals): whoever may decide them.
+    Screen("/console/approvals", "approvals", APPROVE_RIGHT),
     # Security admin screens (gateway.console.admin).
     Screen("/console/admin/principals", "admin_principals", ADMIN_RIGHT),
     Screen("/console/admin/roles", "admin_roles", ADMIN_RIGHT),

@@ -24,6 +24,7 @@ from gateway.console import (
     sign_in,
 )
 from gateway.console.admin import ADMIN_ROUTES
+from gateway.console.approvals import APPROVALS_ROUTES
 from gateway.console.failures import EXCEPTION_HANDLERS
 from gateway.console.viewer import provide_viewer
 
@@ -39,6 +40,7 @@ def console_router() -> Router:
             sign_in.sign_out,
             sign_in.switch_language,
             home.home,
+            *APPROVALS_ROUTES,
             audit_events.audit_events,
             audit_entry.audit_entry,
             log_health.log_health,
