@@ -39,11 +39,14 @@ PARAMETERS = {
     "consent_purpose": "marketing",
     "version": "1",
     "request_id": "exp_0",
+    "dsr_id": "dsr_0",
 }
 CALLERS = {
     "/v1/policy": ("security-admin", "policy_admin"),
     "/v1/aggregates": ("analytics-job", "analytics"),
     "/v1/approvals": ("data-steward", "analytics"),
+    "/v1/dsr": ("privacy-desk", "data_subject_request"),
+    "/v1/retention": ("privacy-desk", "data_subject_request"),
 }
 DEFAULT_CALLER = ("support-desk", "customer_service")
 OPTIONS = ("comment", "base_version", "acknowledge")

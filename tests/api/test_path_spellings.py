@@ -38,11 +38,14 @@ PARAMETERS: dict[str, str] = {
     "purpose_id": "marketing",
     "consent_purpose": "marketing",
     "request_id": "exp_0",
+    "dsr_id": "dsr_0",
 }
 CALLERS = {
     "/v1/audit": ("compliance-officer", "compliance_audit"),
     "/v1/policy": ("security-admin", "policy_admin"),
     "/v1/customers/{customer_id}/access-report": ("compliance-officer", "compliance_audit"),
+    "/v1/dsr": ("privacy-desk", "data_subject_request"),
+    "/v1/retention": ("privacy-desk", "data_subject_request"),
 }
 DEFAULT_CALLER = ("support-desk", "customer_service")
 

@@ -87,6 +87,16 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
         "`changes` only on a correction request, and validated as PATCH "
         "/v1/customers/{customer_id} validates them",
     ),
+    ("POST", "/v1/aggregates"): (
+        ("422",),
+        "`sum` and `mean` need a field and `count` takes none; fields and dimensions must "
+        "be ones the catalog marks aggregatable and the policy opens for the purpose",
+    ),
+    ("POST", "/v1/approvals/requests"): (
+        ("422",),
+        "the scope names an entity and fields of the catalog in force (data that changes "
+        "without a new schema, so no enum can state it) that the purpose may read",
+    ),
     ("GET", "/v1/customers"): (
         ("400", "422"),
         "a lookup names exactly one of phone, email, id_number, each valid as in create; "
