@@ -16,7 +16,8 @@ import typer
 from gateway.bulk.job import DEFAULT_BATCH
 from gateway.bulk.report import ImportAbortedError, ImportSourceError
 from gateway.cli.errors import exit_codes
-from gateway.cli.imports import PROBLEMS_SHOWN, out, run_import
+from gateway.cli.import_report import print_import_report
+from gateway.cli.imports import run_import
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import require_store
 from gateway.consents.importer import ConsentImportReport, import_consents
@@ -28,20 +29,8 @@ consents_app = typer.Typer(help="PIPL consent records.", no_args_is_help=True)
 
 
 def _summary(report: ConsentImportReport) -> None:
-    rate = f"{report.consents_per_second:,.0f} consents/s"
-    out.print(
-        f"loaded {report.loaded} of {report.rows_read} consents ({report.grants} grants, "
-        f"{report.withdrawals} withdrawals), rejected {report.rejected} "
-        f"in {report.seconds:.2f} s ({rate})",
-        markup=False,
-    )
-    if report.loaded:
-        out.print(f"audit request id: {report.request_id}", markup=False)
-    for problem in report.problems[:PROBLEMS_SHOWN]:
-        out.print(str(problem), markup=False)
-    hidden = report.problems_total - min(len(report.problems), PROBLEMS_SHOWN)
-    if hidden > 0:
-        out.print(f"... and {hidden} more problems", markup=False)
+    read = f"consents ({report.grants} grants, {report.withdrawals} withdrawals)"
+    print_import_report(report, read, "consents")
 
 
 @consents_app.command(

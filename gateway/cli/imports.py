@@ -21,6 +21,7 @@ from gateway.bulk.job import DEFAULT_BATCH
 from gateway.bulk.report import ImportAbortedError, ImportProgress, ImportSourceError
 from gateway.cli.errors import ExitCode, exit_codes
 from gateway.cli.files import open_private
+from gateway.cli.import_report import out, print_import_report
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import require_store
 from gateway.customers.importer import CustomerImportReport, import_customers
@@ -28,16 +29,14 @@ from gateway.state import StoreNotReadyError
 from keys import MasterKeyError
 from policies.catalog import Entity, default_catalog
 
-PROBLEMS_SHOWN = 50
 EXIT_REJECTED = ExitCode.PROBLEMS
 EXIT_UNUSABLE = ExitCode.UNUSABLE
 EXIT_ABORTED = ExitCode.UNAVAILABLE
 
-# Progress and errors on stderr; the summary and problems (the command's result) on stdout.
-# Nothing printed here comes from the file's values, and markup is off so a field label
-# is printed as it is.
+# Progress and errors on stderr; the summary and problems (the command's result) on stdout
+# (see import_report). Nothing printed here comes from the file's values, and markup is off
+# so a field label is printed as it is.
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
 
 
 def _write_ids(ids: tuple[str, ...], ids_out: Path | None) -> None:
@@ -49,22 +48,6 @@ def _write_ids(ids: tuple[str, ...], ids_out: Path | None) -> None:
     with open_private(ids_out) as handle:
         handle.write(text.encode("ascii"))
     errors.print(f"{len(ids)} created ids written to {ids_out}", markup=False)
-
-
-def _summary(report: CustomerImportReport) -> None:
-    rate = f"{report.customers_per_second:,.0f} customers/s"
-    out.print(
-        f"loaded {report.loaded} of {report.rows_read} rows, rejected {report.rejected} "
-        f"in {report.seconds:.2f} s ({rate})",
-        markup=False,
-    )
-    if report.loaded:
-        out.print(f"audit request id: {report.request_id}", markup=False)
-    for problem in report.problems[:PROBLEMS_SHOWN]:
-        out.print(str(problem), markup=False)
-    hidden = report.problems_total - min(len(report.problems), PROBLEMS_SHOWN)
-    if hidden > 0:
-        out.print(f"... and {hidden} more problems", markup=False)
 
 
 def columns_help(entity: Entity) -> str:
@@ -128,7 +111,7 @@ def import_command(
     require_store(settings)
 
     def summary(report: CustomerImportReport) -> None:
-        _summary(report)
+        print_import_report(report, "rows", "customers")
         _write_ids(report.created_ids, ids_out)
 
     run_import(
