@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -18,6 +19,7 @@ import structlog
 from litestar.testing import TestClient
 
 from gateway.app import WardgateApp
+from gateway.settings import get_settings
 from tests.helpers.api import Api
 from tests.helpers.postgres import PG_ADMIN_URL, admin_execute, in_ci
 from tests.helpers.store import STORE_PARAMS, Store, new_store
@@ -94,3 +96,25 @@ def logging_restored() -> Iterator[None]:
         structlog.configure(**config)
         root.handlers = handlers
         root.setLevel(level)
+
+
+@pytest.fixture
+def isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings only from what the test gives: no WARDGATE_* variable from outside (an
+    operator's database URL or key must not reach a test's store), and the cached
+    settings cleared before and after."""
+    for name in list(os.environ):
+        if name.startswith("WARDGATE_"):
+            monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_env(isolated_settings: None, logging_restored: None) -> None:
+    """For a command run in-process: isolated settings, and logging put back afterwards.
+
+    The command configures logging onto the stdout CliRunner hands it, which is closed
+    afterwards: later tests in the session must not log into it.
+    """

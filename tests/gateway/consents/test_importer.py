@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
 import hashlib
 import json
-import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +27,11 @@ from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
 from gateway.db.schema import consents
 from gateway.demo import generate
-from gateway.settings import Settings, get_settings
+from gateway.settings import Settings
 from policies.consent import ConsentEvent, ConsentState, SeparateScope, age_of
+from tests.helpers import imports
 from tests.helpers.consents import consent_states
+from tests.helpers.imports import Row, as_json, audit_entries, imported_ids, write_jsonl
 from tests.helpers.store import Store
 
 HEADER = (
@@ -43,8 +43,6 @@ DEMO_NOTICE = "privacy-notice-2026.1"  # what `wardgate init --demo` grants carr
 EVIDENCE = "录音：客户张三 13812345678 同意接收营销信息"  # a value: never echoed, never audited
 GUARDIAN = "guardian:ref-7f3a"
 runner = CliRunner()
-
-Row = dict[str, Any]
 
 
 # --- stores, customers and times ------------------------------------------------------------
@@ -98,15 +96,10 @@ def granted(store: Store, customer_id: str, purpose: str) -> bool:
 
 def add_customers(store: Store, rows: Sequence[Row], tmp_path: Path) -> list[str]:
     """New customers, through the customers import; their ids in order."""
-    path = tmp_path / "new-customers.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    path = write_jsonl(tmp_path / "new-customers.jsonl", rows)
     report = asyncio.run(import_customers(store.settings, path))
     assert report.loaded == len(rows)
-    entries = store.sql(
-        "SELECT record_ids FROM audit_events WHERE request_id = :r ORDER BY seq",
-        {"r": report.request_id},
-    )
-    return [i for (ids,) in entries for i in as_json(ids)]
+    return imported_ids(store, report)
 
 
 def people(n: int, *, minors: bool) -> list[Row]:
@@ -124,21 +117,7 @@ def people(n: int, *, minors: bool) -> list[Row]:
 
 
 def write_csv(path: Path, rows: Sequence[Row], header: Sequence[str] = HEADER) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([row.get(name, "") for name in header])
-    return path
-
-
-def write_jsonl(path: Path, lines: Sequence[Row | str]) -> Path:
-    text = "".join(
-        (line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n"
-        for line in lines
-    )
-    path.write_text(text, encoding="utf-8")
-    return path
+    return imports.write_csv(path, rows, header)
 
 
 def grant(customer_id: str, purpose: str, at: str, **more: Any) -> Row:
@@ -158,17 +137,6 @@ def withdraw(customer_id: str, purpose: str, at: str, **more: Any) -> Row:
 
 def run(store: Store, path: Path, **options: Any) -> ConsentImportReport:
     return asyncio.run(import_consents(store.settings, path, **options))
-
-
-def as_json(value: Any) -> Any:
-    return value if isinstance(value, list | dict) else json.loads(str(value))
-
-
-def audit_entries(store: Store, report: ConsentImportReport) -> list[dict[str, Any]]:
-    rows = store.sql(
-        "SELECT * FROM audit_events WHERE request_id = :r ORDER BY seq", {"r": report.request_id}
-    )
-    return [dict(row._mapping) for row in rows]
 
 
 def imported_rows(store: Store, report: ConsentImportReport) -> list[dict[str, Any]]:
@@ -607,26 +575,6 @@ def test_given_the_shared_store_then_grants_and_withdrawals_load_with_their_audi
 
 
 # --- the command ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Settings from the test's own store only; logging restored after the command."""
-    for name in (
-        "WARDGATE_DATABASE_URL",
-        "WARDGATE_KEYSTORE_URL",
-        "WARDGATE_MASTER_KEY",
-        "WARDGATE_DATA_DIR",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    structlog_config = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    structlog.configure(**structlog_config)
-    root.handlers, root.level = handlers, level
-    get_settings.cache_clear()
 
 
 def invoke(settings: Settings, *args: str) -> Result:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
 import getpass
 import json
-import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,8 @@ from gateway.db.init_store import init_store
 from gateway.demo import generate
 from gateway.settings import Settings, get_settings
 from keys.schema import data_keys
+from tests.helpers import imports
+from tests.helpers.imports import Row, as_json, audit_entries, imported_ids, write_jsonl
 from tests.helpers.store import Store
 
 TODAY = dt.date(2026, 1, 15)
@@ -42,8 +42,6 @@ FIELDS = (
     *("region", "tier", "notes"),
 )
 runner = CliRunner()
-
-Row = dict[str, Any]
 
 
 # --- synthetic files ------------------------------------------------------------------------
@@ -70,21 +68,7 @@ def day_after(iso_date: str) -> str:
 
 
 def write_csv(path: Path, rows: Sequence[Row], header: Sequence[str] = FIELDS) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([row.get(name, "") for name in header])
-    return path
-
-
-def write_jsonl(path: Path, lines: Sequence[Row | str]) -> Path:
-    text = "".join(
-        (line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n"
-        for line in lines
-    )
-    path.write_text(text, encoding="utf-8")
-    return path
+    return imports.write_csv(path, rows, header)
 
 
 def run(settings: Settings, path: Path, **options: Any) -> ImportReport:
@@ -96,17 +80,6 @@ def values_of(rows: Sequence[Row]) -> list[str]:
 
 
 # --- what the store holds -------------------------------------------------------------------
-
-
-def as_json(value: Any) -> Any:
-    return value if isinstance(value, list | dict) else json.loads(str(value))
-
-
-def audit_entries(store: Store, report: ImportReport) -> list[dict[str, Any]]:
-    rows = store.sql(
-        "SELECT * FROM audit_events WHERE request_id = :r ORDER BY seq", {"r": report.request_id}
-    )
-    return [dict(row._mapping) for row in rows]
 
 
 def last_entry(store: Store) -> dict[str, Any]:
@@ -122,11 +95,6 @@ def assert_import_outcome(
     assert entry["principal_id"] == f"cli:{getpass.getuser()}"
     assert (entry["outcome"], entry["reason"], entry["status"]) == (outcome, reason, 0)
     assert as_json(entry["fields"])["import:rows"] == f"loaded:{loaded},rejected:{rejected}"
-
-
-def imported_ids(store: Store, report: ImportReport) -> list[str]:
-    """The new ids in file order: each batch's entry lists its records in order."""
-    return [i for entry in audit_entries(store, report) for i in as_json(entry["record_ids"])]
 
 
 def imported(store: Store, report: ImportReport) -> list[Row]:
@@ -548,30 +516,6 @@ def test_given_import_then_no_value_reaches_a_log_line(fresh: Settings, tmp_path
 
 
 # --- the command ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Settings from the test's own store only; logging restored after the command.
-
-    The command configures logging onto the stdout CliRunner hands it, which is closed
-    afterwards: later tests in the session must not log into it.
-    """
-    for name in (
-        "WARDGATE_DATABASE_URL",
-        "WARDGATE_KEYSTORE_URL",
-        "WARDGATE_MASTER_KEY",
-        "WARDGATE_DATA_DIR",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    structlog_config = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    structlog.configure(**structlog_config)
-    root.handlers, root.level = handlers, level
-    get_settings.cache_clear()
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, settings: Settings, *args: str) -> Result:
