@@ -16,11 +16,9 @@ from collections.abc import Callable, Iterator
 import asyncpg
 import pytest
 import structlog
-from litestar.testing import TestClient
 
-from gateway.app import WardgateApp
 from gateway.settings import get_settings
-from tests.helpers.api import Api
+from tests.helpers.api import Api, api_on
 from tests.helpers.postgres import PG_ADMIN_URL, admin_execute, in_ci
 from tests.helpers.store import STORE_PARAMS, Store, new_store
 
@@ -66,9 +64,8 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="session")
 def api(store: Store) -> Iterator[Api]:
-    app = WardgateApp(store.settings)
-    with TestClient(app=app) as client:  # type: ignore[arg-type]
-        yield Api(client, store, app)
+    with api_on(store) as api:
+        yield api
 
 
 @pytest.fixture(scope="module", params=STORE_PARAMS)
@@ -77,10 +74,8 @@ def own_api(
 ) -> Iterator[Api]:
     """Like `api`, on a store of this test module's own: for tests that change policy,
     keys or principals, which the shared store must never see."""
-    store = new_store(request, tmp_path_factory)
-    app = WardgateApp(store.settings)
-    with TestClient(app=app) as client:  # type: ignore[arg-type]
-        yield Api(client, store, app)
+    with api_on(new_store(request, tmp_path_factory)) as api:
+        yield api
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from litestar.testing import TestClient
@@ -48,3 +50,11 @@ class Api:
     def customer_ids(self) -> list[str]:
         live = "SELECT id FROM customers WHERE erased_at IS NULL ORDER BY id"
         return [row[0] for row in self.store.sql(live)]
+
+
+@contextmanager
+def api_on(store: Store) -> Iterator[Api]:
+    """The gateway serving `store`, started (lifespan and all) and stopped around the block."""
+    app = WardgateApp(store.settings)
+    with TestClient(app=app) as client:  # type: ignore[arg-type]
+        yield Api(client, store, app)

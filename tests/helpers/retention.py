@@ -8,20 +8,15 @@ import json
 import uuid
 from typing import Any
 
-import pytest
-
 from gateway.db.engine import create_database
 from gateway.retention.run import RetentionReport, RunContext
 from gateway.retention.service import retention_run
 from gateway.state import open_protector
-from tests.helpers.store import Store
 
-BACKENDS = [
-    pytest.param(("sqlite", "aes256gcm"), id="sqlite"),
-    pytest.param(("postgres", "aes256gcm"), id="postgres", marks=pytest.mark.postgres),
-]
-"""Retention tests run on both backends under one cipher suite: the suites are
-tested elsewhere, and erasure does not depend on them."""
+# Retention tests run on both backends under one cipher suite: the suites are tested
+# elsewhere, and erasure does not depend on them.
+from tests.helpers.store import BACKENDS as BACKENDS
+from tests.helpers.store import Store
 
 FAR_FUTURE = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)
 """Every demo customer's activity (2026) is long past; only valid consents keep them."""

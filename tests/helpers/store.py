@@ -93,6 +93,12 @@ STORE_PARAMS = [
     pytest.param(("sqlite", "sm4gcm"), id="sqlite-sm4"),
     pytest.param(("postgres", "sm4gcm"), id="postgres-sm4", marks=pytest.mark.postgres),
 ]
+BACKENDS = [
+    pytest.param(("sqlite", "aes256gcm"), id="sqlite"),
+    pytest.param(("postgres", "aes256gcm"), id="postgres", marks=pytest.mark.postgres),
+]
+"""Both backends under one cipher suite, for suites whose behaviour does not depend on
+the suite (the suites are tested under STORE_PARAMS)."""
 
 
 def new_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:

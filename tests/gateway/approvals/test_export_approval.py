@@ -8,30 +8,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from gateway.app import WardgateApp
-from tests.helpers.api import Api
+from tests.helpers.api import Api, api_on
 from tests.helpers.policy import admin_patch, audit_entry, restored_policy
-from tests.helpers.store import new_store
+from tests.helpers.store import BACKENDS, new_store
 
 ANALYST, PURPOSE = "analytics-job", "analytics"
 STEWARD = "data-steward"
 REQUESTS = "/v1/approvals/requests"
-BACKENDS = [
-    pytest.param(("sqlite", "aes256gcm"), id="sqlite"),
-    pytest.param(("postgres", "aes256gcm"), id="postgres", marks=pytest.mark.postgres),
-]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def ex_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:
-    store = new_store(request, tmp_path_factory)
-    app = WardgateApp(store.settings)
-    with TestClient(app=app) as client:  # type: ignore[arg-type]
-        yield Api(client, store, app)
+    with api_on(new_store(request, tmp_path_factory)) as api:
+        yield api
 
 
 @pytest.fixture

@@ -6,27 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from litestar.testing import TestClient
 
-from gateway.app import WardgateApp
-from tests.helpers.api import Api
+from tests.helpers.api import Api, api_on
 from tests.helpers.console import Console
-from tests.helpers.store import new_store
-
-BACKENDS = [
-    pytest.param(("sqlite", "aes256gcm"), id="sqlite"),
-    pytest.param(("postgres", "aes256gcm"), id="postgres", marks=pytest.mark.postgres),
-]
+from tests.helpers.store import BACKENDS, new_store
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def console_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:
-    store = new_store(request, tmp_path_factory)
-    app = WardgateApp(store.settings)
-    with TestClient(app=app) as client:  # type: ignore[arg-type]
-        yield Api(client, store, app)
+    with api_on(new_store(request, tmp_path_factory)) as api:
+        yield api
 
 
 @pytest.fixture
