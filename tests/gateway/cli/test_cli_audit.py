@@ -12,49 +12,37 @@ import csv
 import getpass
 import io
 import json
-import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
 
 from audit.canonical import ENTRY_FIELDS, OPTIONAL_ENTRY_FIELDS, canonical_entry
 from audit.checkpoint import Checkpoint, open_signed_checkpoint, sign_checkpoint
 from audit.merkle import leaf_hash, root_of
-from gateway.cli.main import app
 from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 from keys.signing import NoteSigner, NoteVerifier
+from tests.helpers.cli import demo_data_dir, invoke, store_rows
 from tests.helpers.store import tamper_log
 
-runner = CliRunner()
 VKEY = re.compile(r"(?P<name>[^\s+]+)\+(?P<id>[0-9a-f]{8})\+(?P<key>[A-Za-z0-9+/]+={0,2})")
 EXTRA_ENTRIES = 6
 CSV_FIELDS = (*ENTRY_FIELDS, *OPTIONAL_ENTRY_FIELDS)
 
 
-@pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Settings from an environment that points nowhere else: SQLite, key from the file."""
-    for name in list(os.environ):
-        if name.startswith("WARDGATE_"):
-            monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A fresh demo store whose log holds a few more entries than seeding leaves."""
-    path = tmp_path / "data"
-    asyncio.run(init_store(Settings(data_dir=path), demo=True, customers=5))
+    path = demo_data_dir(tmp_path / "data")
     for _ in range(EXTRA_ENTRIES):
         assert invoke("audit", "verify", "--data-dir", str(path)).exit_code == 0
     return path
@@ -68,22 +56,19 @@ def out(tmp_path: Path) -> Path:
     return path
 
 
-def invoke(*args: str) -> Result:
-    return runner.invoke(app, list(args))
-
-
 def flat(text: str) -> str:
     """Messages without rich's line wrapping."""
     return " ".join(text.split())
 
 
+def failure(result: Result) -> str:
+    """The message of a verification that failed (exit 1), without rich's line wrapping."""
+    assert result.exit_code == 1, result.output
+    return flat(result.stderr)
+
+
 def audit_rows(data_dir: Path) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(data_dir / "wardgate.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute("SELECT * FROM audit_events ORDER BY seq")]
-    finally:
-        conn.close()
+    return [dict(row) for row in store_rows(data_dir, "SELECT * FROM audit_events ORDER BY seq")]
 
 
 def decoded(row: dict[str, Any]) -> dict[str, Any]:
@@ -175,12 +160,8 @@ def test_given_checkpoint_command_then_signed_note_of_the_whole_log_opens_with_t
     assert rows[-1]["action"] == "audit.checkpoint"
     leaves = [leaf_hash(canonical_entry(decoded(row))) for row in rows]
     assert opened.root_hash == root_of(leaves)
-    conn = sqlite3.connect(data_dir / "wardgate.db")
-    try:
-        stored = conn.execute("SELECT tree_size, note FROM audit_checkpoints").fetchall()
-    finally:
-        conn.close()
-    assert (opened.tree_size, result.stdout) in stored
+    stored = store_rows(data_dir, "SELECT tree_size, note FROM audit_checkpoints")
+    assert (opened.tree_size, result.stdout) in [tuple(row) for row in stored]
 
 
 # --- export -------------------------------------------------------------------------------
@@ -265,8 +246,7 @@ def test_given_edited_entry_in_store_then_verify_exits_1_naming_it(
 
     result = invoke("audit", "verify", "--data-dir", str(data_dir))
 
-    assert result.exit_code == 1
-    message = flat(result.stderr)
+    message = failure(result)
     assert "FAILED" in message
     assert "first bad sequence number: 3" in message
     recorded = audit_rows(data_dir)[-1]
@@ -289,8 +269,7 @@ def test_given_edited_entry_with_matching_leaf_hash_then_the_checkpoint_catches_
 
     result = invoke("audit", "verify", "--data-dir", str(data_dir))
 
-    assert result.exit_code == 1
-    assert "does not match its signed checkpoint" in flat(result.stderr)
+    assert "does not match its signed checkpoint" in failure(result)
 
 
 def test_given_entries_deleted_behind_a_checkpoint_then_verify_reports_truncation(
@@ -302,8 +281,7 @@ def test_given_entries_deleted_behind_a_checkpoint_then_verify_reports_truncatio
 
     result = invoke("audit", "verify", "--data-dir", str(data_dir))
 
-    assert result.exit_code == 1
-    message = flat(result.stderr)
+    message = failure(result)
     assert "truncated" in message
     assert f"first bad sequence number: {size - 3}" in message
 
@@ -333,8 +311,7 @@ def test_given_stored_checkpoint_signed_by_other_key_then_verify_exits_1(
 
     result = invoke("audit", "verify", "--data-dir", str(data_dir))
 
-    assert result.exit_code == 1
-    assert "checkpoint does not verify" in flat(result.stderr)
+    assert "checkpoint does not verify" in failure(result)
 
 
 # --- verify offline -----------------------------------------------------------------------
@@ -376,8 +353,7 @@ def test_given_one_byte_of_an_entry_changed_then_exit_1_naming_its_seq(
 
     result = offline(rewrite(export_file, change), checkpoint_file, key)
 
-    assert result.exit_code == 1
-    message = flat(result.stderr)
+    message = failure(result)
     assert "entry 4 does not match its leaf hash" in message
     assert "first bad sequence number: 4" in message
 
@@ -394,8 +370,7 @@ def test_given_entry_and_its_leaf_hash_both_rewritten_then_the_signed_root_catch
 
     result = offline(rewrite(export_file, change), checkpoint_file, key)
 
-    assert result.exit_code == 1
-    assert "does not match its signed checkpoint" in flat(result.stderr)
+    assert "does not match its signed checkpoint" in failure(result)
 
 
 def test_given_a_line_dropped_from_the_middle_then_exit_1_naming_the_missing_seq(
@@ -405,8 +380,7 @@ def test_given_a_line_dropped_from_the_middle_then_exit_1_naming_the_missing_seq
 
     result = offline(rewrite(export_file, lambda ls: ls[:3] + ls[4:]), checkpoint_file, key)
 
-    assert result.exit_code == 1
-    message = flat(result.stderr)
+    message = failure(result)
     assert "entry 3 is missing" in message
     assert "first bad sequence number: 3" in message
 
@@ -419,8 +393,7 @@ def test_given_export_cut_short_of_the_checkpoint_then_exit_1_truncated(
 
     result = offline(rewrite(export_file, lambda ls: ls[:keep]), checkpoint_file, key)
 
-    assert result.exit_code == 1
-    message = flat(result.stderr)
+    message = failure(result)
     assert "truncated" in message
     assert f"first bad sequence number: {keep}" in message
 
@@ -436,8 +409,7 @@ def test_given_checkpoint_signed_by_another_key_then_exit_1(
 
     result = offline(export_file, forged, key)
 
-    assert result.exit_code == 1
-    assert "no signature by the trusted key" in flat(result.stderr)
+    assert "no signature by the trusted key" in failure(result)
 
 
 def test_given_genuine_checkpoint_but_another_public_key_then_exit_1(
@@ -448,8 +420,7 @@ def test_given_genuine_checkpoint_but_another_public_key_then_exit_1(
 
     result = offline(export_file, checkpoint_file, other_key)
 
-    assert result.exit_code == 1
-    assert "cannot verify" in flat(result.stderr)
+    assert "cannot verify" in failure(result)
 
 
 def test_given_checkpoint_whose_body_was_edited_then_exit_1(
@@ -465,8 +436,7 @@ def test_given_checkpoint_whose_body_was_edited_then_exit_1(
 
     result = offline(export_file, edited, key)
 
-    assert result.exit_code == 1
-    assert "invalid signature" in flat(result.stderr)
+    assert "invalid signature" in failure(result)
 
 
 def test_given_offline_without_public_key_then_exit_2(

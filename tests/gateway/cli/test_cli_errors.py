@@ -9,18 +9,16 @@ Exit codes (`gateway.cli.errors`): 1 problems found, 2 unusable input or no stor
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 import uvicorn
 from click.testing import Result
 from typer.testing import CliRunner
@@ -37,21 +35,8 @@ runner = CliRunner()
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No WARDGATE_* setting from outside; logging restored after each command (it is
-    configured onto the streams CliRunner hands it, closed afterwards)."""
-    for name in list(os.environ):
-        if name.startswith("WARDGATE_"):
-            monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    structlog_config = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    structlog.configure(**structlog_config)
-    root.handlers, root.level = handlers, level
-    get_settings.cache_clear()
+# No WARDGATE_* setting from outside; logging restored after each command.
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 @pytest.fixture(autouse=True)

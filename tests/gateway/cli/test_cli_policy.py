@@ -10,26 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from click.testing import Result
 from litestar.testing import TestClient
-from typer.testing import CliRunner
 
 from gateway.app import WardgateApp
-from gateway.cli.main import app
 from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 from policies.principals_file import load_principals_file
+from tests.helpers.cli import demo_data_dir, invoke, store_rows
 
-runner = CliRunner()
 SHIPPED_POLICY = Path(__file__).resolve().parents[3] / "policies"
 SHIPPED_EXPECTATIONS = SHIPPED_POLICY / "expectations.yaml"
 DEMO_PRINCIPALS_FILE = SHIPPED_POLICY / "demo_principals.yaml"
@@ -37,41 +32,22 @@ MASKED_PHONE = "  - [customer_service, customer_service, contact.*, 'read:mask']
 CLEAR_PHONE = "  - [customer_service, customer_service, contact.phone, 'read:clear']"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("WARDGATE_"):
-            monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    path = tmp_path / "data"
-    asyncio.run(init_store(Settings(data_dir=path), demo=True, customers=5))
-    return path
-
-
-def invoke(*args: str) -> Result:
-    return runner.invoke(app, list(args))
-
-
-def rows(data_dir: Path, statement: str, params: tuple[object, ...] = ()) -> list[Any]:
-    conn = sqlite3.connect(data_dir / "wardgate.db")
-    try:
-        return conn.execute(statement, params).fetchall()
-    finally:
-        conn.close()
+    return demo_data_dir(tmp_path / "data")
 
 
 def versions(data_dir: Path) -> list[int]:
-    return [r[0] for r in rows(data_dir, "SELECT version FROM policy_versions ORDER BY version")]
+    return [
+        r[0] for r in store_rows(data_dir, "SELECT version FROM policy_versions ORDER BY version")
+    ]
 
 
 def audit_entries(data_dir: Path, action: str) -> list[dict[str, Any]]:
-    found = rows(
+    found = store_rows(
         data_dir,
         "SELECT principal_id, fields, subject_ids, policy_version, outcome, reason, status "
         "FROM audit_events "
@@ -148,7 +124,7 @@ def test_given_an_edit_then_it_applies_as_one_audited_version_the_gateway_serves
     settings = Settings(data_dir=data_dir)
     keys = json.loads((data_dir / "demo-keys.json").read_text())
     headers = {"Authorization": f"Bearer {keys['support-desk']}", "X-Purpose": "customer_service"}
-    customer = rows(data_dir, "SELECT min(id) FROM customers")[0][0]
+    customer = store_rows(data_dir, "SELECT min(id) FROM customers")[0][0]
     exported = export(data_dir, tmp_path / "policy")
     edit(exported / "policy.yaml", MASKED_PHONE, f"{MASKED_PHONE}\n{CLEAR_PHONE}")
     # Remove a rule too: one version carries both changes.
@@ -183,7 +159,7 @@ def test_given_an_edit_then_it_applies_as_one_audited_version_the_gateway_serves
         after = client.get(f"/v1/customers/{customer}", headers=headers).json()["governance"]
         assert after["fields"]["phone"] == "clear"
 
-    author, comment, diff = rows(
+    author, comment, diff = store_rows(
         data_dir, "SELECT author, comment, diff FROM policy_versions WHERE version = 2"
     )[0]
     assert (author, comment) == ("alice", "desk needs to dial")
@@ -345,9 +321,9 @@ def test_given_the_shipped_directory_and_demo_principals_then_every_shipped_case
 
 
 def test_given_demo_principals_file_then_it_names_who_init_demo_creates(data_dir: Path) -> None:
-    stored = rows(data_dir, "SELECT document FROM policy_versions ORDER BY version DESC LIMIT 1")[
-        0
-    ][0]
+    stored = store_rows(
+        data_dir, "SELECT document FROM policy_versions ORDER BY version DESC LIMIT 1"
+    )[0][0]
     fixture = load_principals_file(DEMO_PRINCIPALS_FILE)
     assert json.loads(stored)["principals"] == {
         pid: spec.to_document() for pid, spec in fixture.items()
@@ -445,9 +421,12 @@ def test_given_a_stored_customer_then_its_consent_decides_and_the_read_is_audite
     data_dir: Path, tmp_path: Path
 ) -> None:
     consented = {
-        r[0] for r in rows(data_dir, "SELECT customer_id FROM consents WHERE purpose = 'marketing'")
+        r[0]
+        for r in store_rows(
+            data_dir, "SELECT customer_id FROM consents WHERE purpose = 'marketing'"
+        )
     }
-    customers = [r[0] for r in rows(data_dir, "SELECT id FROM customers ORDER BY id")]
+    customers = [r[0] for r in store_rows(data_dir, "SELECT id FROM customers ORDER BY id")]
     without = next(c for c in customers if c not in consented)
     cases = tmp_path / "cases.yaml"
     cases.write_text(

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from click.testing import Result
 from typer.testing import CliRunner
 
 from gateway.cli.main import app
 from gateway.pii.detector import shared_detector
 from gateway.pii.discovery import DiscoverySourceError, discover
-from gateway.settings import get_settings
 
 runner = CliRunner()
 PHONE = "13912345678"
@@ -25,19 +21,8 @@ EMAIL = "zhang.wei@example.com"
 VALUES = (PHONE, ID_NUMBER, EMAIL)
 
 
-@pytest.fixture(autouse=True)
-def cli_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No data directory at all, and logging restored after the command (see test_import)."""
-    for name in ("WARDGATE_DATABASE_URL", "WARDGATE_KEYSTORE_URL", "WARDGATE_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    structlog_config = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    structlog.configure(**structlog_config)
-    root.handlers, root.level = handlers, level
-    get_settings.cache_clear()
+# No WARDGATE_* setting from outside; logging restored after each command.
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
