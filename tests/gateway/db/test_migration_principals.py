@@ -10,67 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
 from gateway.access.authentication import hash_api_key
 from gateway.db.engine import create_database
-from gateway.db.migrate import alembic_config, current_revision, head_revision
+from gateway.db.migrate import current_revision, head_revision
 from gateway.settings import Settings
 from gateway.state import load_snapshot
 from policies.catalog import default_catalog
 from policies.document import default_policy_document
+from tests.helpers.migrations import (
+    MIGRATION_BACKENDS,
+    downgrade_to,
+    empty_store_settings,
+    execute,
+    upgrade_to,
+)
 
 KEY = "wg_migration-test-key-not-a-real-secret-000000000001"
 ORPHAN_KEY = "wg_migration-test-key-not-a-real-secret-000000000002"
 
 
-def _settings(backend: str, tmp_path: Path, make_pg: Callable[[], str] | None) -> Settings:
-    settings = Settings(data_dir=tmp_path, log_json=True)
-    if backend == "postgres":
-        assert make_pg is not None
-        settings = settings.with_overrides(database_url=make_pg())
-    return settings
-
-
-async def _to_revision(settings: Settings, revision: str) -> None:
-    db = create_database(settings)
-    config = alembic_config()
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    try:
-        async with db.writer.begin() as conn:
-            await conn.run_sync(run)
-    finally:
-        await db.dispose()
-
-
-async def _sql(
-    settings: Settings, statement: str, params: dict[str, object] | None = None
-) -> list[Any]:
-    db = create_database(settings)
-    try:
-        async with db.writer.begin() as conn:
-            result = await conn.execute(text(statement), params or {})
-            return list(result.all()) if result.returns_rows else []
-    finally:
-        await db.dispose()
-
-
 async def _old_store(settings: Settings) -> None:
     """Revision 0004, the default policy as version 1, two principals, two keys."""
-    await _to_revision(settings, "0004")
+    await upgrade_to(settings, "0004")
     document = json.dumps(default_policy_document().to_document())
-    await _sql(
+    await execute(
         settings,
         "INSERT INTO policy_versions (version, created_at, author, comment, document) "
         "VALUES (1, '2026-01-01T00:00:00+00:00', 'wardgate init', 'default policy', :doc)",
@@ -80,7 +50,7 @@ async def _old_store(settings: Settings) -> None:
         ("support-desk", ["customer_service"], ["customer_service"]),
         ("compliance-officer", ["compliance"], ["compliance_audit", "erasure"]),
     ):
-        await _sql(
+        await execute(
             settings,
             "INSERT INTO principals (id, description, roles, purposes, created_at) "
             "VALUES (:id, 'desk', :roles, :purposes, '2026-01-01T00:00:00+00:00')",
@@ -88,7 +58,7 @@ async def _old_store(settings: Settings) -> None:
         )
     for key, owner in ((KEY, "support-desk"), (ORPHAN_KEY, "compliance-officer")):
         digest = hash_api_key(key)
-        await _sql(
+        await execute(
             settings,
             "INSERT INTO api_keys (key_id, principal_id, key_hash, created_at) "
             "VALUES (:kid, :owner, :hash, '2026-01-01T00:00:00+00:00')",
@@ -96,7 +66,7 @@ async def _old_store(settings: Settings) -> None:
         )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=MIGRATION_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -104,12 +74,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 def test_given_store_at_0004_when_upgraded_then_principals_are_in_a_new_policy_version(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    make_pg = request.getfixturevalue("postgres_url_factory") if backend == "postgres" else None
-    settings = _settings(backend, tmp_path, make_pg)
+    settings = empty_store_settings(backend, tmp_path, request)
 
     async def scenario() -> None:
         await _old_store(settings)
-        await _to_revision(settings, "head")
+        await upgrade_to(settings, "head")
 
         db = create_database(settings)
         try:
@@ -130,7 +99,9 @@ def test_given_store_at_0004_when_upgraded_then_principals_are_in_a_new_policy_v
         assert principal is not None
         assert principal.id == "support-desk"
         assert principal.roles == {"customer_service"}
-        rows = await _sql(settings, "SELECT author, comment FROM policy_versions ORDER BY version")
+        rows = await execute(
+            settings, "SELECT author, comment FROM policy_versions ORDER BY version"
+        )
         assert [row[0] for row in rows] == ["wardgate init", "migration"]
 
     asyncio.run(scenario())
@@ -139,35 +110,33 @@ def test_given_store_at_0004_when_upgraded_then_principals_are_in_a_new_policy_v
 def test_given_migrated_store_then_policy_versions_refuse_update_and_delete(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    make_pg = request.getfixturevalue("postgres_url_factory") if backend == "postgres" else None
-    settings = _settings(backend, tmp_path, make_pg)
+    settings = empty_store_settings(backend, tmp_path, request)
     asyncio.run(_old_store(settings))
-    asyncio.run(_to_revision(settings, "head"))
+    asyncio.run(upgrade_to(settings, "head"))
 
     for statement in (
         "UPDATE policy_versions SET comment = 'rewritten' WHERE version = 1",
         "DELETE FROM policy_versions WHERE version = 1",
     ):
         with pytest.raises(DBAPIError, match="policy versions are immutable"):
-            asyncio.run(_sql(settings, statement))
+            asyncio.run(execute(settings, statement))
 
-    assert len(asyncio.run(_sql(settings, "SELECT version FROM policy_versions"))) == 2
+    assert len(asyncio.run(execute(settings, "SELECT version FROM policy_versions"))) == 2
 
 
 def test_given_migrated_store_when_principal_leaves_the_document_then_its_key_opens_nothing(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    make_pg = request.getfixturevalue("postgres_url_factory") if backend == "postgres" else None
-    settings = _settings(backend, tmp_path, make_pg)
+    settings = empty_store_settings(backend, tmp_path, request)
 
     async def scenario() -> None:
         await _old_store(settings)
-        await _to_revision(settings, "head")
-        rows = await _sql(settings, "SELECT document FROM policy_versions WHERE version = 2")
+        await upgrade_to(settings, "head")
+        rows = await execute(settings, "SELECT document FROM policy_versions WHERE version = 2")
         raw = rows[0][0]
         document = json.loads(raw) if isinstance(raw, str) else raw
         del document["principals"]["compliance-officer"]
-        await _sql(
+        await execute(
             settings,
             "INSERT INTO policy_versions (version, created_at, author, comment, document) "
             "VALUES (3, '2026-01-02T00:00:00+00:00', 'test', '', :doc)",
@@ -184,32 +153,16 @@ def test_given_migrated_store_when_principal_leaves_the_document_then_its_key_op
     asyncio.run(scenario())
 
 
-async def _downgrade(settings: Settings, revision: str) -> None:
-    db = create_database(settings)
-    config = alembic_config()
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    try:
-        async with db.writer.begin() as conn:
-            await conn.run_sync(run)
-    finally:
-        await db.dispose()
-
-
 def test_given_migrated_store_when_downgraded_then_principals_table_is_rebuilt(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    make_pg = request.getfixturevalue("postgres_url_factory") if backend == "postgres" else None
-    settings = _settings(backend, tmp_path, make_pg)
+    settings = empty_store_settings(backend, tmp_path, request)
 
     async def scenario() -> list[Any]:
         await _old_store(settings)
-        await _to_revision(settings, "head")
-        await _downgrade(settings, "0004")
-        return await _sql(settings, "SELECT id, roles FROM principals ORDER BY id")
+        await upgrade_to(settings, "head")
+        await downgrade_to(settings, "0004")
+        return await execute(settings, "SELECT id, roles FROM principals ORDER BY id")
 
     rows = asyncio.run(scenario())
 

@@ -5,56 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from alembic import command
 from litestar.testing import TestClient
-from sqlalchemy import Connection, text
 
 from gateway.app import WardgateApp
 from gateway.db.engine import create_database
-from gateway.db.migrate import alembic_config, upgrade_to_head
+from gateway.db.migrate import upgrade_to_head
 from gateway.retention.activity import record_activity
-from gateway.settings import Settings
 from tests.helpers.api import Api
 from tests.helpers.customers import SUPPORT, grant, new_customer
+from tests.helpers.migrations import (
+    MIGRATION_BACKENDS,
+    Statement,
+    empty_store_settings,
+    execute_all,
+    upgrade_to,
+)
 from tests.helpers.store import Store
 
 # --- migration 0009 ---------------------------------------------------------------------
 
 
-async def _at_revision(settings: Settings, revision: str) -> None:
-    db = create_database(settings)
-    config = alembic_config()
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    try:
-        async with db.writer.begin() as conn:
-            await conn.run_sync(run)
-    finally:
-        await db.dispose()
-
-
-async def _sql(settings: Settings, statements: list[tuple[str, dict[str, Any]]]) -> list[Any]:
-    db = create_database(settings)
-    rows: list[Any] = []
-    try:
-        async with db.writer.begin() as conn:
-            for statement, params in statements:
-                result = await conn.execute(text(statement), params)
-                rows = list(result.all()) if result.returns_rows else []
-    finally:
-        await db.dispose()
-    return rows
-
-
-def _customer(cid: str, created: str, updated: str) -> tuple[str, dict[str, Any]]:
+def _customer(cid: str, created: str, updated: str) -> Statement:
     return (
         "INSERT INTO customers (id, name, created_at, updated_at) "
         "VALUES (:id, 'ciphertext', :c, :u)",
@@ -62,7 +36,7 @@ def _customer(cid: str, created: str, updated: str) -> tuple[str, dict[str, Any]
     )
 
 
-def _related(table: str, column: str, rid: str, cid: str, at: str) -> tuple[str, dict[str, Any]]:
+def _related(table: str, column: str, rid: str, cid: str, at: str) -> Statement:
     return (
         f"INSERT INTO {table} (id, customer_id, {column}, created_at, updated_at) "  # noqa: S608 - fixed names
         "VALUES (:id, :cid, :at, '2020-01-01T00:00:00+00:00', '2020-01-01T00:00:00+00:00')",
@@ -70,7 +44,7 @@ def _related(table: str, column: str, rid: str, cid: str, at: str) -> tuple[str,
     )
 
 
-def _consent(cid: str, at: str) -> tuple[str, dict[str, Any]]:
+def _consent(cid: str, at: str) -> Statement:
     return (
         "INSERT INTO consents (id, customer_id, purpose, kind, at, separate, recorded_by, "
         "request_id) VALUES (:id, :cid, 'marketing', 'grant', :at, '[]', 'test', 'r')",
@@ -78,19 +52,14 @@ def _consent(cid: str, at: str) -> tuple[str, dict[str, Any]]:
     )
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.mark.parametrize("backend", MIGRATION_BACKENDS)
 def test_given_a_store_before_0009_then_last_activity_is_the_latest_instant_it_holds(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    settings = Settings(data_dir=tmp_path, log_json=True)
-    if backend == "postgres":
-        make: Callable[[], str] = request.getfixturevalue("postgres_url_factory")
-        settings = settings.with_overrides(database_url=make())
-    asyncio.run(_at_revision(settings, "0006"))
+    settings = empty_store_settings(backend, tmp_path, request)
+    asyncio.run(upgrade_to(settings, "0006"))
     asyncio.run(
-        _sql(
+        execute_all(
             settings,
             [
                 _customer("cus_a", "2024-01-01T00:00:00.000000+00:00", "2024-02-01T00:00:00+00:00"),
@@ -117,7 +86,7 @@ def test_given_a_store_before_0009_then_last_activity_is_the_latest_instant_it_h
 
     asyncio.run(upgrade())
     rows = asyncio.run(
-        _sql(settings, [("SELECT id, last_activity_at FROM customers ORDER BY id", {})])
+        execute_all(settings, [("SELECT id, last_activity_at FROM customers ORDER BY id", {})])
     )
 
     assert [tuple(row) for row in rows] == [
