@@ -44,16 +44,24 @@ class Console:
     def get(self, path: str, **kw: Any) -> Any:
         return self.client.get(path, follow_redirects=False, **kw)
 
+    def csrf_token(self, page: str = "/console") -> str:
+        """The CSRF token of the form on `page` (fetching the page is a request of its own,
+        with its own audit entry)."""
+        return csrf_of(self.client.get(page).text)
+
     def post(
         self,
         path: str,
         data: dict[str, str],
         *,
+        token: str | None = None,
         token_from: str = "/console",  # noqa: S107 - a page path, not a secret
     ) -> Any:
-        """Post a form with the CSRF token of the page `token_from` (as a browser would)."""
-        token = csrf_of(self.client.get(token_from).text)
-        return self.client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+        """Post a form as a browser would: with `token`, else with the CSRF token of the
+        page `token_from`. A test that counts audit entries takes the token first
+        (`csrf_token`), so that the count sees only the post."""
+        csrf = token if token is not None else self.csrf_token(token_from)
+        return self.client.post(path, data={"csrf_token": csrf, **data}, follow_redirects=False)
 
     def audit_count(self) -> int:
         return int(self.api.store.sql("SELECT count(*) FROM audit_events")[0][0])

@@ -39,15 +39,6 @@ def rule_id_of(console: Console, rule: tuple[str, ...]) -> str:
     pytest.fail(f"no rule {rule}")
 
 
-def post_form(console: Console, path: str, data: dict[str, str]) -> Any:
-    """Post with a CSRF token taken before (so the audit count sees only the post)."""
-    return console.client.post(path, data=data, follow_redirects=False)
-
-
-def token(console: Console) -> str:
-    return csrf_of(console.get("/console").text)
-
-
 def last_entry_fields(console: Console) -> dict[str, str]:
     raw = console.api.store.sql("SELECT fields FROM audit_events ORDER BY seq DESC LIMIT 1")[0][0]
     return dict(json.loads(raw) if isinstance(raw, str) else raw)
@@ -81,13 +72,14 @@ def test_given_invalid_rule_then_every_problem_beside_its_field_and_version_unch
 ) -> None:
     rule_id = rule_id_of(admin, MARKETING_RULE)
     version = newest_version(admin)
-    form = {"csrf_token": token(admin), "base_version": str(version), "effect": "allow"}
+    form = {"base_version": str(version), "effect": "allow"}
+    token = admin.csrf_token()
     before = admin.audit_count()
 
-    page = post_form(
-        admin,
+    page = admin.post(
         f"/console/admin/rules/{rule_id}",
         form | {"role": "no_such_role", "purpose": "marketing", "target": "x.y", "action": "fly"},
+        token=token,
     )
 
     assert page.status_code == 422
@@ -109,7 +101,7 @@ def test_given_invalid_rule_then_every_problem_beside_its_field_and_version_unch
 def test_given_empty_rule_fields_then_each_named_required(admin: Console) -> None:
     version = newest_version(admin)
 
-    page = post_form(admin, "/console/admin/rules", {"csrf_token": token(admin), "effect": "maybe"})
+    page = admin.post("/console/admin/rules", {"effect": "maybe"})
 
     assert page.status_code == 422
     for field in ("role", "purpose", "target", "action"):
@@ -122,7 +114,6 @@ def test_given_valid_rule_edit_then_new_version_author_comment_and_diff(admin: C
     rule_id = rule_id_of(admin, MARKETING_RULE)
     version = newest_version(admin)
     form = {
-        "csrf_token": token(admin),
         "base_version": str(version),
         "role": "marketing",
         "purpose": "marketing",
@@ -131,9 +122,10 @@ def test_given_valid_rule_edit_then_new_version_author_comment_and_diff(admin: C
         "effect": "allow",
         "comment": "marketing needs the birth date only",
     }
+    token = admin.csrf_token()
     before = admin.audit_count()
 
-    page = post_form(admin, f"/console/admin/rules/{rule_id}", form)
+    page = admin.post(f"/console/admin/rules/{rule_id}", form, token=token)
 
     assert page.status_code == 200, page.text
     assert newest_version(admin) == version + 1
@@ -155,7 +147,6 @@ def test_given_stale_base_version_then_version_conflict_and_nothing_applied(
 ) -> None:
     version = newest_version(admin)
     form = {
-        "csrf_token": token(admin),
         "base_version": str(version - 1),
         "role": "marketing",
         "purpose": "marketing",
@@ -164,7 +155,7 @@ def test_given_stale_base_version_then_version_conflict_and_nothing_applied(
         "effect": "deny",
     }
 
-    page = post_form(admin, "/console/admin/rules", form)
+    page = admin.post("/console/admin/rules", form)
 
     assert page.status_code == 409
     assert 'data-reason="version_conflict"' in page.text
@@ -174,14 +165,13 @@ def test_given_stale_base_version_then_version_conflict_and_nothing_applied(
 def test_given_principal_with_unknown_role_then_error_beside_roles(admin: Console) -> None:
     version = newest_version(admin)
     form = {
-        "csrf_token": token(admin),
         "base_version": str(version),
         "roles": "marketing, astronaut",
         "purposes": "marketing",
         "description": "Marketing platform",
     }
 
-    page = post_form(admin, "/console/admin/principals/marketing-app", form)
+    page = admin.post("/console/admin/principals/marketing-app", form)
 
     assert page.status_code == 422
     assert 'data-testid="error-roles" data-reason="unknown_role"' in page.text
@@ -194,7 +184,6 @@ def test_given_script_in_description_and_comment_then_rendered_inert(admin: Cons
     edit = admin.get("/console/admin/principals/marketing-app/edit")
     assert edit.status_code == 200
     form = {
-        "csrf_token": csrf_of(edit.text),
         "base_version": str(newest_version(admin)),
         "roles": "marketing",
         "purposes": "marketing",
@@ -202,7 +191,7 @@ def test_given_script_in_description_and_comment_then_rendered_inert(admin: Cons
         "comment": f"why {script}",
     }
 
-    applied = post_form(admin, "/console/admin/principals/marketing-app", form)
+    applied = admin.post("/console/admin/principals/marketing-app", form, token=csrf_of(edit.text))
     principals = admin.get("/console/admin/principals")
     versions = admin.get("/console/admin/versions")
 
@@ -218,16 +207,16 @@ def test_given_rule_posted_without_csrf_token_then_refused_and_nothing_applied(
     version = newest_version(admin)
     before = admin.audit_count()
 
-    page = post_form(
-        admin,
+    page = admin.client.post(
         "/console/admin/rules",
-        {
+        data={
             "role": "marketing",
             "purpose": "marketing",
             "target": "customers.notes",
             "action": "*",
             "effect": "deny",
         },
+        follow_redirects=False,
     )
 
     assert page.status_code == 403
@@ -247,7 +236,6 @@ def test_given_two_versions_then_side_by_side_with_the_changed_rules_marked(
 ) -> None:
     version = newest_version(admin)
     form = {
-        "csrf_token": token(admin),
         "base_version": str(version),
         "role": "analyst",
         "purpose": "analytics",
@@ -256,7 +244,7 @@ def test_given_two_versions_then_side_by_side_with_the_changed_rules_marked(
         "effect": "deny",
         "comment": "no birth dates for analysts",
     }
-    assert post_form(admin, "/console/admin/rules", form).status_code == 200
+    assert admin.post("/console/admin/rules", form).status_code == 200
     before = admin.audit_count()
 
     page = admin.get("/console/admin/versions/diff", params={"from": version, "to": version + 1})
@@ -288,22 +276,21 @@ def test_given_bad_version_numbers_then_a_console_page_without_a_500(admin: Cons
 def test_given_rule_removed_then_new_version_without_it(admin: Console) -> None:
     version = newest_version(admin)
     form = {
-        "csrf_token": token(admin),
         "role": "analyst",
         "purpose": "analytics",
         "target": "customers.id",
         "action": "*",
         "effect": "deny",
     }
-    assert post_form(admin, "/console/admin/rules", form).status_code == 200
+    assert admin.post("/console/admin/rules", form).status_code == 200
     rule_id = rule_id_of(admin, ("analyst", "analytics", "customers.id", "*"))
     edit = admin.get(f"/console/admin/rules/{rule_id}/edit")
     assert 'data-testid="remove-rule"' in edit.text
 
-    page = post_form(
-        admin,
+    page = admin.post(
         f"/console/admin/rules/{rule_id}/remove",
-        {"csrf_token": csrf_of(edit.text), "base_version": str(version + 1)},
+        {"base_version": str(version + 1)},
+        token=csrf_of(edit.text),
     )
 
     assert page.status_code == 200
@@ -334,7 +321,6 @@ def test_given_rollback_then_confirmation_names_the_change_then_new_version_equa
 ) -> None:
     target = newest_version(admin)
     form = {
-        "csrf_token": token(admin),
         "base_version": str(target),
         "role": "analyst",
         "purpose": "analytics",
@@ -342,7 +328,7 @@ def test_given_rollback_then_confirmation_names_the_change_then_new_version_equa
         "action": "*",
         "effect": "deny",
     }
-    assert post_form(admin, "/console/admin/rules", form).status_code == 200
+    assert admin.post("/console/admin/rules", form).status_code == 200
     newest = target + 1
 
     confirm = admin.get(f"/console/admin/versions/{target}/rollback")
@@ -353,10 +339,10 @@ def test_given_rollback_then_confirmation_names_the_change_then_new_version_equa
     assert newest_version(admin) == newest  # looking changes nothing
 
     before = admin.audit_count()
-    done = post_form(
-        admin,
+    done = admin.post(
         f"/console/admin/versions/{target}/rollback",
-        {"csrf_token": csrf_of(confirm.text), "base_version": str(newest), "comment": "undo"},
+        {"base_version": str(newest), "comment": "undo"},
+        token=csrf_of(confirm.text),
     )
 
     assert done.status_code == 200, done.text
@@ -407,15 +393,15 @@ def test_given_every_message_then_none_is_read_as_a_yaml_boolean_or_null() -> No
 
 def test_given_admin_console_changes_then_the_log_still_verifies(admin: Console) -> None:
     form = {
-        "csrf_token": token(admin),
         "role": "analyst",
         "purpose": "analytics",
         "target": "customers.tier",
         "action": "read:mask",
         "effect": "maybe",
     }
-    post_form(admin, "/console/admin/rules", form)  # refused: still one entry
-    post_form(admin, "/console/admin/rules", form | {"effect": "allow", "action": "*"})
+    token = admin.csrf_token()
+    admin.post("/console/admin/rules", form, token=token)  # refused: still one entry
+    admin.post("/console/admin/rules", form | {"effect": "allow", "action": "*"}, token=token)
     changes = admin.api.store.sql(
         "SELECT count(*) FROM audit_events WHERE action = 'policy.rules.add'"
     )[0][0]

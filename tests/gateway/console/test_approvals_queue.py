@@ -14,7 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from gateway.console.i18n import catalog
-from tests.helpers.console import Console, csrf_of
+from tests.helpers.console import Console
 
 STEWARD, ANALYST, PURPOSE = "data-steward", "analytics-job", "analytics"
 REQUESTS = "/v1/approvals/requests"
@@ -46,14 +46,13 @@ def stored(console: Console, request_id: str) -> tuple[Any, ...]:
     return tuple(rows[0])
 
 
-def decide(console: Console, request_id: str, kind: str, reason: str) -> Any:
-    """One posted decision with the page's CSRF token; only the POST is counted."""
-    token = csrf_of(console.get(f"{QUEUE}/{request_id}").text)
-    return console.client.post(
-        f"{QUEUE}/{request_id}/{kind}",
-        data={"csrf_token": token, "reason": reason},
-        follow_redirects=False,
-    )
+def decide(
+    console: Console, request_id: str, kind: str, reason: str, *, token: str | None = None
+) -> Any:
+    """One posted decision, with `token` or else the CSRF token of the request's page.
+    A test counting audit entries takes the token first (`console.csrf_token`)."""
+    page = f"{QUEUE}/{request_id}"
+    return console.post(f"{page}/{kind}", {"reason": reason}, token=token, token_from=page)
 
 
 def test_given_data_steward_then_queue_lists_pending_requests_with_scope(
@@ -82,13 +81,9 @@ def test_given_approval_in_console_then_one_audit_entry_and_request_approved(
 ) -> None:
     request_id = file_request(console)
     console.sign_in(STEWARD, lang="en")
-    token = csrf_of(console.get(f"{QUEUE}/{request_id}").text)
+    token = console.csrf_token(f"{QUEUE}/{request_id}")
     before = console.audit_count()
-    response = console.client.post(
-        f"{QUEUE}/{request_id}/approve",
-        data={"csrf_token": token, "reason": "scope is minimal"},
-        follow_redirects=False,
-    )
+    response = decide(console, request_id, "approve", "scope is minimal", token=token)
     assert response.status_code == 303
     assert response.headers["location"] == f"{QUEUE}/{request_id}"
     assert console.audit_count() == before + 1
@@ -112,13 +107,9 @@ def test_given_deny_without_reason_then_required_beside_the_field_and_still_pend
 ) -> None:
     request_id = file_request(console)
     console.sign_in(STEWARD, lang="en")
-    token = csrf_of(console.get(f"{QUEUE}/{request_id}").text)
+    token = console.csrf_token(f"{QUEUE}/{request_id}")
     before = console.audit_count()
-    response = console.client.post(
-        f"{QUEUE}/{request_id}/deny",
-        data={"csrf_token": token, "reason": "   "},
-        follow_redirects=False,
-    )
+    response = decide(console, request_id, "deny", "   ", token=token)
     assert response.status_code == 422
     assert 'data-testid="error-reason" data-reason="required"' in response.text
     deny_form = re.search(r'data-testid="deny-form".*?</form>', response.text, re.S)
