@@ -680,6 +680,10 @@ def test_given_jsonl_export_then_every_line_rehashes_and_the_prefix_has_the_sign
     assert [line["leaf_hash"] for line in lines] == stored[: len(lines)]
 
 
+# Spelled out on purpose, in the order the README documents, rather than taken from
+# audit.canonical.ENTRY_FIELDS: the CSV columns are a published contract, and this list is
+# the independent check that a change to ENTRY_FIELDS (a field added, the order changed)
+# does not silently move a spreadsheet's columns.
 CSV_HEADER = [
     "seq",
     "occurred_at",
