@@ -63,6 +63,20 @@ class Console:
         csrf = token if token is not None else self.csrf_token(token_from)
         return self.client.post(path, data={"csrf_token": csrf, **data}, follow_redirects=False)
 
+    def post_counted(
+        self,
+        path: str,
+        data: dict[str, str],
+        *,
+        token_from: str = "/console",  # noqa: S107 - a page path, not a secret
+    ) -> tuple[Any, int]:
+        """`post`, and how many audit entries the post alone added (the token is taken
+        before counting)."""
+        token = self.csrf_token(token_from)
+        before = self.audit_count()
+        response = self.post(path, data, token=token)
+        return response, self.audit_count() - before
+
     def audit_count(self) -> int:
         return int(self.api.store.sql("SELECT count(*) FROM audit_events")[0][0])
 
