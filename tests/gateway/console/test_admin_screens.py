@@ -39,6 +39,14 @@ def rule_id_of(console: Console, rule: tuple[str, ...]) -> str:
     pytest.fail(f"no rule {rule}")
 
 
+def rule_form(rule: tuple[str, str, str, str], effect: str, **more: str) -> dict[str, str]:
+    """The rule form's fields: (role, purpose, target, action), the effect, and any others
+    (base_version, comment)."""
+    role, purpose, target, action = rule
+    fields = {"role": role, "purpose": purpose, "target": target, "action": action}
+    return fields | {"effect": effect} | more
+
+
 def last_entry_fields(console: Console) -> dict[str, str]:
     raw = console.api.store.sql("SELECT fields FROM audit_events ORDER BY seq DESC LIMIT 1")[0][0]
     return dict(json.loads(raw) if isinstance(raw, str) else raw)
@@ -110,15 +118,12 @@ def test_given_empty_rule_fields_then_each_named_required(admin: Console) -> Non
 def test_given_valid_rule_edit_then_new_version_author_comment_and_diff(admin: Console) -> None:
     rule_id = rule_id_of(admin, MARKETING_RULE)
     version = newest_version(admin)
-    form = {
-        "base_version": str(version),
-        "role": "marketing",
-        "purpose": "marketing",
-        "target": "demographic.birth_date",
-        "action": "read:mask",
-        "effect": "allow",
-        "comment": "marketing needs the birth date only",
-    }
+    form = rule_form(
+        ("marketing", "marketing", "demographic.birth_date", "read:mask"),
+        "allow",
+        base_version=str(version),
+        comment="marketing needs the birth date only",
+    )
 
     page, added = admin.post_counted(f"/console/admin/rules/{rule_id}", form)
 
@@ -141,14 +146,9 @@ def test_given_stale_base_version_then_version_conflict_and_nothing_applied(
     admin: Console,
 ) -> None:
     version = newest_version(admin)
-    form = {
-        "base_version": str(version - 1),
-        "role": "marketing",
-        "purpose": "marketing",
-        "target": "customers.notes",
-        "action": "*",
-        "effect": "deny",
-    }
+    form = rule_form(
+        ("marketing", "marketing", "customers.notes", "*"), "deny", base_version=str(version - 1)
+    )
 
     page = admin.post("/console/admin/rules", form)
 
@@ -204,13 +204,7 @@ def test_given_rule_posted_without_csrf_token_then_refused_and_nothing_applied(
 
     page = admin.client.post(
         "/console/admin/rules",
-        data={
-            "role": "marketing",
-            "purpose": "marketing",
-            "target": "customers.notes",
-            "action": "*",
-            "effect": "deny",
-        },
+        data=rule_form(("marketing", "marketing", "customers.notes", "*"), "deny"),
         follow_redirects=False,
     )
 
@@ -230,15 +224,12 @@ def test_given_two_versions_then_side_by_side_with_the_changed_rules_marked(
     admin: Console,
 ) -> None:
     version = newest_version(admin)
-    form = {
-        "base_version": str(version),
-        "role": "analyst",
-        "purpose": "analytics",
-        "target": "demographic.birth_date",
-        "action": "*",
-        "effect": "deny",
-        "comment": "no birth dates for analysts",
-    }
+    form = rule_form(
+        ("analyst", "analytics", "demographic.birth_date", "*"),
+        "deny",
+        base_version=str(version),
+        comment="no birth dates for analysts",
+    )
     assert admin.post("/console/admin/rules", form).status_code == 200
     before = admin.audit_count()
 
@@ -270,13 +261,7 @@ def test_given_bad_version_numbers_then_a_console_page_without_a_500(admin: Cons
 
 def test_given_rule_removed_then_new_version_without_it(admin: Console) -> None:
     version = newest_version(admin)
-    form = {
-        "role": "analyst",
-        "purpose": "analytics",
-        "target": "customers.id",
-        "action": "*",
-        "effect": "deny",
-    }
+    form = rule_form(("analyst", "analytics", "customers.id", "*"), "deny")
     assert admin.post("/console/admin/rules", form).status_code == 200
     rule_id = rule_id_of(admin, ("analyst", "analytics", "customers.id", "*"))
     edit = admin.get(f"/console/admin/rules/{rule_id}/edit")
@@ -315,14 +300,9 @@ def test_given_rollback_then_confirmation_names_the_change_then_new_version_equa
     admin: Console,
 ) -> None:
     target = newest_version(admin)
-    form = {
-        "base_version": str(target),
-        "role": "analyst",
-        "purpose": "analytics",
-        "target": "customers.tier",
-        "action": "*",
-        "effect": "deny",
-    }
+    form = rule_form(
+        ("analyst", "analytics", "customers.tier", "*"), "deny", base_version=str(target)
+    )
     assert admin.post("/console/admin/rules", form).status_code == 200
     newest = target + 1
 
@@ -387,13 +367,7 @@ def test_given_every_message_then_none_is_read_as_a_yaml_boolean_or_null() -> No
 
 
 def test_given_admin_console_changes_then_the_log_still_verifies(admin: Console) -> None:
-    form = {
-        "role": "analyst",
-        "purpose": "analytics",
-        "target": "customers.tier",
-        "action": "read:mask",
-        "effect": "maybe",
-    }
+    form = rule_form(("analyst", "analytics", "customers.tier", "read:mask"), "maybe")
     token = admin.csrf_token()
     admin.post("/console/admin/rules", form, token=token)  # refused: still one entry
     admin.post("/console/admin/rules", form | {"effect": "allow", "action": "*"}, token=token)
