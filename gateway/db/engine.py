@@ -254,8 +254,9 @@ def create_database(settings: Settings) -> Database:
         writer=writer,
         keys=_keystore_engine(settings),
         is_sqlite=False,
-        # As many connections as the reader engine could open, kept open (no overflow
-        # connections opened and closed per burst).
-        fast=FastReader(reader, max_size=2 * settings.db_pool_size),
-        audit_fast=FastWriter(writer),
+        # The reader engine's steady size, kept open (no overflow connections opened
+        # and closed per burst: a request holds one only for its statement); the audit
+        # group commit writes one batch at a time.
+        fast=FastReader(reader, max_size=settings.db_pool_size),
+        audit_fast=FastWriter(writer, max_size=1),
     )
