@@ -31,6 +31,7 @@ handler) sees what it saw before. asyncpg's logger is silenced by `engine.py`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,7 +41,7 @@ import asyncpg
 import orjson
 import structlog
 from sqlalchemy import ClauseElement, Dialect, Executable
-from sqlalchemy.engine.result import SimpleResultMetaData
+from sqlalchemy.engine.result import RMKeyView, SimpleResultMetaData
 from sqlalchemy.engine.row import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -76,6 +77,22 @@ async def _decode_json_like_sqlalchemy(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "json", encoder=str.encode, decoder=orjson.loads, schema="pg_catalog", format="binary"
     )
+
+
+class _ReadMetadata(SimpleResultMetaData):
+    """A statement's column names, with its keys view built once: SQLAlchemy builds a
+    new one (a list of the names) on every `row._mapping.keys()`, i.e. for every row
+    the pipelines turn into a dict."""
+
+    __slots__ = ("_keys_view",)
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        super().__init__(keys)
+        self._keys_view = RMKeyView(self)
+
+    @property
+    def keys(self) -> RMKeyView:
+        return self._keys_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +144,7 @@ def compile_read(statement: Executable, dialect: Dialect) -> CompiledRead:
         sql=compiled.string,
         bind_names=names,
         bind_processors=binds if any(binds) else None,
-        metadata=SimpleResultMetaData([column.keyname for column in columns]),
+        metadata=_ReadMetadata([column.keyname for column in columns]),
         result_processors=results if any(results) else None,
     )
 
@@ -197,6 +214,39 @@ class AsyncpgPool:
             await pool.close()
 
 
+class _BeginLostError(Exception):
+    """BEGIN found its connection gone: nothing of the transaction reached the server."""
+
+
+async def _unless_unusable(conn: asyncpg.Connection, step: Awaitable[T]) -> T:
+    """`step` on `conn`; a connection asyncpg reports in an impossible protocol state
+    is closed and reported as lost.
+
+    When PostgreSQL terminates an idle backend it sends its FATAL message, then closes
+    the socket; a statement started between the two fails with asyncpg's
+    InternalClientError ("cannot switch to state ..."), not a connection error. The
+    connection is unusable either way, so it is terminated (the pool opens a new one)
+    and the failure is what it is: a lost connection (a read is run once more, a
+    write fails as such)."""
+    try:
+        return await step
+    except asyncpg.InternalClientError as exc:
+        conn.terminate()
+        lost = asyncpg.ConnectionDoesNotExistError("connection left in an unusable state")
+        raise lost from exc
+
+
+async def _fetch_on(pool: asyncpg.Pool, sql: str, arguments: list[Any]) -> list[asyncpg.Record]:
+    async with pool.acquire() as conn:
+        records: list[asyncpg.Record] = await _unless_unusable(conn, conn.fetch(sql, *arguments))
+        return records
+
+
+def _log_lost(event: str, exc: BaseException | None) -> None:
+    # The type only: the message of a driver error may quote a value.
+    log.warning(event, fault=StoreFault.CONNECTION_LOST.value, error_type=type(exc).__name__)
+
+
 class FastReader:
     """Hot-path reads on asyncpg: see the module."""
 
@@ -223,19 +273,12 @@ class FastReader:
     async def _retrying_once(self, sql: str, arguments: list[Any]) -> list[asyncpg.Record]:
         pool = await self.pool.pool()
         try:
-            async with pool.acquire() as conn:
-                return await conn.fetch(sql, *arguments)  # type: ignore[no-any-return]
+            return await _fetch_on(pool, sql, arguments)
         except _DRIVER_ERRORS as exc:
             if store_fault(exc) is not StoreFault.CONNECTION_LOST:
                 raise
-            # The type only: the message of a driver error may quote a value.
-            log.warning(
-                "read retried on a new connection",
-                fault=StoreFault.CONNECTION_LOST.value,
-                error_type=type(exc).__name__,
-            )
-        async with pool.acquire() as conn:
-            return await conn.fetch(sql, *arguments)  # type: ignore[no-any-return]
+            _log_lost("read retried on a new connection", exc)
+        return await _fetch_on(pool, sql, arguments)
 
     async def first(self, statement: Executable, params: Params) -> Row[Any] | None:
         compiled, records = await self._fetch(statement, params)
@@ -260,14 +303,44 @@ class FastWriter:
         return f"FastWriter({self.pool!r})"
 
     async def transaction(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """`work` in one transaction, committed when it returns; never retried: whether
-        a transaction cut at its COMMIT took effect is unknown."""
+        """`work` in one transaction, committed when it returns.
+
+        Never run twice once `work` has started: whether a transaction cut at its
+        COMMIT took effect is unknown, and the audit chain must not get an entry twice.
+        Only a BEGIN that finds its connection lost (nothing sent but BEGIN) is tried
+        once more on a fresh one, which is what a ping before it would have found."""
         pool = await self.pool.pool()
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                return await work(conn)
+            try:
+                return await self._once(pool, work)
+            except _BeginLostError as lost:
+                _log_lost("transaction begun again on a new connection", lost.__cause__)
+            return await self._once(pool, work)
+        except _BeginLostError as lost:
+            raise _wrapped(lost.__cause__ or lost, "BEGIN") from lost.__cause__
         except _DRIVER_ERRORS as exc:
             raise _wrapped(exc, "audit batch") from exc
+
+    async def _once(
+        self, pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]
+    ) -> T:
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()
+            try:
+                await _unless_unusable(conn, transaction.start())
+            except _DRIVER_ERRORS as exc:
+                if store_fault(exc) is StoreFault.CONNECTION_LOST:
+                    raise _BeginLostError from exc
+                raise
+            try:
+                result = await _unless_unusable(conn, work(conn))
+            except BaseException:
+                if not conn.is_closed():
+                    with contextlib.suppress(*_DRIVER_ERRORS, asyncpg.InternalClientError):
+                        await transaction.rollback()
+                raise
+            await _unless_unusable(conn, transaction.commit())
+            return result
 
     async def close(self) -> None:
         await self.pool.close()
