@@ -14,18 +14,27 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.entry import AuditEntry
-from audit.store import AuditWriteError, append_entries, append_entries_sqlite
+from audit.store import (
+    AuditWriteError,
+    append_entries,
+    append_entries_asyncpg,
+    append_entries_sqlite,
+)
 
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
 BatchObserver = Callable[[int, float, bool], None]
 """Told of each batch: its size, seconds from start to commit (or failure), and success."""
+PgTransaction = Callable[[Callable[[Any], Awaitable[list[int]]]], Awaitable[list[int]]]
+"""Runs its argument on an asyncpg connection in one transaction, committed when it
+returns, never retried (`gateway.db.pg_fast.FastWriter.transaction`)."""
 
 
 class GroupCommitAppender:
@@ -37,11 +46,14 @@ class GroupCommitAppender:
         on_commit: Callable[[int], None] | None = None,
         sync_engine: Engine | None = None,
         observer: BatchObserver | None = None,
+        pg_transaction: PgTransaction | None = None,
     ) -> None:
         """With `sync_engine` (a synchronous SQLite engine on the same file), each batch
         runs start to commit in one dedicated thread on its raw connection: one hand-off
-        per batch instead of several per statement."""
+        per batch instead of several per statement. With `pg_transaction` (PostgreSQL),
+        each batch is one transaction of two statements on asyncpg directly."""
         self._engine = engine
+        self._pg_transaction = pg_transaction
         self._sync_engine = sync_engine
         self._executor = (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
@@ -142,6 +154,12 @@ class GroupCommitAppender:
             if self._executor is not None:
                 loop = asyncio.get_running_loop()
                 seqs = await loop.run_in_executor(self._executor, self._write_sync, entries)
+            elif self._pg_transaction is not None:
+
+                async def append(conn: Any) -> list[int]:
+                    return await append_entries_asyncpg(conn, entries)
+
+                seqs = await self._pg_transaction(append)
             else:
                 async with self._engine.begin() as conn:
                     seqs = await append_entries(conn, entries)

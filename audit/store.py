@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -167,4 +168,71 @@ def append_entries_sqlite(raw: Any, entries: Sequence[AuditEntry]) -> list[int]:
         raise
     finally:
         cursor.close()
+    return batch.seqs
+
+
+_SUBJECT_COLUMNS = ("subject_id", "seq")
+
+
+@cache
+def _append_batch_pg() -> str:
+    """One statement that writes a whole batch: the entries and their subjects from one
+    array per column (`unnest`) and the new tree head, in data-modifying CTEs. One round
+    trip instead of one per table (and no per-row statement), in the batch's
+    transaction. Built at first use: the SQLite-only path never loads the dialect."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+    def array_type(column: Any) -> str:
+        # Without the length: an explicit cast to VARCHAR(n) truncates silently, while
+        # the INSERT's own assignment to the column refuses an over-long value, as before.
+        return f"{column.type.compile(dialect=dialect).partition('(')[0]}[]"
+
+    first_subject = len(_EVENT_COLUMNS) + 1
+    size = first_subject + len(_SUBJECT_COLUMNS)
+    event_arrays = ", ".join(
+        f"${n}::{array_type(audit_events.c[name])}"
+        for n, name in enumerate(_EVENT_COLUMNS, start=1)
+    )
+    subject_arrays = ", ".join(
+        f"${n}::{array_type(audit_subjects.c[name])}"
+        for n, name in enumerate(_SUBJECT_COLUMNS, start=first_subject)
+    )
+    return (
+        f"WITH events AS (INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608 - schema names
+        f"SELECT * FROM unnest({event_arrays})), "
+        f"subjects AS (INSERT INTO audit_subjects ({', '.join(_SUBJECT_COLUMNS)}) "
+        f"SELECT * FROM unnest({subject_arrays})) "
+        f"UPDATE audit_tree SET size = ${size}, frontier = ${size + 1} WHERE id = 1"
+    )
+
+
+_READ_TREE_FOR_UPDATE_PG = "SELECT frontier FROM audit_tree WHERE id = 1 FOR UPDATE"
+
+
+async def append_entries_asyncpg(conn: Any, entries: Sequence[AuditEntry]) -> list[int]:
+    """The group commit's batch on an asyncpg connection, inside the caller's transaction:
+    the same rows as `append_entries` (JSON columns as canonical text, as the writer
+    engine stores them), in two round trips. The tree row is locked FOR UPDATE, so
+    appends from every process form one log."""
+    state = await conn.fetchval(_READ_TREE_FOR_UPDATE_PG)
+    batch = prepare_batch(_tree_from(orjson.loads(state) if state else None), entries)
+    event_columns = [
+        [
+            _canonical_json(row[name])
+            if name in _JSON_COLUMNS and row[name] is not None
+            else row[name]
+            for row in batch.events
+        ]
+        for name in _EVENT_COLUMNS
+    ]
+    await conn.execute(
+        _append_batch_pg(),
+        *event_columns,
+        [s["subject_id"] for s in batch.subjects],
+        [s["seq"] for s in batch.subjects],
+        batch.frontier.size,
+        _canonical_json(batch.frontier.to_json()),
+    )
     return batch.seqs

@@ -81,6 +81,7 @@ class GatewayState:
             max_batch=settings.audit_max_batch,
             on_commit=self.checkpoints.entries_committed,
             sync_engine=db.audit_writer,
+            pg_transaction=None if db.audit_fast is None else db.audit_fast.transaction,
         )
         self.cursors = Sealer(system_keys.cursor)
         self.protector = protector_for(catalog, keystore, system_keys)

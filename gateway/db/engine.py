@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine, Executable, Row, create_engine, event
@@ -25,6 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from gateway.db.inline import InlineReader, Params
 from gateway.db.reads import read_retrying_once
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where PostgreSQL is opened: the SQLite-only path never loads asyncpg.
+    from gateway.db.pg_fast import FastReader, FastWriter
 
 # Drivers that log statement parameters (field values) at DEBUG: never let them.
 _VALUE_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
@@ -89,11 +93,17 @@ class Database:
     """SQLite only: a synchronous engine for the audit group commit's writer thread."""
     inline: InlineReader | None = None
     """SQLite only: the read pipelines' statements on the loop's thread (`inline.py`)."""
+    fast: FastReader | None = None
+    """PostgreSQL only: the read pipelines' statements on asyncpg directly (`pg_fast.py`)."""
+    audit_fast: FastWriter | None = None
+    """PostgreSQL only: the audit group commit's transactions on asyncpg directly."""
 
     async def fetch_first(self, statement: Executable, params: Params) -> Row[Any] | None:
         """The first row of a read on the hot path (inline on SQLite)."""
         if self.inline is not None:
             return self.inline.first(statement, params)
+        if self.fast is not None:
+            return await self.fast.first(statement, params)
 
         async def first(conn: AsyncConnection) -> Row[Any] | None:
             return (await conn.execute(statement, params)).first()
@@ -104,6 +114,8 @@ class Database:
         """Every row of a read on the hot path (inline on SQLite)."""
         if self.inline is not None:
             return self.inline.all(statement, params)
+        if self.fast is not None:
+            return await self.fast.all(statement, params)
 
         async def every(conn: AsyncConnection) -> Sequence[Row[Any]]:
             return (await conn.execute(statement, params)).all()
@@ -117,6 +129,9 @@ class Database:
             self.audit_writer.dispose()
         if self.inline is not None:
             self.inline.dispose()
+        for fast in (self.fast, self.audit_fast):
+            if fast is not None:
+                await fast.close()
 
 
 def private_sqlite_file(settings: Settings, path: Path) -> None:
@@ -215,6 +230,8 @@ def create_database(settings: Settings) -> Database:
             audit_writer=audit_writer,
             inline=InlineReader(inline),
         )
+    from gateway.db.pg_fast import FastReader, FastWriter  # see TYPE_CHECKING above
+
     reader = create_async_engine(
         url,
         hide_parameters=True,
@@ -232,4 +249,14 @@ def create_database(settings: Settings) -> Database:
         max_overflow=4,
         pool_pre_ping=True,
     )
-    return Database(reader=reader, writer=writer, keys=_keystore_engine(settings), is_sqlite=False)
+    return Database(
+        reader=reader,
+        writer=writer,
+        keys=_keystore_engine(settings),
+        is_sqlite=False,
+        # The reader engine's steady size, kept open (no overflow connections opened
+        # and closed per burst: a request holds one only for its statement); the audit
+        # group commit writes one batch at a time.
+        fast=FastReader(reader, max_size=settings.db_pool_size),
+        audit_fast=FastWriter(writer, max_size=1),
+    )

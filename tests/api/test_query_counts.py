@@ -41,11 +41,15 @@ def counting(api: Api) -> Iterator[list[str]]:
 
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
+    if db.fast is not None:  # the read pipelines' statements on PostgreSQL
+        db.fast.observers.append(lambda sql: count(None, None, sql))
     try:
         yield statements
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
+        if db.fast is not None:
+            db.fast.observers.clear()
 
 
 @pytest.mark.parametrize(
