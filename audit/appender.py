@@ -20,10 +20,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from audit.entry import AuditEntry
 from audit.store import (
     AuditWriteError,
+    SqliteTreeCache,
     append_entries,
     append_entries_asyncpg,
     append_entries_sqlite,
@@ -62,6 +64,9 @@ class GroupCommitAppender:
         )
         self._lock_fd: int | None = None
         """The writers' queue file (SQLite), opened in the writer thread at first use."""
+        self._writer_conn: PoolProxiedConnection | None = None
+        """The writer thread's connection (SQLite), kept from batch to batch."""
+        self._tree = SqliteTreeCache()
         self._on_commit = on_commit
         self.observer = observer
         self.failing = False
@@ -93,6 +98,9 @@ class GroupCommitAppender:
             await self._task
         self._task = None
         if self._executor is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._release_connection
+            )
             self._executor.shutdown(wait=True)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -119,13 +127,29 @@ class GroupCommitAppender:
                     self._queue.task_done()
 
     def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
+        """One batch in the writer thread, on the connection it keeps from batch to
+        batch (no pool checkout, check-in and reset per batch)."""
         assert self._sync_engine is not None  # noqa: S101 - only called with one
-        raw = self._sync_engine.raw_connection()
+        if self._writer_conn is None:
+            self._writer_conn = self._sync_engine.raw_connection()
         try:
             with self._writers_queue():
-                return append_entries_sqlite(raw.driver_connection, entries)
-        finally:
-            raw.close()
+                return append_entries_sqlite(
+                    self._writer_conn.driver_connection, entries, self._tree
+                )
+        except BaseException:
+            # Whatever state a failed batch left the connection in, the next starts afresh.
+            self._release_connection(invalidate=True)
+            raise
+
+    def _release_connection(self, *, invalidate: bool = False) -> None:
+        """Give the writer's connection back (the writer thread only)."""
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is None:
+            return
+        if invalidate:
+            conn.invalidate()
+        conn.close()
 
     @contextlib.contextmanager
     def _writers_queue(self) -> Iterator[None]:

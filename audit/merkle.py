@@ -118,6 +118,13 @@ class Frontier:
         hashes.append(merged)
         self._size += 1
 
+    def copy(self) -> Frontier:
+        """An independent frontier of the same tree (appending to one leaves the other)."""
+        clone = Frontier.__new__(Frontier)
+        clone._size = self._size
+        clone._hashes = list(self._hashes)
+        return clone
+
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
         for h in leaf_hashes:
             self.append(h)

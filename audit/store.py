@@ -8,10 +8,10 @@ from any number of workers or processes form one log with no gaps and no forks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import JSON, insert, select, update
@@ -69,7 +69,7 @@ class PreparedBatch:
 
     @property
     def seqs(self) -> list[int]:
-        return [int(str(row["seq"])) for row in self.events]
+        return [cast("int", row["seq"]) for row in self.events]
 
 
 def prepare_batch(frontier: Frontier, entries: Sequence[AuditEntry]) -> PreparedBatch:
@@ -77,10 +77,13 @@ def prepare_batch(frontier: Frontier, entries: Sequence[AuditEntry]) -> Prepared
     subjects: list[dict[str, object]] = []
     for entry in entries:
         seq = frontier.size
-        row = entry_row(entry) | {"seq": seq}
+        row = entry_row(entry)
+        row["seq"] = seq
         digest = leaf_hash(canonical_entry(row))
-        frontier.append(digest)
-        rows.append(row | {"leaf_hash": digest.hex()})
+        # Straight out of SHA-256: the length check of `append` has nothing to catch.
+        frontier.append_trusted(digest)
+        row["leaf_hash"] = digest.hex()
+        rows.append(row)
         subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(entry.subject_ids))
     return PreparedBatch(rows, subjects, frontier)
 
@@ -126,48 +129,78 @@ _INSERT_EVENTS_SQL = (
     f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
 )
 _JSON_COLUMNS = frozenset(c.name for c in audit_events.c if isinstance(c.type, JSON))
+_EVENT_COLUMN_KINDS = tuple((name, name in _JSON_COLUMNS) for name in _EVENT_COLUMNS)
+"""Each column of the INSERT in order, and whether its value is stored as JSON text."""
 
 
 def _canonical_json(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def append_entries_sqlite(raw: Any, entries: Sequence[AuditEntry]) -> list[int]:
+def _sqlite_event(row: Mapping[str, object]) -> tuple[object, ...]:
+    return tuple(
+        _canonical_json(value) if is_json and value is not None else value
+        for name, is_json in _EVENT_COLUMN_KINDS
+        for value in (row[name],)
+    )
+
+
+class SqliteTreeCache:
+    """The tree state this writer last committed, kept across batches.
+
+    Each batch still reads the stored state under the write lock (another process may
+    have appended since); only when that text is exactly what this writer wrote is the
+    decoded frontier reused instead of parsing and re-checking up to 64 hashes again."""
+
+    __slots__ = ("_frontier", "_stored")
+
+    def __init__(self) -> None:
+        self._stored: str | None = None
+        self._frontier: Frontier | None = None
+
+    def frontier(self, stored: str | None) -> Frontier:
+        if stored is not None and stored == self._stored and self._frontier is not None:
+            return self._frontier.copy()
+        return _tree_from(orjson.loads(stored) if stored is not None else None)
+
+    def committed(self, stored: str, frontier: Frontier) -> None:
+        self._stored, self._frontier = stored, frontier
+
+    def forget(self) -> None:
+        self._stored, self._frontier = None, None
+
+
+def append_entries_sqlite(
+    raw: Any, entries: Sequence[AuditEntry], tree: SqliteTreeCache | None = None
+) -> list[int]:
     """The group commit's batch on a raw sqlite3 connection in the writer thread: the
     same statements as `append_entries`, without the per-row work of the SQL layer.
     The caller's connection is in autocommit mode; the transaction is ours."""
+    tree = tree or SqliteTreeCache()
     cursor = raw.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
         state = cursor.execute("SELECT frontier FROM audit_tree WHERE id = 1").fetchone()
-        batch = prepare_batch(_tree_from(orjson.loads(state[0]) if state else None), entries)
-        cursor.executemany(
-            _INSERT_EVENTS_SQL,
-            [
-                tuple(
-                    _canonical_json(row[name])
-                    if name in _JSON_COLUMNS and row[name] is not None
-                    else row[name]
-                    for name in _EVENT_COLUMNS
-                )
-                for row in batch.events
-            ],
-        )
+        batch = prepare_batch(tree.frontier(state[0] if state else None), entries)
+        cursor.executemany(_INSERT_EVENTS_SQL, [_sqlite_event(row) for row in batch.events])
         if batch.subjects:
             cursor.executemany(
                 "INSERT INTO audit_subjects (subject_id, seq) VALUES (?, ?)",
                 [(s["subject_id"], s["seq"]) for s in batch.subjects],
             )
+        stored = _canonical_json(batch.frontier.to_json())
         cursor.execute(
             "UPDATE audit_tree SET size = ?, frontier = ? WHERE id = 1",
-            (batch.frontier.size, _canonical_json(batch.frontier.to_json())),
+            (batch.frontier.size, stored),
         )
         cursor.execute("COMMIT")
     except BaseException:
+        tree.forget()
         cursor.execute("ROLLBACK")
         raise
     finally:
         cursor.close()
+    tree.committed(stored, batch.frontier)
     return batch.seqs
 
 

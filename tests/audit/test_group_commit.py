@@ -10,7 +10,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from audit import AuditEntry, AuditWriteError, GroupCommitAppender, Outcome, audit_events
-from gateway.db.engine import create_database
+from audit.merkle import Frontier
+from audit.schema import audit_tree
+from audit.verify import LogVerifier, VerifyReport
+from gateway.compliance.log_reader import snapshot, stream_entries
+from gateway.db.engine import Database, create_database
 from gateway.db.migrate import upgrade_to_head
 from gateway.settings import Settings
 
@@ -79,4 +83,78 @@ async def test_given_appender_not_started_then_append_refuses(tmp_path: Path) ->
     db = create_database(Settings(data_dir=tmp_path))
     with pytest.raises(AuditWriteError):
         await GroupCommitAppender(db.writer).append(entry(1))
+    await db.dispose()
+
+
+async def _verified_log(db: Database) -> tuple[VerifyReport, bytes]:
+    """The log checked from its entries, and the root of the tree state writers keep."""
+    log = LogVerifier([])
+    async with snapshot(db) as conn:
+        async for seq, canonical, stored in stream_entries(conn):
+            log.feed(seq, canonical, stored)
+        state = (await conn.execute(select(audit_tree.c.frontier))).scalar_one()
+    return log.finish(), Frontier.from_json(state).root()
+
+
+async def test_given_two_writers_taking_turns_then_each_appends_after_the_others_entries(
+    tmp_path: Path,
+) -> None:
+    """Each SQLite writer keeps the tree state it last committed; a batch another process
+    appended in between must be built on, never overwritten or forked."""
+    first_db = create_database(Settings(data_dir=tmp_path))
+    await upgrade_to_head(first_db.writer)
+    second_db = create_database(Settings(data_dir=tmp_path))
+    writers = [
+        GroupCommitAppender(db.writer, sync_engine=db.audit_writer) for db in (first_db, second_db)
+    ]
+    for writer in writers:
+        writer.start()
+    try:
+        seqs = [await writers[n % 2].append(entry(n)) for n in range(12)]
+        # Both again at once, with the other's state already behind each one's.
+        seqs += await asyncio.gather(*(writers[n % 2].append(entry(n)) for n in range(12, 40)))
+    finally:
+        for writer in writers:
+            await writer.close()
+    assert seqs[:12] == list(range(12))
+    assert sorted(seqs) == list(range(40))
+    report, stored_root = await _verified_log(first_db)
+    assert report.ok, report.problem
+    assert report.entries == 40
+    assert stored_root.hex() == report.root_hash
+    for db in (first_db, second_db):
+        await db.dispose()
+
+
+async def test_given_a_failed_batch_when_the_store_recovers_then_the_writer_appends_again(
+    tmp_path: Path,
+) -> None:
+    """The SQLite writer keeps its connection between batches: one failed batch must not
+    leave it (or the tree state it remembers) unusable for the next."""
+    db = create_database(Settings(data_dir=tmp_path))
+    await upgrade_to_head(db.writer)
+    appender = GroupCommitAppender(db.writer, sync_engine=db.audit_writer)
+    appender.start()
+    try:
+        assert await appender.append(entry(0)) == 0
+        async with db.writer.begin() as conn:
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON audit_events "
+                    "BEGIN SELECT RAISE(ABORT, 'down'); END"
+                )
+            )
+        with pytest.raises(AuditWriteError):
+            await appender.append(entry(1))
+        assert appender.failing
+        async with db.writer.begin() as conn:
+            await conn.execute(text("DROP TRIGGER refuse"))
+        assert await appender.append(entry(2)) == 1
+        assert not appender.failing
+    finally:
+        await appender.close()
+    report, stored_root = await _verified_log(db)
+    assert report.ok, report.problem
+    assert report.entries == 2
+    assert stored_root.hex() == report.root_hash
     await db.dispose()
