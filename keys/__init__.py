@@ -18,8 +18,10 @@ from keys.errors import (
 from keys.field_cipher import (
     FieldCipher,
     FieldContext,
-    ParsedToken,
-    parse_token,
+    aad_prefix,
+    decode_token,
+    raw_key_version,
+    record_aad,
     token_key_version,
 )
 from keys.keyring import MASTER_KEY_ENV, KeyProvider, Keyring, LocalKeyProvider, MasterKey
@@ -48,12 +50,14 @@ __all__ = [
     "LocalKeyProvider",
     "MasterKey",
     "MasterKeyError",
-    "ParsedToken",
     "Sealer",
     "SystemKeys",
     "UnknownSuiteError",
+    "aad_prefix",
+    "decode_token",
     "kek_versions_in_use",
-    "parse_token",
+    "raw_key_version",
+    "record_aad",
     "suite_named",
     "token_key_version",
 ]

@@ -24,8 +24,10 @@ from keys import (
     FieldCipher,
     FieldContext,
     KeyStore,
-    ParsedToken,
-    parse_token,
+    aad_prefix,
+    decode_token,
+    raw_key_version,
+    record_aad,
 )
 from policies.catalog import Catalog, Entity
 
@@ -38,6 +40,12 @@ _NORMALIZE = {
     "email": str.lower,
     "cn_resident_id": str.upper,
 }
+
+
+# One encrypted field of a record to open: its name, its associated-data prefix, its
+# decoded ciphertext and the key version in it (_NO_VERSION: not a ciphertext at all).
+_Sealed = tuple[str, bytes, bytes, int]
+_NO_VERSION = -1
 
 
 @dataclass(slots=True)
@@ -102,42 +110,61 @@ class Protector:
         """Decrypt `fields` of `rows` (and nothing else); undecryptable fields are dropped."""
         entity = self.catalog.entity(entity_name)
         encrypted = _encrypted(entity)
-        wanted = [name for name in dict.fromkeys(fields) if name in encrypted]
-        plain = [dict(row) for row in rows]
+        wanted = [
+            (name, aad_prefix(entity_name, name))
+            for name in dict.fromkeys(fields)
+            if name in encrypted
+        ]
+        # dict(row.items()): a SQLAlchemy RowMapping copies in half the time of dict(row).
+        plain = [dict(row.items()) for row in rows]
         if not wanted or not plain:
             return Revealed(plain)
-        # Parse every token once; then one key store round trip for the whole page.
-        parsed: list[tuple[dict[str, object], str, str, ParsedToken | None]] = []
+        # Decode every token once and gather the keys the page needs: one key store
+        # round trip for the whole page at most (none while the keys are cached).
+        records: list[tuple[dict[str, object], str, str, list[_Sealed]]] = []
         needed: set[tuple[str, int]] = set()
         for row in plain:
             owner = owner_of(entity, row)
-            for name in wanted:
+            sealed: list[_Sealed] = []
+            for name, prefix in wanted:
                 token = row.get(name)
                 if not isinstance(token, str):
                     continue
                 try:
-                    item = parse_token(token)
-                    needed.add((owner, item.key_version))
+                    raw = decode_token(token)
+                    version = raw_key_version(raw)
+                    needed.add((owner, version))
                 except CiphertextIntegrityError:
-                    item = None
-                parsed.append((row, owner, name, item))
+                    raw, version = b"", _NO_VERSION
+                sealed.append((name, prefix, raw, version))
+            if sealed:
+                records.append((row, str(row["id"]), owner, sealed))
         keys = await self.keystore.keys_for(needed)
         revealed = Revealed(plain)
-        decrypt = self.cipher.decrypt_parsed
-        for row, owner, name, item in parsed:
-            record_id = str(row["id"])
-            try:
-                key = keys.get((owner, item.key_version)) if item is not None else None
-                if key is None or item is None:
-                    raise CiphertextIntegrityError
-                row[name] = decrypt(key, FieldContext(entity_name, name, record_id), item)
-            except CiphertextIntegrityError:
-                del row[name]
-                revealed.failures.append((record_id, name))
-                alert_log.error(
-                    "ciphertext failed its integrity check; field withheld",
-                    entity=entity_name,
-                    field=name,
-                    record_id=record_id,
-                )
+        open_field = self.cipher.open
+        for row, record_id, owner, sealed in records:
+            # A record's fields share its owner's key (one version, but for a rotation
+            # caught midway): look the key up and build the record's part of the
+            # associated data once per version, not per field.
+            key_version = _NO_VERSION
+            key: DataKey | None = None
+            record_part = b""
+            for name, prefix, raw, version in sealed:
+                if version != key_version:
+                    key_version = version
+                    key = keys.get((owner, version))
+                    record_part = record_aad(record_id, key) if key is not None else b""
+                try:
+                    if key is None:
+                        raise CiphertextIntegrityError
+                    row[name] = open_field(key, prefix + record_part, raw)
+                except CiphertextIntegrityError:
+                    del row[name]
+                    revealed.failures.append((record_id, name))
+                    alert_log.error(
+                        "ciphertext failed its integrity check; field withheld",
+                        entity=entity_name,
+                        field=name,
+                        record_id=record_id,
+                    )
         return revealed
