@@ -17,6 +17,7 @@ import base64
 import binascii
 import os
 import struct
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from functools import cache
 from typing import NamedTuple
 
@@ -73,9 +74,62 @@ def decode_token(token: str) -> bytes:
     return raw
 
 
+SealedField = tuple[str, bytes, bytes]
+"""One encrypted field of a record: its name, `aad_prefix(entity, name)`, and its
+ciphertext decoded (`decode_token`; empty when the stored value is not a ciphertext)."""
+
+UNREADABLE = b""
+"""The key tag under which `sealed_fields` puts values that are not ciphertexts: no key
+has it."""
+
+
+def sealed_fields(
+    values: Mapping[str, object], fields: Iterable[tuple[str, bytes]]
+) -> dict[bytes, list[SealedField]]:
+    """The ciphertexts among `values` of `fields` (`(name, aad_prefix(entity, name))`),
+    decoded and grouped by the key tag they carry (`raw_key_tag`): one group for a
+    record, but for a data-key rotation caught midway. Values that are not strings
+    (None: no value) are left out; strings that are not ciphertexts go under
+    UNREADABLE. `decode_token` inlined: this runs for every field of a page."""
+    grouped: dict[bytes, list[SealedField]] = {}
+    for name, prefix in fields:
+        token = values.get(name)
+        if not isinstance(token, str):
+            continue
+        try:
+            raw = binascii.a2b_base64(
+                token.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[len(token) & 3],
+                strict_mode=True,
+            )
+            tag = raw[1:_NONCE_AT] if len(raw) >= _SHORTEST and raw[0] == FORMAT_VERSION else b""
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raw = tag = b""
+        group = grouped.get(tag)
+        if group is None:
+            grouped[tag] = group = []
+        group.append((name, prefix, raw))
+    return grouped
+
+
+def raw_key_tag(raw: bytes) -> bytes:
+    """Which key a decoded ciphertext (`decode_token`) names: its suite id and DEK
+    version as they stand in its header (five bytes)."""
+    return raw[1:_NONCE_AT]
+
+
+def key_tag(key: DataKey) -> bytes:
+    """The tag (`raw_key_tag`) of every ciphertext made under `key`."""
+    return _HEADER.pack(FORMAT_VERSION, key.suite.id, key.version)[1:]
+
+
+def tag_version(tag: bytes) -> int:
+    """The DEK version in a key tag."""
+    return int.from_bytes(tag[1:], "big")
+
+
 def raw_key_version(raw: bytes) -> int:
     """The DEK version in the header of a decoded ciphertext (`decode_token`)."""
-    return int.from_bytes(raw[2:_NONCE_AT], "big")
+    return tag_version(raw_key_tag(raw))
 
 
 def token_key_version(token: str) -> int:
@@ -105,10 +159,44 @@ class FieldCipher:
     def open(self, key: DataKey, aad: bytes, raw: bytes) -> str:
         """Decrypt a decoded ciphertext (`decode_token`) whose associated data is `aad`."""
         self.decryptions += 1
-        if raw[1] != key.suite.id or raw_key_version(raw) != key.version:
+        if not raw.startswith(key_tag(key), 1):
             raise CiphertextIntegrityError
         plaintext = key.aead.open(raw[_NONCE_AT:_SEALED_AT], raw[_SEALED_AT:], aad)
         try:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError:
             raise CiphertextIntegrityError from None
+
+    def open_record(
+        self,
+        key: DataKey,
+        record_id: str,
+        sealed: Sequence[SealedField],
+        into: MutableMapping[str, object],
+    ) -> list[str]:
+        """Decrypt one record's fields (`sealed_fields`) under `key` into `into[name]`;
+        return the names that failed (deleted from `into`). A page's hot loop: the
+        key's checks and the record's part of the associated data are done once here,
+        then per field one prefix check and one AEAD call."""
+        tag = key_tag(key)
+        record_part = record_aad(record_id, key)
+        aead_open = key.aead.open_fast
+        errors: tuple[type[Exception], ...] = (
+            CiphertextIntegrityError,
+            UnicodeDecodeError,
+            *key.aead.open_errors,
+        )
+        failed: list[str] = []
+        for name, prefix, raw in sealed:
+            try:
+                if not raw.startswith(tag, 1):
+                    raise CiphertextIntegrityError
+                plaintext = aead_open(
+                    raw[_NONCE_AT:_SEALED_AT], raw[_SEALED_AT:], prefix + record_part
+                )
+                into[name] = plaintext.decode("utf-8")
+            except errors:
+                del into[name]
+                failed.append(name)
+        self.decryptions += len(sealed)
+        return failed

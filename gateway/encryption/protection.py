@@ -18,16 +18,16 @@ import structlog
 
 from gateway.db.schema import blind_index_column
 from keys import (
+    UNREADABLE,
     BlindIndexer,
-    CiphertextIntegrityError,
     DataKey,
     FieldCipher,
     FieldContext,
     KeyStore,
+    SealedField,
     aad_prefix,
-    decode_token,
-    raw_key_version,
-    record_aad,
+    sealed_fields,
+    tag_version,
 )
 from policies.catalog import Catalog, Entity
 
@@ -40,12 +40,6 @@ _NORMALIZE = {
     "email": str.lower,
     "cn_resident_id": str.upper,
 }
-
-
-# One encrypted field of a record to open: its name, its associated-data prefix, its
-# decoded ciphertext and the key version in it (_NO_VERSION: not a ciphertext at all).
-_Sealed = tuple[str, bytes, bytes, int]
-_NO_VERSION = -1
 
 
 @dataclass(slots=True)
@@ -119,47 +113,30 @@ class Protector:
         plain = [dict(row.items()) for row in rows]
         if not wanted or not plain:
             return Revealed(plain)
-        # Decode every token once and gather the keys the page needs: one key store
-        # round trip for the whole page at most (none while the keys are cached).
-        records: list[tuple[dict[str, object], str, str, list[_Sealed]]] = []
+        # Decode every token once and group each record's fields by the key they name
+        # (one, but for a rotation caught midway); gather the keys the page needs: one
+        # key store round trip for the whole page at most, none while they are cached.
+        records: list[tuple[dict[str, object], str, str, dict[bytes, list[SealedField]]]] = []
         needed: set[tuple[str, int]] = set()
         for row in plain:
-            owner = owner_of(entity, row)
-            sealed: list[_Sealed] = []
-            for name, prefix in wanted:
-                token = row.get(name)
-                if not isinstance(token, str):
-                    continue
-                try:
-                    raw = decode_token(token)
-                    version = raw_key_version(raw)
-                    needed.add((owner, version))
-                except CiphertextIntegrityError:
-                    raw, version = b"", _NO_VERSION
-                sealed.append((name, prefix, raw, version))
-            if sealed:
-                records.append((row, str(row["id"]), owner, sealed))
+            by_key = sealed_fields(row, wanted)
+            if by_key:
+                owner = owner_of(entity, row)
+                records.append((row, str(row["id"]), owner, by_key))
+                needed.update((owner, tag_version(tag)) for tag in by_key if tag != UNREADABLE)
         keys = await self.keystore.keys_for(needed)
         revealed = Revealed(plain)
-        open_field = self.cipher.open
-        for row, record_id, owner, sealed in records:
-            # A record's fields share its owner's key (one version, but for a rotation
-            # caught midway): look the key up and build the record's part of the
-            # associated data once per version, not per field.
-            key_version = _NO_VERSION
-            key: DataKey | None = None
-            record_part = b""
-            for name, prefix, raw, version in sealed:
-                if version != key_version:
-                    key_version = version
-                    key = keys.get((owner, version))
-                    record_part = record_aad(record_id, key) if key is not None else b""
-                try:
-                    if key is None:
-                        raise CiphertextIntegrityError
-                    row[name] = open_field(key, prefix + record_part, raw)
-                except CiphertextIntegrityError:
-                    del row[name]
+        open_record = self.cipher.open_record
+        for row, record_id, owner, by_key in records:
+            for tag, sealed in by_key.items():
+                key = None if tag == UNREADABLE else keys.get((owner, tag_version(tag)))
+                if key is None:
+                    failed = [name for name, _, _ in sealed]
+                    for name in failed:
+                        del row[name]
+                else:
+                    failed = open_record(key, record_id, sealed, row)
+                for name in failed:
                     revealed.failures.append((record_id, name))
                     alert_log.error(
                         "ciphertext failed its integrity check; field withheld",
