@@ -18,14 +18,16 @@ import structlog
 
 from gateway.db.schema import blind_index_column
 from keys import (
+    UNREADABLE,
     BlindIndexer,
-    CiphertextIntegrityError,
     DataKey,
     FieldCipher,
     FieldContext,
     KeyStore,
-    ParsedToken,
-    parse_token,
+    SealedField,
+    aad_prefix,
+    sealed_fields,
+    tag_version,
 )
 from policies.catalog import Catalog, Entity
 
@@ -102,42 +104,44 @@ class Protector:
         """Decrypt `fields` of `rows` (and nothing else); undecryptable fields are dropped."""
         entity = self.catalog.entity(entity_name)
         encrypted = _encrypted(entity)
-        wanted = [name for name in dict.fromkeys(fields) if name in encrypted]
-        plain = [dict(row) for row in rows]
+        wanted = [
+            (name, aad_prefix(entity_name, name))
+            for name in dict.fromkeys(fields)
+            if name in encrypted
+        ]
+        # dict(row.items()): a SQLAlchemy RowMapping copies in half the time of dict(row).
+        plain = [dict(row.items()) for row in rows]
         if not wanted or not plain:
             return Revealed(plain)
-        # Parse every token once; then one key store round trip for the whole page.
-        parsed: list[tuple[dict[str, object], str, str, ParsedToken | None]] = []
+        # Decode every token once and group each record's fields by the key they name
+        # (one, but for a rotation caught midway); gather the keys the page needs: one
+        # key store round trip for the whole page at most, none while they are cached.
+        records: list[tuple[dict[str, object], str, str, dict[bytes, list[SealedField]]]] = []
         needed: set[tuple[str, int]] = set()
         for row in plain:
-            owner = owner_of(entity, row)
-            for name in wanted:
-                token = row.get(name)
-                if not isinstance(token, str):
-                    continue
-                try:
-                    item = parse_token(token)
-                    needed.add((owner, item.key_version))
-                except CiphertextIntegrityError:
-                    item = None
-                parsed.append((row, owner, name, item))
+            by_key = sealed_fields(row, wanted)
+            if by_key:
+                owner = owner_of(entity, row)
+                records.append((row, str(row["id"]), owner, by_key))
+                needed.update((owner, tag_version(tag)) for tag in by_key if tag != UNREADABLE)
         keys = await self.keystore.keys_for(needed)
         revealed = Revealed(plain)
-        decrypt = self.cipher.decrypt_parsed
-        for row, owner, name, item in parsed:
-            record_id = str(row["id"])
-            try:
-                key = keys.get((owner, item.key_version)) if item is not None else None
-                if key is None or item is None:
-                    raise CiphertextIntegrityError
-                row[name] = decrypt(key, FieldContext(entity_name, name, record_id), item)
-            except CiphertextIntegrityError:
-                del row[name]
-                revealed.failures.append((record_id, name))
-                alert_log.error(
-                    "ciphertext failed its integrity check; field withheld",
-                    entity=entity_name,
-                    field=name,
-                    record_id=record_id,
-                )
+        open_record = self.cipher.open_record
+        for row, record_id, owner, by_key in records:
+            for tag, sealed in by_key.items():
+                key = None if tag == UNREADABLE else keys.get((owner, tag_version(tag)))
+                if key is None:
+                    failed = [name for name, _, _ in sealed]
+                    for name in failed:
+                        del row[name]
+                else:
+                    failed = open_record(key, record_id, sealed, row)
+                for name in failed:
+                    revealed.failures.append((record_id, name))
+                    alert_log.error(
+                        "ciphertext failed its integrity check; field withheld",
+                        entity=entity_name,
+                        field=name,
+                        record_id=record_id,
+                    )
         return revealed

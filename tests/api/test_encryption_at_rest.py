@@ -84,6 +84,29 @@ def test_given_marketing_read_then_only_shown_fields_are_decrypted(api: Api) -> 
     assert cipher.decryptions == before
 
 
+def test_given_shown_id_number_and_no_birth_date_then_id_number_decrypted_once(
+    api: Api,
+) -> None:
+    # Without a birth date the age comes from the ID number; the support desk is shown
+    # that number anyway, so it is decrypted once, not once more to tell the age.
+    with_birth_date, body = known_customer(api)
+    del body["birth_date"]
+    body["phone"] = body["phone"][:-1] + ("1" if body["phone"][-1] != "1" else "2")
+    body["email"] = "no-birth-date." + body["email"]
+    response = api.post("/v1/customers", *SUPPORT, json=body)
+    assert response.status_code == 201, response.text
+    without_birth_date = response.json()["data"]["id"]
+    cipher = api.state.protector.cipher
+    counts = []
+    for customer_id in (with_birth_date, without_birth_date):
+        before = cipher.decryptions
+        response = api.get(f"/v1/customers/{customer_id}", *SUPPORT)
+        assert response.status_code == 200, response.text
+        counts.append(cipher.decryptions - before)
+    assert "id_number" in response.json()["governance"]["fields"]  # in the view
+    assert counts[1] == counts[0] - 1  # the birth date's decryption, and nothing more
+
+
 @pytest.mark.parametrize("field", ["phone", "email", "id_number"])
 def test_given_lookup_by_field_then_exact_customer_found(api: Api, field: str) -> None:
     customer_id, body = known_customer(api)

@@ -12,11 +12,16 @@ import pytest
 from keys import (
     AES256GCM,
     SM4GCM,
+    UNREADABLE,
     CipherSuite,
     CiphertextIntegrityError,
     DataKey,
     FieldCipher,
     FieldContext,
+    aad_prefix,
+    key_tag,
+    sealed_fields,
+    tag_version,
     token_key_version,
 )
 from keys.data_keys import new_data_key
@@ -344,3 +349,57 @@ def test_given_two_ciphers_then_each_counts_only_its_own_calls(
 
     assert (cipher.encryptions, cipher.decryptions) == (1, 0)
     assert (other.encryptions, other.decryptions) == (0, 1)
+
+
+# --- a record at a time: sealed_fields and open_record (a page's path) --------------------
+
+
+def _record_fields(names: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    return [(name, aad_prefix("customers", name)) for name in names]
+
+
+def test_given_record_under_two_key_versions_then_grouped_by_key_and_each_opens_under_its_own(
+    cipher: FieldCipher, suite: CipherSuite
+) -> None:
+    # A data-key rotation caught midway: one field re-encrypted, the other not yet.
+    old, new = new_data_key(OWNER, 1, suite), new_data_key(OWNER, 2, suite)
+    row: dict[str, object] = {
+        "email": cipher.encrypt(old, FieldContext("customers", "email", "rec-1"), "a@x.cn"),
+        "phone": cipher.encrypt(new, FieldContext("customers", "phone", "rec-1"), "139"),
+        "notes": None,
+    }
+    grouped = sealed_fields(row, _record_fields(("email", "phone", "notes")))
+
+    assert sorted(tag_version(tag) for tag in grouped) == [1, 2]
+    by_version = {tag_version(tag): fields for tag, fields in grouped.items()}
+    assert cipher.open_record(old, "rec-1", by_version[1], row) == []
+    assert cipher.open_record(new, "rec-1", by_version[2], row) == []
+    assert row == {"email": "a@x.cn", "phone": "139", "notes": None}
+    # Under the other version's key, a field fails and is removed from the record.
+    stale = {"email": cipher.encrypt(old, FieldContext("customers", "email", "rec-1"), "b")}
+    (fields,) = sealed_fields(stale, _record_fields(("email",))).values()
+    assert cipher.open_record(new, "rec-1", fields, stale) == ["email"]
+    assert stale == {}
+
+
+def test_given_one_tampered_field_and_one_non_token_then_only_those_fail(
+    cipher: FieldCipher, key: DataKey
+) -> None:
+    context = FieldContext("customers", "email", "rec-1")
+    tampered = bytearray(_decode(cipher.encrypt(key, context, "a@x.cn")))
+    tampered[-1] ^= 1
+    row: dict[str, object] = {
+        "email": _encode(bytes(tampered)),
+        "phone": cipher.encrypt(key, FieldContext("customers", "phone", "rec-1"), "139"),
+        "address": cipher.encrypt(key, FieldContext("customers", "address", "rec-2"), "moved"),
+        "bank_card": "not a token!",
+    }
+    grouped = sealed_fields(row, _record_fields(("email", "phone", "address", "bank_card")))
+
+    assert [name for name, _, _ in grouped[UNREADABLE]] == ["bank_card"]
+    failed = cipher.open_record(key, "rec-1", grouped[key_tag(key)], row)
+
+    # Tampered, and copied from another record: each withheld; the rest opens.
+    assert failed == ["email", "address"]
+    assert row == {"phone": "139", "bank_card": "not a token!"}
+    assert cipher.decryptions == 3
