@@ -4,12 +4,19 @@ One query loads the page's consent states; each record is then decided in memory
 (PIPL Art. 13–15, 28–31): a record without the consent its purpose needs is withheld,
 sensitive fields without separate consent are withheld, a minor needs a guardian's
 consent, and categories outside the purpose's scope are withheld.
+
+Decisions made from the history a row carries are remembered by that history's text
+(with the purpose's rules, the fields and the minor flag): any grant, withdrawal or
+expiry recorded since changes the text, so a cached decision never outlives a change
+of the history. Time is the one other input: a decision on a consent that expires is
+kept only until that expiry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -21,9 +28,11 @@ from gateway.governance.text_plan import TEXT_FIELD_PREFIX
 from policies.catalog import Entity
 from policies.consent import (
     ConsentEvent,
+    ConsentState,
     PurposeRules,
     RecordDecision,
     derive_states,
+    is_valid,
     record_fields,
 )
 from policies.purposes import Purpose
@@ -97,21 +106,81 @@ def _decide(
     return gate
 
 
+def _valid_until(state: ConsentState | None, now: dt.datetime) -> dt.datetime | None:
+    """Until when a decision made at `now` on `state` holds: `PurposeRules.decide` reads
+    the time only to tell whether the consent is valid (`is_valid`), and an expired or
+    withdrawn consent stays so, so only a valid consent with an expiry bounds it."""
+    if state is not None and is_valid(state, now):
+        return state.expires_at
+    return None
+
+
+class DecisionCache:
+    """Record decisions by (purpose rules, fields, minor, consent history text).
+
+    Bounded; the oldest entry goes first. Holds the history text (consent metadata:
+    kinds, times, scopes, channel, notice version, guardian reference), no field of the
+    customer record. A reload that changes a purpose builds new rules, hence new keys."""
+
+    def __init__(self, entries: int = 16_384) -> None:
+        self._entries = entries
+        self._lock = threading.Lock()
+        self._decisions: dict[Hashable, tuple[RecordDecision, dt.datetime | None]] = {}
+
+    def decide(
+        self,
+        rules: PurposeRules,
+        fields: tuple[tuple[str, str, bool], ...],
+        minor: bool,
+        history: str | bytes | None,
+        now: dt.datetime,
+        purpose: str,
+    ) -> RecordDecision:
+        key = (rules, fields, minor, history)
+        hit = self._decisions.get(key)
+        if hit is not None and (hit[1] is None or now < hit[1]):
+            return hit[0]
+        events = events_from_history(_ANY_OWNER, purpose, history)
+        state = derive_states(events).get((_ANY_OWNER, purpose)) if events else None
+        decision = rules.decide(state, minor=minor, fields=fields, now=now)
+        with self._lock:
+            self._decisions[key] = (decision, _valid_until(state, now))
+            if len(self._decisions) > self._entries:
+                del self._decisions[next(iter(self._decisions))]
+        return decision
+
+    def __len__(self) -> int:
+        return len(self._decisions)
+
+
+# A history holds one customer's events for one purpose, and neither the state derived
+# from it nor the decision names the customer: they are derived under a placeholder id.
+_ANY_OWNER = ""
+DECISIONS = DecisionCache()
+
+
 def decide_histories(
     call: GovernedCall,
     owners: Mapping[str, tuple[bool, object]],
     fields: Sequence[tuple[str, str, bool]],
+    *,
+    now: dt.datetime | None = None,
 ) -> Gate:
     """Decide every owner (customer id → (is a minor, consent history JSON)) in memory."""
     purpose = call.purpose.id
-    return _decide(
-        call,
-        {
-            owner: (minor, events_from_history(owner, purpose, history))
-            for owner, (minor, history) in owners.items()
-        },
-        fields,
-    )
+    rules = rules_for(call.purpose)
+    at = now or dt.datetime.now(dt.UTC)
+    fields = tuple(fields)
+    gate = Gate()
+    decisions = gate.decisions
+    for owner, (minor, history) in owners.items():
+        if history is None or isinstance(history, str | bytes):
+            decisions[owner] = DECISIONS.decide(rules, fields, minor, history, at, purpose)
+        else:  # already parsed by the driver: not a cache key
+            events = events_from_history(owner, purpose, history)
+            state = derive_states(events).get((owner, purpose)) if events else None
+            decisions[owner] = rules.decide(state, minor=minor, fields=fields, now=at)
+    return gate
 
 
 async def decide(
