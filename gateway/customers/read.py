@@ -202,16 +202,16 @@ async def _gate_rows(
     else:
         revealed = await call.state.protector.reveal(entity, rows, view.shown_columns)
         minors = {}
-    owners = {
-        _owner(entity, row): (minors.get(_owner(entity, row), False), row.get(CONSENT_COLUMN))
-        for row in revealed.rows
-    }
-    decided = gate.decide_histories(call, owners, fields)
+    owners = {}
     for row in revealed.rows:
-        row.pop(CONSENT_COLUMN, None)
-        for name in extra:
-            if name not in view.shown_columns:
-                row.pop(name, None)  # decrypted to tell a minor, never shown
+        owner = _owner(entity, row)
+        owners[owner] = (minors.get(owner, False), row.get(CONSENT_COLUMN))
+    decided = gate.decide_histories(call, owners, fields)
+    # Decrypted to tell a minor, never shown.
+    hidden = (CONSENT_COLUMN, *(name for name in extra if name not in view.shown_columns))
+    for row in revealed.rows:
+        for name in hidden:
+            row.pop(name, None)
     return decided, revealed
 
 
