@@ -115,42 +115,82 @@ def _valid_until(state: ConsentState | None, now: dt.datetime) -> dt.datetime | 
     return None
 
 
-class DecisionCache:
-    """Record decisions by (purpose rules, fields, minor, consent history text).
+_History = str | bytes | None
+_Decisions = dict[tuple[bool, _History], tuple[RecordDecision, dt.datetime | None]]
 
-    Bounded; the oldest entry goes first. Holds the history text (consent metadata:
-    kinds, times, scopes, channel, notice version, guardian reference), no field of the
-    customer record. A reload that changes a purpose builds new rules, hence new keys."""
+
+class DecisionCache:
+    """Record decisions by (purpose rules, fields) and then (minor, consent history text).
+
+    Bounded (emptied when full). Holds the history text (consent metadata: kinds, times,
+    scopes, channel, notice version, guardian reference), no field of the customer
+    record. A reload that changes a purpose builds new rules, hence new keys."""
 
     def __init__(self, entries: int = 16_384) -> None:
         self._entries = entries
+        self._size = 0
         self._lock = threading.Lock()
-        self._decisions: dict[Hashable, tuple[RecordDecision, dt.datetime | None]] = {}
+        self._by_rules: dict[tuple[PurposeRules, Hashable], _Decisions] = {}
 
-    def decide(
+    def decide_all(
         self,
         rules: PurposeRules,
         fields: tuple[tuple[str, str, bool], ...],
-        minor: bool,
-        history: str | bytes | None,
+        owners: Mapping[str, tuple[bool, object]],
         now: dt.datetime,
-        purpose: str,
-    ) -> RecordDecision:
-        key = (rules, fields, minor, history)
-        hit = self._decisions.get(key)
-        if hit is not None and (hit[1] is None or now < hit[1]):
-            return hit[0]
-        events = events_from_history(_ANY_OWNER, purpose, history)
-        state = derive_states(events).get((_ANY_OWNER, purpose)) if events else None
-        decision = rules.decide(state, minor=minor, fields=fields, now=now)
+    ) -> dict[str, RecordDecision]:
+        """Every owner (customer id → (is a minor, consent history)) decided at `now`."""
+        purpose = rules.purpose_id
+        known = self._by_rules.get((rules, fields))
+        if known is None:
+            with self._lock:
+                known = self._by_rules.setdefault((rules, fields), {})
+        decided: dict[str, RecordDecision] = {}
+        for owner, (minor, history) in owners.items():
+            if history is not None and not isinstance(history, str | bytes):
+                # Already parsed by the driver: not a key, decided afresh.
+                decided[owner] = _decide_one(rules, fields, owner, purpose, minor, history, now)[0]
+                continue
+            hit = known.get((minor, history))
+            if hit is not None and (hit[1] is None or now < hit[1]):
+                decided[owner] = hit[0]
+                continue
+            decision, state = _decide_one(rules, fields, _ANY_OWNER, purpose, minor, history, now)
+            decided[owner] = decision
+            self._remember(known, (minor, history), (decision, _valid_until(state, now)))
+        return decided
+
+    def _remember(
+        self,
+        known: _Decisions,
+        key: tuple[bool, _History],
+        entry: tuple[RecordDecision, dt.datetime | None],
+    ) -> None:
         with self._lock:
-            self._decisions[key] = (decision, _valid_until(state, now))
-            if len(self._decisions) > self._entries:
-                del self._decisions[next(iter(self._decisions))]
-        return decision
+            if key not in known:
+                self._size += 1
+            known[key] = entry
+            if self._size > self._entries:
+                # Crude but bounded: start again (the rules and fields are few).
+                self._by_rules.clear()
+                self._size = 0
 
     def __len__(self) -> int:
-        return len(self._decisions)
+        return self._size
+
+
+def _decide_one(
+    rules: PurposeRules,
+    fields: tuple[tuple[str, str, bool], ...],
+    owner: str,
+    purpose: str,
+    minor: bool,
+    history: object,
+    now: dt.datetime,
+) -> tuple[RecordDecision, ConsentState | None]:
+    events = events_from_history(owner, purpose, history)
+    state = derive_states(events).get((owner, purpose)) if events else None
+    return rules.decide(state, minor=minor, fields=fields, now=now), state
 
 
 # A history holds one customer's events for one purpose, and neither the state derived
@@ -167,20 +207,8 @@ def decide_histories(
     now: dt.datetime | None = None,
 ) -> Gate:
     """Decide every owner (customer id → (is a minor, consent history JSON)) in memory."""
-    purpose = call.purpose.id
-    rules = rules_for(call.purpose)
     at = now or dt.datetime.now(dt.UTC)
-    fields = tuple(fields)
-    gate = Gate()
-    decisions = gate.decisions
-    for owner, (minor, history) in owners.items():
-        if history is None or isinstance(history, str | bytes):
-            decisions[owner] = DECISIONS.decide(rules, fields, minor, history, at, purpose)
-        else:  # already parsed by the driver: not a cache key
-            events = events_from_history(owner, purpose, history)
-            state = derive_states(events).get((owner, purpose)) if events else None
-            decisions[owner] = rules.decide(state, minor=minor, fields=fields, now=at)
-    return gate
+    return Gate(DECISIONS.decide_all(rules_for(call.purpose), tuple(fields), owners, at))
 
 
 async def decide(

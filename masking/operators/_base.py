@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -49,8 +48,12 @@ class MaskingOperator(Operator, Generic[ConfigT]):
 
     def prepare(self, config: ConfigT) -> Callable[[str], str]:
         """Return `value -> masked` for one config; override to precompute per config."""
-        # A partial is called in C: one Python frame per value (the mask), not two.
-        return functools.partial(self.mask, config=config)
+        mask = self.mask
+
+        def bound(value: str) -> str:
+            return mask(value, config)
+
+        return bound
 
     # presidio-anonymizer's Operator interface.
 
