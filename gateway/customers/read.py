@@ -347,9 +347,8 @@ async def read_page(
     rows = await call.state.db.fetch_all(statement, params)
     has_more = len(rows) > page_size
     rows = rows[:page_size]
-    decided, revealed = await _gate_rows(
-        call, entity, [row._mapping for row in rows], fields, parent
-    )
+    mappings: list[Mapping[Any, Any]] = [row._mapping for row in rows]
+    decided, revealed = await _gate_rows(call, entity, mappings, fields, parent)
     next_cursor = None
     if has_more and rows:
         next_cursor = call.state.cursors.seal(
@@ -387,7 +386,7 @@ async def read_page(
         governance["withheld_fields"] = withheld_fields
     call.audit.fields = _with_export(dict(view.governance), export)
     call.audit.classification = await scan_rows(
-        call, entity, kept, in_text, stored=_stored_texts(view, [row._mapping for row in rows])
+        call, entity, kept, in_text, stored=_stored_texts(view, mappings)
     )
     data = [view.render(plain) for plain in kept]
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
