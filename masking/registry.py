@@ -31,6 +31,11 @@ class BoundMask:
     def __call__(self, value: str) -> str:
         return self._mask(value)
 
+    @property
+    def function(self) -> Callable[[str], str]:
+        """The same mask without this object's call frame, for loops over many values."""
+        return self._mask
+
 
 class OperatorRegistry:
     """Operators by name, registered explicitly (as presidio's `OperatorsFactory` does)."""

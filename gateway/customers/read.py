@@ -202,16 +202,16 @@ async def _gate_rows(
     else:
         revealed = await call.state.protector.reveal(entity, rows, view.shown_columns)
         minors = {}
-    owners = {
-        _owner(entity, row): (minors.get(_owner(entity, row), False), row.get(CONSENT_COLUMN))
-        for row in revealed.rows
-    }
-    decided = gate.decide_histories(call, owners, fields)
+    owners = {}
     for row in revealed.rows:
-        row.pop(CONSENT_COLUMN, None)
-        for name in extra:
-            if name not in view.shown_columns:
-                row.pop(name, None)  # decrypted to tell a minor, never shown
+        owner = _owner(entity, row)
+        owners[owner] = (minors.get(owner, False), row.get(CONSENT_COLUMN))
+    decided = gate.decide_histories(call, owners, fields)
+    # Decrypted to tell a minor, never shown.
+    hidden = (CONSENT_COLUMN, *(name for name in extra if name not in view.shown_columns))
+    for row in revealed.rows:
+        for name in hidden:
+            row.pop(name, None)
     return decided, revealed
 
 
@@ -347,9 +347,8 @@ async def read_page(
     rows = await call.state.db.fetch_all(statement, params)
     has_more = len(rows) > page_size
     rows = rows[:page_size]
-    decided, revealed = await _gate_rows(
-        call, entity, [row._mapping for row in rows], fields, parent
-    )
+    mappings: list[Mapping[Any, Any]] = [row._mapping for row in rows]
+    decided, revealed = await _gate_rows(call, entity, mappings, fields, parent)
     next_cursor = None
     if has_more and rows:
         next_cursor = call.state.cursors.seal(
@@ -387,7 +386,7 @@ async def read_page(
         governance["withheld_fields"] = withheld_fields
     call.audit.fields = _with_export(dict(view.governance), export)
     call.audit.classification = await scan_rows(
-        call, entity, kept, in_text, stored=_stored_texts(view, [row._mapping for row in rows])
+        call, entity, kept, in_text, stored=_stored_texts(view, mappings)
     )
     data = [view.render(plain) for plain in kept]
     governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)

@@ -4,12 +4,19 @@ One query loads the page's consent states; each record is then decided in memory
 (PIPL Art. 13–15, 28–31): a record without the consent its purpose needs is withheld,
 sensitive fields without separate consent are withheld, a minor needs a guardian's
 consent, and categories outside the purpose's scope are withheld.
+
+Decisions made from the history a row carries are remembered by that history's text
+(with the purpose's rules, the fields and the minor flag): any grant, withdrawal or
+expiry recorded since changes the text, so a cached decision never outlives a change
+of the history. Time is the one other input: a decision on a consent that expires is
+kept only until that expiry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -21,9 +28,11 @@ from gateway.governance.text_plan import TEXT_FIELD_PREFIX
 from policies.catalog import Entity
 from policies.consent import (
     ConsentEvent,
+    ConsentState,
     PurposeRules,
     RecordDecision,
     derive_states,
+    is_valid,
     record_fields,
 )
 from policies.purposes import Purpose
@@ -97,21 +106,109 @@ def _decide(
     return gate
 
 
+def _valid_until(state: ConsentState | None, now: dt.datetime) -> dt.datetime | None:
+    """Until when a decision made at `now` on `state` holds: `PurposeRules.decide` reads
+    the time only to tell whether the consent is valid (`is_valid`), and an expired or
+    withdrawn consent stays so, so only a valid consent with an expiry bounds it."""
+    if state is not None and is_valid(state, now):
+        return state.expires_at
+    return None
+
+
+_History = str | bytes | None
+_Decisions = dict[tuple[bool, _History], tuple[RecordDecision, dt.datetime | None]]
+
+
+class DecisionCache:
+    """Record decisions by (purpose rules, fields) and then (minor, consent history text).
+
+    Bounded (emptied when full). Holds the history text (consent metadata: kinds, times,
+    scopes, channel, notice version, guardian reference), no field of the customer
+    record. A reload that changes a purpose builds new rules, hence new keys."""
+
+    def __init__(self, entries: int = 16_384) -> None:
+        self._entries = entries
+        self._size = 0
+        self._lock = threading.Lock()
+        self._by_rules: dict[tuple[PurposeRules, Hashable], _Decisions] = {}
+
+    def decide_all(
+        self,
+        rules: PurposeRules,
+        fields: tuple[tuple[str, str, bool], ...],
+        owners: Mapping[str, tuple[bool, object]],
+        now: dt.datetime,
+    ) -> dict[str, RecordDecision]:
+        """Every owner (customer id → (is a minor, consent history)) decided at `now`."""
+        purpose = rules.purpose_id
+        known = self._by_rules.get((rules, fields))
+        if known is None:
+            with self._lock:
+                known = self._by_rules.setdefault((rules, fields), {})
+        decided: dict[str, RecordDecision] = {}
+        for owner, (minor, history) in owners.items():
+            if history is not None and not isinstance(history, str | bytes):
+                # Already parsed by the driver: not a key, decided afresh.
+                decided[owner] = _decide_one(rules, fields, owner, purpose, minor, history, now)[0]
+                continue
+            hit = known.get((minor, history))
+            if hit is not None and (hit[1] is None or now < hit[1]):
+                decided[owner] = hit[0]
+                continue
+            decision, state = _decide_one(rules, fields, _ANY_OWNER, purpose, minor, history, now)
+            decided[owner] = decision
+            self._remember(known, (minor, history), (decision, _valid_until(state, now)))
+        return decided
+
+    def _remember(
+        self,
+        known: _Decisions,
+        key: tuple[bool, _History],
+        entry: tuple[RecordDecision, dt.datetime | None],
+    ) -> None:
+        with self._lock:
+            if key not in known:
+                self._size += 1
+            known[key] = entry
+            if self._size > self._entries:
+                # Crude but bounded: start again (the rules and fields are few).
+                self._by_rules.clear()
+                self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+
+def _decide_one(
+    rules: PurposeRules,
+    fields: tuple[tuple[str, str, bool], ...],
+    owner: str,
+    purpose: str,
+    minor: bool,
+    history: object,
+    now: dt.datetime,
+) -> tuple[RecordDecision, ConsentState | None]:
+    events = events_from_history(owner, purpose, history)
+    state = derive_states(events).get((owner, purpose)) if events else None
+    return rules.decide(state, minor=minor, fields=fields, now=now), state
+
+
+# A history holds one customer's events for one purpose, and neither the state derived
+# from it nor the decision names the customer: they are derived under a placeholder id.
+_ANY_OWNER = ""
+DECISIONS = DecisionCache()
+
+
 def decide_histories(
     call: GovernedCall,
     owners: Mapping[str, tuple[bool, object]],
     fields: Sequence[tuple[str, str, bool]],
+    *,
+    now: dt.datetime | None = None,
 ) -> Gate:
     """Decide every owner (customer id → (is a minor, consent history JSON)) in memory."""
-    purpose = call.purpose.id
-    return _decide(
-        call,
-        {
-            owner: (minor, events_from_history(owner, purpose, history))
-            for owner, (minor, history) in owners.items()
-        },
-        fields,
-    )
+    at = now or dt.datetime.now(dt.UTC)
+    return Gate(DECISIONS.decide_all(rules_for(call.purpose), tuple(fields), owners, at))
 
 
 async def decide(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.governance.text_plan import (
@@ -21,7 +21,7 @@ from gateway.governance.text_plan import (
     UnscannedTextError,
     text_plan,
 )
-from masking import default_mask_for, default_registry
+from masking import BoundMask, default_mask_for, default_registry
 from masking.registry import OperatorRegistry
 from policies.catalog import Catalog
 from policies.plan import (
@@ -37,6 +37,12 @@ PlanKey = tuple[frozenset[str], str]
 """What a plan is compiled for: the caller's roles and declared purpose."""
 
 
+def _direct(transform: Transform | None) -> Transform | None:
+    """The function a bound mask calls, without the `BoundMask.__call__` frame: rendering
+    a page applies it to every shown masked value."""
+    return transform.function if isinstance(transform, BoundMask) else transform
+
+
 @dataclass(frozen=True, slots=True)
 class EntityView:
     """How to turn a stored row of one entity into what this caller may see."""
@@ -48,10 +54,19 @@ class EntityView:
     lookupable: frozenset[str] = frozenset()
     scanned: frozenset[str] = frozenset()
     """Shown `scan_pii` fields: rendered only after `pipeline.scan` rewrote them."""
+    shown_columns: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The names in `shown`, in order (read per row of a page: computed once)."""
+    _steps: tuple[tuple[str, bool, Transform | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
-    @property
-    def shown_columns(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.shown)
+    def __post_init__(self) -> None:
+        # Frozen: set through object.__setattr__, once, as the dataclass's own init does.
+        object.__setattr__(self, "shown_columns", tuple(name for name, _ in self.shown))
+        steps = tuple(
+            (name, name in self.scanned, _direct(transform)) for name, transform in self.shown
+        )
+        object.__setattr__(self, "_steps", steps)
 
     @property
     def any_visible(self) -> bool:
@@ -59,18 +74,19 @@ class EntityView:
 
     def render(self, row: Mapping[Any, Any]) -> dict[str, object]:
         rendered: dict[str, object] = {}
-        scanned = self.scanned
-        for name, transform in self.shown:
+        for name, scanned, transform in self._steps:
             if name not in row:
                 continue  # withheld for a reason the governance block names
             value = row[name]
-            if name in scanned and value is not None:
+            if value is None:
+                pass
+            elif scanned:
                 if not isinstance(value, ScannedText):
                     msg = f"{self.entity}.{name} was about to be shown without its PII scan"
                     raise UnscannedTextError(msg)
                 value = str(value)
-            elif transform is not None and value is not None:
-                value = transform(value if isinstance(value, str) else str(value))
+            elif transform is not None:
+                value = transform(value if type(value) is str else str(value))
             rendered[name] = value
         return rendered
 

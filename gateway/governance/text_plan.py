@@ -12,10 +12,11 @@ plan does not know, or whose category the catalog lacks, is withheld too (fail c
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from masking.detection import ENTITY_CATEGORY, DetectedEntity
+from masking.registry import BoundMask
 from masking.spans import replace_spans
 
 Transform = Callable[[str], str]
@@ -60,6 +61,23 @@ class TextPlan:
     """The sensitive categories as the consent gate's (name, category, sensitive)
     triples, named `text:<category>`, so it decides them per record with the fields."""
 
+    _by_type: Mapping[str, tuple[str | None, bool, Transform | None]] = field(
+        init=False, repr=False, compare=False
+    )
+    """`_step` of every entity type the catalog maps, worked out once per plan."""
+
+    def __post_init__(self) -> None:
+        steps = {entity_type: self._step(entity_type) for entity_type in self.entity_category}
+        object.__setattr__(self, "_by_type", MappingProxyType(steps))
+
+    def _step(self, entity_type: str) -> tuple[str | None, bool, Transform | None]:
+        """(category, shown unless consent withholds it, the function that masks it)."""
+        category, rule = self.rule(entity_type)
+        transform = rule.transform
+        if isinstance(transform, BoundMask):
+            transform = transform.function  # no `BoundMask.__call__` frame per span
+        return category, rule.withheld is None, transform
+
     def rule(self, entity_type: str) -> tuple[str | None, TextRule]:
         category = self.entity_category.get(entity_type)
         if category is None:
@@ -75,11 +93,15 @@ class TextPlan:
         """`text` with every entity as this caller may see it; `withheld` names the
         categories this record withholds on top of the plan (consent)."""
 
+        by_type = self._by_type
+
         def replace(entity: DetectedEntity, value: str) -> str:
-            category, rule = self.rule(entity.entity_type)
-            if rule.withheld is not None or category in withheld:
-                return withheld_marker(entity.entity_type)
-            return value if rule.transform is None else rule.transform(value)
+            entity_type = entity.entity_type
+            known = by_type.get(entity_type)
+            category, shown, transform = known if known is not None else self._step(entity_type)
+            if not shown or category in withheld:
+                return withheld_marker(entity_type)
+            return value if transform is None else transform(value)
 
         return ScannedText(replace_spans(text, entities, replace))
 

@@ -16,7 +16,7 @@ __all__ = ["PersonNameConfig", "PersonNameMask"]
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _WHITESPACE = re.compile(r"\s+")
 _LONGEST_SURNAME = max(len(surname) for surname in COMPOUND_SURNAMES)
-_HONORIFICS_LONGEST_FIRST = sorted(HONORIFICS, key=len, reverse=True)
+_HONORIFIC_LENGTHS = sorted({len(honorific) for honorific in HONORIFICS}, reverse=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -48,10 +48,12 @@ class PersonNameMask(MaskingOperator[PersonNameConfig]):
 
 def _surname_with_honorific(name: str) -> str | None:
     """The surname of "王先生" or "欧阳女士" (a surname and an honorific, no given name)."""
-    for honorific in _HONORIFICS_LONGEST_FIRST:
-        head = name.removesuffix(honorific)
-        if head != name and (len(head) == 1 or head in COMPOUND_SURNAMES):
-            return head
+    # Longest honorific first; at most one honorific of each length ends `name`.
+    for length in _HONORIFIC_LENGTHS:
+        if len(name) > length and name[-length:] in HONORIFICS:
+            head = name[:-length]
+            if len(head) == 1 or head in COMPOUND_SURNAMES:
+                return head
     return None
 
 
