@@ -159,6 +159,40 @@ class GatewayState:
         return snapshot, self.warmer.warm(snapshot.engine, urgent, deadline) + rest
 
 
+class _StartupEngine:
+    """The policy engine start-up built last in this process, to build it only once.
+
+    `wardgate serve` opens the gateway twice in one process — the pre-flight check, then
+    the app's lifespan (in each forked worker too) — and most of an open is compiling
+    the plans of every principal (~0.1 s each). The second open takes the first one's
+    engine, with the plans it compiled. Only for the same version *and* an equal
+    document and the same catalog: a version's document never changes in a store, but
+    a process may open another store (tests re-initialize one at version 1).
+    """
+
+    def __init__(self) -> None:
+        self._engine: PolicyEngine | None = None
+
+    def __repr__(self) -> str:
+        version = None if self._engine is None else self._engine.version
+        return f"_StartupEngine(version={version})"
+
+    def get(self, document: PolicyDocument, catalog: Catalog, version: int) -> PolicyEngine:
+        engine = self._engine
+        if not (
+            engine is not None
+            and engine.version == version
+            and engine.catalog is catalog
+            and engine.document == document
+        ):
+            engine = PolicyEngine(document, catalog, version)
+            self._engine = engine
+        return engine
+
+
+startup_engine = _StartupEngine()
+
+
 async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     async with db.reader.connect() as conn:
         version, document = await load_latest_policy(conn)
@@ -166,7 +200,7 @@ async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     return PolicySnapshot(
         version=version,
         document=document,
-        engine=PolicyEngine(document, catalog, version),
+        engine=startup_engine.get(document, catalog, version),
         directory=directory,
     )
 
