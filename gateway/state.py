@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, replace
 
@@ -15,17 +14,27 @@ from gateway.access.authentication import PrincipalDirectory, load_directory
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.faults import store_fault
-from gateway.db.migrate import Schema, current_revision, head_revision
-from gateway.encryption.protection import Protector
 from gateway.governance.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
 from gateway.governance.plans import PlanBinder, PlanKey
+
+# Re-exported: the server's start-up and most of the code know them from here.
+from gateway.opening import (
+    StoreNotReadyError as StoreNotReadyError,
+)
+from gateway.opening import (
+    check_schemas,
+    open_keystore,
+    protector_for,
+    require_writable_data_dir,
+    where_store,
+)
+from gateway.opening import (
+    open_protector as open_protector,
+)
 from gateway.pii.detector import TextScanner, shared_detector
 from gateway.policy.store import load_latest_policy
 from gateway.settings import Settings
 from keys import (
-    BlindIndexer,
-    FieldCipher,
-    KeyProvider,
     KeyStore,
     LocalKeyProvider,
     Sealer,
@@ -36,10 +45,6 @@ from policies.document import PolicyDocument
 from policies.plan import PolicyEngine
 
 log = structlog.get_logger("wardgate.policy")
-
-
-class StoreNotReadyError(Exception):
-    """The store is missing or its schema is not at the current migration."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,67 +210,6 @@ async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     )
 
 
-async def check_schemas(db: Database) -> None:
-    for schema, engine, what in (
-        (Schema.STORE, db.reader, "store"),
-        (Schema.KEYSTORE, db.keys, "key store"),
-    ):
-        current = await current_revision(engine, schema)
-        head = head_revision(schema)
-        if current != head:
-            msg = (
-                f"{what} schema is at {current or 'nothing'}, expected {head}: "
-                "run `wardgate init` (new store) or `wardgate db upgrade`"
-            )
-            raise StoreNotReadyError(msg)
-
-
-async def open_keystore(
-    settings: Settings, db: Database, provider: KeyProvider | None = None
-) -> tuple[KeyStore, SystemKeys]:
-    """The key store with its system keys open: proof that the master key is the right one."""
-    provider = provider or LocalKeyProvider(settings.data_dir)
-    keystore = KeyStore(db.keys, provider, provider.load())
-    return keystore, await keystore.load_system_keys()
-
-
-def protector_for(catalog: Catalog, keystore: KeyStore, system_keys: SystemKeys) -> Protector:
-    return Protector(
-        catalog,
-        FieldCipher(),
-        BlindIndexer(system_keys.blind_index, system_keys.suite),
-        keystore,
-    )
-
-
-async def open_protector(
-    settings: Settings, db: Database, provider: KeyProvider | None = None
-) -> Protector:
-    """Field encryption outside the HTTP app (CLI, import, seeding): the key store opened
-    with the master key, which also proves the key is the right one."""
-    keystore, system_keys = await open_keystore(settings, db, provider)
-    return protector_for(default_catalog(), keystore, system_keys)
-
-
-def _where(settings: Settings) -> str:
-    return "the PostgreSQL store" if settings.database_url else str(settings.sqlite_path)
-
-
-def require_writable_data_dir(settings: Settings) -> None:
-    """The embedded store (and its key store) write next to the files: the WAL, its
-    index, the audit log. A read-only data directory would fail at the first request."""
-    if not (settings.is_sqlite or settings.keystore_url is None):
-        return
-    where = settings.data_dir
-    try:
-        read_only = bool(os.statvfs(where).f_flag & os.ST_RDONLY) or not os.access(where, os.W_OK)
-    except OSError:
-        return  # missing: creating it is the store's business, with its own message
-    if read_only:
-        msg = f"the data directory {where} is read-only; the store and its audit log write there"
-        raise StoreNotReadyError(msg)
-
-
 async def open_gateway(settings: Settings) -> GatewayState:
     """Load keys, check the schemas, load policy; raise with a clear message on any gap."""
     provider = LocalKeyProvider(settings.data_dir)
@@ -279,7 +223,7 @@ async def open_gateway(settings: Settings) -> GatewayState:
             fault = store_fault(exc)
             if fault is None:
                 raise
-            msg = f"the store cannot be opened ({fault.value}): {_where(settings)}"
+            msg = f"the store cannot be opened ({fault.value}): {where_store(settings)}"
             raise StoreNotReadyError(msg) from None
         keystore, system_keys = await open_keystore(settings, db, provider)
         catalog = default_catalog()

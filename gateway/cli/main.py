@@ -149,7 +149,8 @@ def serve(
     from gateway.app import create_app
     from gateway.http.transport import uvicorn_limits
     from gateway.http.workers import serve_in_workers
-    from gateway.state import open_gateway, require_writable_data_dir
+    from gateway.opening import require_writable_data_dir
+    from gateway.state import open_gateway
 
     settings = cli_settings(data_dir, host=host, port=port, workers=workers)
 
