@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,6 +46,18 @@ from policies.document import PolicyDocument
 from policies.plan import PolicyEngine
 
 log = structlog.get_logger("wardgate.policy")
+
+
+class PlanWarmUp(StrEnum):
+    """When `open_gateway` compiles the plans of every known principal."""
+
+    NOW = "now"
+    """Before it returns."""
+    LATER = "later"
+    """In a worker thread once it has returned (the server: readiness does not wait for
+    plans; a request meanwhile compiles its own, the same plan, under the binder's lock)."""
+    NONE = "none"
+    """Never (a check that throws the state away; a command that needs one plan)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +116,13 @@ class GatewayState:
         hot, rest = wanted_plans(snapshot.engine, snapshot.directory, self.binder.in_use())
         self.warmer.warm(snapshot.engine, hot + rest)
         return len(hot) + len(rest)
+
+    def warm_plans_later(self) -> None:
+        """`warm_plans` in a worker thread (on the running loop); it stops early if a
+        reload puts another version in force meanwhile (the reload warms its own)."""
+        engine = self.snapshot.engine
+        hot, rest = wanted_plans(engine, self.snapshot.directory, self.binder.in_use())
+        self.warmer.warm_later(engine, hot + rest, lambda: self.snapshot.engine is engine)
 
     async def reload_policy(self) -> PolicySnapshot:
         """Load the newest policy version and the principals with it, and swap them in.
@@ -210,8 +230,9 @@ async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     )
 
 
-async def open_gateway(settings: Settings) -> GatewayState:
-    """Load keys, check the schemas, load policy; raise with a clear message on any gap."""
+async def open_gateway(settings: Settings, *, warm: PlanWarmUp = PlanWarmUp.NOW) -> GatewayState:
+    """Load keys, check the schemas, load policy and build the PII detector; raise with a
+    clear message on any gap. `warm`: when the plans are compiled."""
     provider = LocalKeyProvider(settings.data_dir)
     provider.load()  # a missing or malformed key stops us before touching any database
     require_writable_data_dir(settings)
@@ -234,5 +255,8 @@ async def open_gateway(settings: Settings) -> GatewayState:
         await db.dispose()
         raise
     state = GatewayState(settings, db, catalog, keystore, system_keys, snapshot, scanner)
-    state.warm_plans()
+    if warm is PlanWarmUp.NOW:
+        state.warm_plans()
+    elif warm is PlanWarmUp.LATER:
+        state.warm_plans_later()
     return state

@@ -64,11 +64,11 @@ def _run(
     # Imported here, as in each command: the use cases and the gateway need the PII
     # detector and the HTTP stack, seconds to load that `--help` would pay for.
     from gateway.dsr.cli_call import DSR_PURPOSE, cli_call, outcome_of
-    from gateway.state import open_gateway
+    from gateway.state import PlanWarmUp, open_gateway
 
     async def main() -> Any:
         await (await open_store(settings)).dispose()  # one line, not a traceback, if absent
-        state = await open_gateway(settings)
+        state = await open_gateway(settings, warm=PlanWarmUp.NONE)  # one plan: on demand
         state.appender.start()
         try:
             async with cli_door(state.db, action) as audit:

@@ -9,7 +9,7 @@ from pathlib import Path
 from gateway.governance.plan_warmup import wanted_plans
 from gateway.policy.store import load_latest_policy, save_policy_version
 from gateway.settings import Settings
-from gateway.state import GatewayState, open_gateway
+from gateway.state import GatewayState, PlanWarmUp, open_gateway
 from policies.plan import PolicyEngine
 from tests.helpers.reload import CLEAR_PHONE, sqlite_store, with_rule
 
@@ -197,5 +197,53 @@ def test_given_other_store_at_same_version_then_its_own_policy_is_used(tmp_path:
             assert without.snapshot.engine.document == document
         finally:
             await without.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_warm_up_later_then_a_request_before_it_ends_gets_the_same_plan(
+    tmp_path: Path,
+) -> None:
+    """The server is ready before its plans are compiled: a request meanwhile compiles
+    its own, and it is the plan the warm-up would have made."""
+    settings = sqlite_store(tmp_path / "later")
+    reference = sqlite_store(tmp_path / "now")
+
+    async def run() -> None:
+        warmed = await open_gateway(reference, warm=PlanWarmUp.NOW)
+        await warmed.db.dispose()
+        state = await open_gateway(settings, warm=PlanWarmUp.LATER)
+        try:
+            engine = state.snapshot.engine
+            desk = principal_plans(state, "support-desk")[0]
+            asked = state.binder.plan(engine, *desk)  # whether or not the warm-up got there
+            assert asked.policy == warmed.binder.compiled(warmed.snapshot.engine, *desk).policy
+            await state.warmer.settle()
+            everyone = [
+                key
+                for principal in state.snapshot.directory.principals()
+                for key in principal_plans(state, principal.id)
+            ]
+            assert all(state.binder.is_cached(engine, *key) for key in everyone)
+            assert state.binder.plan(engine, *desk) is asked
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_no_warm_up_then_nothing_compiled_until_asked(tmp_path: Path) -> None:
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        state = await open_gateway(settings, warm=PlanWarmUp.NONE)
+        try:
+            engine = state.snapshot.engine
+            desk = principal_plans(state, "support-desk")[0]
+            assert not state.binder.is_cached(engine, *desk)
+            state.binder.plan(engine, *desk)
+            assert state.binder.is_cached(engine, *desk)
+        finally:
+            await state.db.dispose()
 
     asyncio.run(run())
