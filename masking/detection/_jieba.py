@@ -16,6 +16,7 @@ dictionary file changes.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import marshal
 import os
@@ -42,7 +43,11 @@ def cache_path() -> Path | None:
         root = Path(base) if base else Path.home() / ".cache"
     except RuntimeError:  # no HOME and no passwd entry
         return None
-    return root / "wardgate" / f"jieba-{jieba.__version__}-dictionary.marshal"
+    # One file per jieba installation (its dictionary's path): several virtual
+    # environments of one user would otherwise rebuild it over each other in turn.
+    with jieba.dt.get_dict_file() as dictionary:
+        where = hashlib.blake2b(os.fsencode(dictionary.name), digest_size=6).hexdigest()
+    return root / "wardgate" / f"jieba-{jieba.__version__}-{where}.marshal"
 
 
 def _source_stamp() -> tuple[int, str, int, int]:
