@@ -50,7 +50,7 @@ from gateway.policy.reload import PolicyReloader
 from gateway.retention.controllers import LegalHoldController
 from gateway.retention.schedule import RetentionSchedule
 from gateway.settings import Settings, get_settings
-from gateway.state import open_gateway
+from gateway.state import PlanWarmUp, open_gateway
 
 log = structlog.get_logger("wardgate")
 
@@ -60,7 +60,8 @@ def create_litestar(
 ) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        state = await open_gateway(settings)
+        # Ready once the detector and the policy engine are; plans compile meanwhile.
+        state = await open_gateway(settings, warm=PlanWarmUp.LATER)
         if instruments is not None:
             state.appender.observer = instruments.observe_batch
         state.appender.start()

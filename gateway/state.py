@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,17 +15,27 @@ from gateway.access.authentication import PrincipalDirectory, load_directory
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.faults import store_fault
-from gateway.db.migrate import Schema, current_revision, head_revision
-from gateway.encryption.protection import Protector
 from gateway.governance.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
 from gateway.governance.plans import PlanBinder, PlanKey
+
+# Re-exported: the server's start-up and most of the code know them from here.
+from gateway.opening import (
+    StoreNotReadyError as StoreNotReadyError,
+)
+from gateway.opening import (
+    check_schemas,
+    open_keystore,
+    protector_for,
+    require_writable_data_dir,
+    where_store,
+)
+from gateway.opening import (
+    open_protector as open_protector,
+)
 from gateway.pii.detector import TextScanner, shared_detector
 from gateway.policy.store import load_latest_policy
 from gateway.settings import Settings
 from keys import (
-    BlindIndexer,
-    FieldCipher,
-    KeyProvider,
     KeyStore,
     LocalKeyProvider,
     Sealer,
@@ -38,8 +48,16 @@ from policies.plan import PolicyEngine
 log = structlog.get_logger("wardgate.policy")
 
 
-class StoreNotReadyError(Exception):
-    """The store is missing or its schema is not at the current migration."""
+class PlanWarmUp(StrEnum):
+    """When `open_gateway` compiles the plans of every known principal."""
+
+    NOW = "now"
+    """Before it returns."""
+    LATER = "later"
+    """In a worker thread once it has returned (the server: readiness does not wait for
+    plans; a request meanwhile compiles its own, the same plan, under the binder's lock)."""
+    NONE = "none"
+    """Never (a check that throws the state away; a command that needs one plan)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +117,13 @@ class GatewayState:
         hot, rest = wanted_plans(snapshot.engine, snapshot.directory, self.binder.in_use())
         self.warmer.warm(snapshot.engine, hot + rest)
         return len(hot) + len(rest)
+
+    def warm_plans_later(self) -> None:
+        """`warm_plans` in a worker thread (on the running loop); it stops early if a
+        reload puts another version in force meanwhile (the reload warms its own)."""
+        engine = self.snapshot.engine
+        hot, rest = wanted_plans(engine, self.snapshot.directory, self.binder.in_use())
+        self.warmer.warm_later(engine, hot + rest, lambda: self.snapshot.engine is engine)
 
     async def reload_policy(self) -> PolicySnapshot:
         """Load the newest policy version and the principals with it, and swap them in.
@@ -160,6 +185,40 @@ class GatewayState:
         return snapshot, self.warmer.warm(snapshot.engine, urgent, deadline) + rest
 
 
+class _StartupEngine:
+    """The policy engine start-up built last in this process, to build it only once.
+
+    `wardgate serve` opens the gateway twice in one process — the pre-flight check, then
+    the app's lifespan (in each forked worker too) — and most of an open is compiling
+    the plans of every principal (~0.1 s each). The second open takes the first one's
+    engine, with the plans it compiled. Only for the same version *and* an equal
+    document and the same catalog: a version's document never changes in a store, but
+    a process may open another store (tests re-initialize one at version 1).
+    """
+
+    def __init__(self) -> None:
+        self._engine: PolicyEngine | None = None
+
+    def __repr__(self) -> str:
+        version = None if self._engine is None else self._engine.version
+        return f"_StartupEngine(version={version})"
+
+    def get(self, document: PolicyDocument, catalog: Catalog, version: int) -> PolicyEngine:
+        engine = self._engine
+        if not (
+            engine is not None
+            and engine.version == version
+            and engine.catalog is catalog
+            and engine.document == document
+        ):
+            engine = PolicyEngine(document, catalog, version)
+            self._engine = engine
+        return engine
+
+
+startup_engine = _StartupEngine()
+
+
 async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     async with db.reader.connect() as conn:
         version, document = await load_latest_policy(conn)
@@ -167,74 +226,14 @@ async def load_snapshot(db: Database, catalog: Catalog) -> PolicySnapshot:
     return PolicySnapshot(
         version=version,
         document=document,
-        engine=PolicyEngine(document, catalog, version),
+        engine=startup_engine.get(document, catalog, version),
         directory=directory,
     )
 
 
-async def check_schemas(db: Database) -> None:
-    for schema, engine, what in (
-        (Schema.STORE, db.reader, "store"),
-        (Schema.KEYSTORE, db.keys, "key store"),
-    ):
-        current = await current_revision(engine, schema)
-        head = head_revision(schema)
-        if current != head:
-            msg = (
-                f"{what} schema is at {current or 'nothing'}, expected {head}: "
-                "run `wardgate init` (new store) or `wardgate db upgrade`"
-            )
-            raise StoreNotReadyError(msg)
-
-
-async def open_keystore(
-    settings: Settings, db: Database, provider: KeyProvider | None = None
-) -> tuple[KeyStore, SystemKeys]:
-    """The key store with its system keys open: proof that the master key is the right one."""
-    provider = provider or LocalKeyProvider(settings.data_dir)
-    keystore = KeyStore(db.keys, provider, provider.load())
-    return keystore, await keystore.load_system_keys()
-
-
-def protector_for(catalog: Catalog, keystore: KeyStore, system_keys: SystemKeys) -> Protector:
-    return Protector(
-        catalog,
-        FieldCipher(),
-        BlindIndexer(system_keys.blind_index, system_keys.suite),
-        keystore,
-    )
-
-
-async def open_protector(
-    settings: Settings, db: Database, provider: KeyProvider | None = None
-) -> Protector:
-    """Field encryption outside the HTTP app (CLI, import, seeding): the key store opened
-    with the master key, which also proves the key is the right one."""
-    keystore, system_keys = await open_keystore(settings, db, provider)
-    return protector_for(default_catalog(), keystore, system_keys)
-
-
-def _where(settings: Settings) -> str:
-    return "the PostgreSQL store" if settings.database_url else str(settings.sqlite_path)
-
-
-def require_writable_data_dir(settings: Settings) -> None:
-    """The embedded store (and its key store) write next to the files: the WAL, its
-    index, the audit log. A read-only data directory would fail at the first request."""
-    if not (settings.is_sqlite or settings.keystore_url is None):
-        return
-    where = settings.data_dir
-    try:
-        read_only = bool(os.statvfs(where).f_flag & os.ST_RDONLY) or not os.access(where, os.W_OK)
-    except OSError:
-        return  # missing: creating it is the store's business, with its own message
-    if read_only:
-        msg = f"the data directory {where} is read-only; the store and its audit log write there"
-        raise StoreNotReadyError(msg)
-
-
-async def open_gateway(settings: Settings) -> GatewayState:
-    """Load keys, check the schemas, load policy; raise with a clear message on any gap."""
+async def open_gateway(settings: Settings, *, warm: PlanWarmUp = PlanWarmUp.NOW) -> GatewayState:
+    """Load keys, check the schemas, load policy and build the PII detector; raise with a
+    clear message on any gap. `warm`: when the plans are compiled."""
     provider = LocalKeyProvider(settings.data_dir)
     provider.load()  # a missing or malformed key stops us before touching any database
     require_writable_data_dir(settings)
@@ -246,7 +245,7 @@ async def open_gateway(settings: Settings) -> GatewayState:
             fault = store_fault(exc)
             if fault is None:
                 raise
-            msg = f"the store cannot be opened ({fault.value}): {_where(settings)}"
+            msg = f"the store cannot be opened ({fault.value}): {where_store(settings)}"
             raise StoreNotReadyError(msg) from None
         keystore, system_keys = await open_keystore(settings, db, provider)
         catalog = default_catalog()
@@ -257,5 +256,8 @@ async def open_gateway(settings: Settings) -> GatewayState:
         await db.dispose()
         raise
     state = GatewayState(settings, db, catalog, keystore, system_keys, snapshot, scanner)
-    state.warm_plans()
+    if warm is PlanWarmUp.NOW:
+        state.warm_plans()
+    elif warm is PlanWarmUp.LATER:
+        state.warm_plans_later()
     return state

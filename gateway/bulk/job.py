@@ -47,8 +47,8 @@ from gateway.compliance.entries import CLI_STATUS, append_in_transaction, cli_au
 from gateway.compliance.request_audit import RequestAudit
 from gateway.db.engine import Database, create_database
 from gateway.encryption.protection import Protector
+from gateway.opening import check_schemas, open_protector
 from gateway.settings import Settings
-from gateway.state import check_schemas, open_protector
 from keys import DataKeyMissingError, LocalKeyProvider, MasterKeyError
 from policies.catalog import Entity
 

@@ -24,8 +24,8 @@ from gateway.compliance.cli_entries import cli_door, refuse
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.compliance.export import ExportFormat, export_lines
 from gateway.db.engine import Database
+from gateway.opening import open_keystore
 from gateway.settings import Settings
-from gateway.state import open_keystore
 from keys.signing import InvalidVerifierKey, NoteSigner, NoteVerifier
 
 audit_app = typer.Typer(help="Audit log: verification, checkpoints, export.", no_args_is_help=True)

@@ -12,11 +12,12 @@ field, a right the role lacks, no store); 3 the store is unavailable.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,13 +26,12 @@ from gateway.cli.errors import ExitCode, OperatorError, exit_codes
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import open_store
 from gateway.compliance.cli_entries import cli_door, failure_reason, refuse
-from gateway.dsr import fulfil, service
-from gateway.dsr.cli_call import DSR_PURPOSE, cli_call, outcome_of
-from gateway.governance.call import GovernedCall
 from gateway.http.errors import GatewayError
-from gateway.http.json_body import JSON_MEDIA_TYPE, RequestBody
 from gateway.settings import Settings
-from gateway.state import open_gateway
+
+if TYPE_CHECKING:
+    from gateway.governance.call import GovernedCall
+    from gateway.http.json_body import RequestBody
 
 dsr_app = typer.Typer(
     help="Data subjects' requests (PIPL Art. 44-50): file, verify, fulfil, refuse, ...",
@@ -61,9 +61,14 @@ def _code(error: GatewayError) -> ExitCode:
 def _run(
     settings: Settings, action: str, role: str, work: Callable[[GovernedCall], Awaitable[Any]]
 ) -> Any:
+    # Imported here, as in each command: the use cases and the gateway need the PII
+    # detector and the HTTP stack, seconds to load that `--help` would pay for.
+    from gateway.dsr.cli_call import DSR_PURPOSE, cli_call, outcome_of
+    from gateway.state import PlanWarmUp, open_gateway
+
     async def main() -> Any:
         await (await open_store(settings)).dispose()  # one line, not a traceback, if absent
-        state = await open_gateway(settings)
+        state = await open_gateway(settings, warm=PlanWarmUp.NONE)  # one plan: on demand
         state.appender.start()
         try:
             async with cli_door(state.db, action) as audit:
@@ -93,6 +98,8 @@ def _print(result: Any) -> None:
 
 
 def _body(document: dict[str, Any]) -> RequestBody:
+    from gateway.http.json_body import JSON_MEDIA_TYPE, RequestBody
+
     return RequestBody(json.dumps(document).encode(), JSON_MEDIA_TYPE)
 
 
@@ -120,6 +127,8 @@ def file_command(
         except json.JSONDecodeError:
             msg = "--changes must be a JSON object of field names to new values"
             raise OperatorError(msg) from None
+    from gateway.dsr import service
+
     settings = cli_settings(data_dir)
     _print(
         _run(settings, "dsr.file", role, lambda call: service.file_request(call, _body(document)))
@@ -143,6 +152,8 @@ def list_command(
         "overdue": "true" if overdue else None,
         "limit": None,
     }
+    from gateway.dsr import service
+
     settings = cli_settings(data_dir)
     _print(_run(settings, "dsr.list", role, lambda call: service.list_requests(call, params)))
 
@@ -154,6 +165,8 @@ def show_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """One request with its history."""
+    from gateway.dsr import service
+
     settings = cli_settings(data_dir)
     _print(_run(settings, "dsr.read", role, lambda call: service.show_request(call, dsr_id)))
 
@@ -171,17 +184,24 @@ def verify_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Record how the person's identity was verified."""
+    from gateway.dsr import service
+
     body = _body({"method": method, "evidence": evidence})
     settings = cli_settings(data_dir)
     _print(_run(settings, "dsr.verify", role, lambda call: service.verify(call, dsr_id, body)))
 
 
-def _simple(name: str, use_case: Callable[[GovernedCall, str], Awaitable[Any]], doc: str) -> None:
+def _simple(name: str, module: str, doc: str) -> None:
+    """A command `name` running `gateway.dsr.<module>.<name>` on one request."""
+
     def command(
         dsr_id: Annotated[str, typer.Argument(help="The request id (dsr_...).")],
         role: RoleOption = "dpo",
         data_dir: DataDirOption = None,
     ) -> None:
+        use_case: Callable[[GovernedCall, str], Awaitable[Any]] = getattr(
+            importlib.import_module(f"gateway.dsr.{module}"), name
+        )
         settings = cli_settings(data_dir)
         _print(_run(settings, f"dsr.{name}", role, lambda call: use_case(call, dsr_id)))
 
@@ -189,9 +209,9 @@ def _simple(name: str, use_case: Callable[[GovernedCall, str], Awaitable[Any]], 
     dsr_app.command(name, epilog=EPILOG)(command)
 
 
-_simple("start", service.start, "Start work on a verified request.")
-_simple("fulfil", fulfil.fulfil, "Fulfil a request in progress.")
-_simple("cancel", service.cancel, "Cancel an open request.")
+_simple("start", "service", "Start work on a verified request.")
+_simple("fulfil", "fulfil", "Fulfil a request in progress.")
+_simple("cancel", "service", "Cancel an open request.")
 
 
 @dsr_app.command("refuse", epilog=EPILOG)
@@ -203,6 +223,8 @@ def refuse_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Refuse with a reason word and a text for the person (PIPL Art. 50)."""
+    from gateway.dsr import service
+
     body = _body({"reason": reason, "text": text})
     settings = cli_settings(data_dir)
     _print(_run(settings, "dsr.refuse", role, lambda call: service.refuse(call, dsr_id, body)))
@@ -217,6 +239,8 @@ def extend_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Move the due date by some working days."""
+    from gateway.dsr import service
+
     body = _body({"days": days, "reason": reason})
     settings = cli_settings(data_dir)
     _print(_run(settings, "dsr.extend", role, lambda call: service.extend(call, dsr_id, body)))
@@ -231,6 +255,8 @@ def package_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Download the package to a file readable by its owner only (counted, audited)."""
+    from gateway.dsr import fulfil
+
     settings = cli_settings(data_dir)
     content, _ = _run(
         settings, "dsr.download", role, lambda call: fulfil.download(call, dsr_id, fmt)

@@ -28,8 +28,8 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
+from gateway.opening import StoreNotReadyError
 from gateway.policy.store import NoPolicyError
-from gateway.state import StoreNotReadyError
 from keys import MasterKeyError
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,10 +24,12 @@ from gateway.cli.files import open_private
 from gateway.cli.import_report import out, print_import_report
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import require_store
-from gateway.customers.importer import CustomerImportReport, import_customers
-from gateway.state import StoreNotReadyError
+from gateway.opening import StoreNotReadyError
 from keys import MasterKeyError
 from policies.catalog import Entity, default_catalog
+
+if TYPE_CHECKING:
+    from gateway.customers.importer import CustomerImportReport
 
 EXIT_REJECTED = ExitCode.PROBLEMS
 EXIT_UNUSABLE = ExitCode.UNUSABLE
@@ -109,6 +111,9 @@ def import_command(
 ) -> None:
     settings = cli_settings(data_dir)
     require_store(settings)
+    # Imported here: the importer needs the PII detector (presidio, jieba), seconds to load
+    # that every other command (and `--help`) would pay for.
+    from gateway.customers.importer import import_customers
 
     def summary(report: CustomerImportReport) -> None:
         print_import_report(report, "rows", "customers")

@@ -20,7 +20,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from gateway.access.api_keys import newest_policy_naming, revoke_api_key_in
 from gateway.access.authentication import IssuedApiKey, issue_api_key
 from gateway.cli.errors import ExitCode, OperatorError, exit_codes
 from gateway.cli.options import DataDirOption, cli_settings
@@ -30,9 +29,9 @@ from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.db.engine import Database
 from gateway.encryption.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.encryption.protection import Protector
+from gateway.opening import open_protector
 from gateway.policy.errors import ApiKeyRevoked, PolicyTargetNotFound
 from gateway.settings import Settings
-from gateway.state import open_protector
 from keys import LocalKeyProvider, kek_versions_in_use
 
 keys_app = typer.Typer(help="Master key, data key and API key operations.", no_args_is_help=True)
@@ -226,6 +225,10 @@ def issue(
 
     Only the key goes to stdout, this once; exit 2 for an unknown principal.
     """
+    # Imported here: the policy-change service needs masking (presidio), which the key
+    # commands (and `--help`) would otherwise load for nothing.
+    from gateway.access.api_keys import newest_policy_naming
+
     settings = cli_settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> IssuedApiKey:
@@ -261,6 +264,8 @@ def revoke(
 
     Exit 2 for an unknown key id, 1 for a key revoked before.
     """
+    from gateway.access.api_keys import revoke_api_key_in  # see `issue`
+
     settings = cli_settings(data_dir)
 
     async def work(db: Database, _protector: Protector) -> str:

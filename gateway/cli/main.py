@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import gc
 import os
 import socket
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -114,6 +116,15 @@ def init(
             console.print("demo principals already exist; their keys were not changed")
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
     """Bind before anything says it is listening: a busy port is one line, not a
     gateway that announces itself ready and then dies."""
@@ -144,31 +155,38 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Serve the gateway over HTTP."""
-    import uvicorn
+    # Start-up allocates millions of objects that live as long as the process (modules,
+    # jieba's dictionary): the collector would walk them all several times over for
+    # nothing. One collection before freezing them (below) is enough.
+    with _collector_paused():
+        import uvicorn
 
-    from gateway.app import create_app
-    from gateway.http.transport import uvicorn_limits
-    from gateway.http.workers import serve_in_workers
-    from gateway.state import open_gateway, require_writable_data_dir
+        from gateway.app import create_app
+        from gateway.http.transport import uvicorn_limits
+        from gateway.http.workers import serve_in_workers
+        from gateway.opening import require_writable_data_dir
+        from gateway.state import PlanWarmUp, open_gateway
 
-    settings = cli_settings(data_dir, host=host, port=port, workers=workers)
+        settings = cli_settings(data_dir, host=host, port=port, workers=workers)
 
-    async def preflight() -> None:
-        # A read-only data directory is named as such, not as a store that cannot open.
-        require_writable_data_dir(settings)
-        await (await open_store(settings, current=False)).dispose()
-        state = await open_gateway(settings)
-        state.scanner.close()
-        await state.db.dispose()
+        async def preflight() -> None:
+            # A read-only data directory is named as such, not as a store that cannot open.
+            require_writable_data_dir(settings)
+            await (await open_store(settings, current=False)).dispose()
+            # The app's lifespan opens it again (reusing the detector and the policy engine)
+            # and compiles the plans then.
+            state = await open_gateway(settings, warm=PlanWarmUp.NONE)
+            state.scanner.close()
+            await state.db.dispose()
 
-    try:
-        asyncio.run(preflight())
-    except Exception as exc:
-        described = describe(exc)
-        if described is None:
-            raise
-        code, message = described
-        raise OperatorError(f"cannot start: {message}", code) from None
+        try:
+            asyncio.run(preflight())
+        except Exception as exc:
+            described = describe(exc)
+            if described is None:
+                raise
+            code, message = described
+            raise OperatorError(f"cannot start: {message}", code) from None
     listening = _listening_socket(settings.host, settings.port)
     if settings.bench_bare_endpoint:
         console.print("[bold red]WARNING: /bench/bare serves UNGOVERNED data (benchmark mode)[/]")

@@ -27,7 +27,7 @@ from gateway.compliance.request_audit import RequestAudit
 from gateway.consents.facts import customer_consent_facts
 from gateway.db.engine import Database
 from gateway.http.errors import GatewayError
-from gateway.policy.change_service import apply_policy_change, preview_policy_change
+from gateway.opening import open_protector
 from gateway.policy.errors import (
     NoChange,
     PolicyChangeRejected,
@@ -36,8 +36,6 @@ from gateway.policy.errors import (
 from gateway.policy.history import version_row
 from gateway.policy.store import latest_version
 from gateway.settings import Settings
-from gateway.state import open_protector
-from masking import default_mask_for
 from policies.catalog import default_catalog
 from policies.document import (
     PolicyDocument,
@@ -165,6 +163,10 @@ def apply(
     data_dir: DataDirOption = None,
 ) -> None:
     """Print the diff against the store's policy and apply the files as ONE new version."""
+    # Imported here: the change service needs masking (presidio, seconds to load), which
+    # the other commands and `--help` do not.
+    from gateway.policy.change_service import apply_policy_change, preview_policy_change
+
     settings = cli_settings(data_dir)
     try:
         files = load_policy_dir(directory)
@@ -298,6 +300,8 @@ def check_expectations(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run expectation cases; exit 1 on any mismatch, each printed with its deciding rule."""
+    from masking import default_mask_for  # see `apply`
+
     settings = cli_settings(data_dir)
     catalog = default_catalog()
     try:

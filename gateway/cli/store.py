@@ -9,9 +9,8 @@ from sqlalchemy.engine import make_url
 
 from gateway.cli.errors import OperatorError
 from gateway.db.engine import Database, create_database
-from gateway.db.migrate import current_revision
+from gateway.opening import check_schemas
 from gateway.settings import Settings
-from gateway.state import check_schemas
 
 
 def where(settings: Settings) -> str:
@@ -55,6 +54,8 @@ def _require_keystore_file(settings: Settings) -> None:
 async def open_store(settings: Settings, *, current: bool = True) -> Database:
     """The engines of an existing store. With `current`, its schemas must be at the
     newest migration (`wardgate db upgrade` opens it with `current=False`)."""
+    from gateway.db.migrate import current_revision  # alembic: not for `--help`
+
     _require_file(settings)
     db = create_database(settings)  # engines connect lazily: nothing is created yet
     try:

@@ -20,8 +20,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TYPE_CHECKING
 
-from masking.detection import DetectedEntity, PiiDetector, build_detector
+if TYPE_CHECKING:
+    from masking.detection import DetectedEntity, PiiDetector
 
 # Below this many characters in one call, detection runs on the event loop.
 INLINE_CHARS = 1_000
@@ -32,6 +34,10 @@ DEFAULT_CACHE_ENTRIES = 100_000
 def shared_detector() -> PiiDetector:
     """Built once per process (it is immutable and thread-safe): every app and command
     in the process shares it."""
+    # Imported here, not at the top: presidio, spaCy and jieba take seconds to load, and
+    # commands that never detect anything (`wardgate --help`) import this module.
+    from masking.detection import build_detector
+
     return build_detector()
 
 

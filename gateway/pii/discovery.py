@@ -19,9 +19,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.pii.detector import classify
-from masking.detection import PiiDetector
+
+if TYPE_CHECKING:  # the detector's stack takes seconds to import; `wardgate --help` imports this
+    from masking.detection import PiiDetector
 
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 MAX_LINE_BYTES = 1_048_576

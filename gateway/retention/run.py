@@ -30,7 +30,6 @@ from audit import Outcome
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.compliance.request_audit import RequestAudit
 from gateway.consents.store import consent_events
-from gateway.customers.erase import shred_customers
 from gateway.db.engine import Database
 from gateway.db.schema import LAST_ACTIVITY_COLUMN, customers_table
 from gateway.retention.activity import stamp
@@ -138,6 +137,10 @@ async def _erase_batch(
 ) -> tuple[int, int | None]:
     """Erase these lapsed customers unless a hold was set meanwhile; one transaction,
     one audit entry (none if another run erased them all first)."""
+    # Imported here: `gateway.customers.erase` brings the read pipeline and with it the
+    # PII detector (seconds to load); `wardgate --help` imports this module for a constant.
+    from gateway.customers.erase import shred_customers
+
     erased_at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     table = customers_table()
     async with db.writer.begin() as conn:

@@ -9,7 +9,7 @@ from pathlib import Path
 from gateway.governance.plan_warmup import wanted_plans
 from gateway.policy.store import load_latest_policy, save_policy_version
 from gateway.settings import Settings
-from gateway.state import GatewayState, open_gateway
+from gateway.state import GatewayState, PlanWarmUp, open_gateway
 from policies.plan import PolicyEngine
 from tests.helpers.reload import CLEAR_PHONE, sqlite_store, with_rule
 
@@ -125,6 +125,124 @@ def test_given_a_warm_up_no_longer_wanted_then_it_compiles_nothing_more(tmp_path
             state.warmer.warm_later(engine, pending, lambda: True)
             await state.warmer.settle()
             assert all(state.binder.is_cached(engine, *key) for key in pending)
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_gateway_opened_twice_in_a_process_then_second_reuses_engine_and_its_plans(
+    tmp_path: Path,
+) -> None:
+    """`wardgate serve` opens the gateway for its pre-flight check, then for the app: the
+    plans are compiled once."""
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        first = await opened(settings)
+        await first.db.dispose()
+        second = await opened(settings)
+        try:
+            assert second.snapshot.engine is first.snapshot.engine
+            desk = principal_plans(second, "support-desk")[0]
+            assert second.binder.is_cached(second.snapshot.engine, *desk)
+        finally:
+            await second.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_new_version_stored_between_opens_then_next_open_uses_new_engine(
+    tmp_path: Path,
+) -> None:
+    """The reuse never serves a replaced version: a new version, a new engine and plans."""
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        first = await opened(settings)
+        await new_version(first)
+        await first.db.dispose()
+        second = await opened(settings)
+        try:
+            engine = second.snapshot.engine
+            assert engine is not first.snapshot.engine
+            assert engine.version == first.snapshot.version + 1
+            assert engine.document == with_rule(first.snapshot.document, CLEAR_PHONE)
+        finally:
+            await second.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_other_store_at_same_version_then_its_own_policy_is_used(tmp_path: Path) -> None:
+    """Equal version numbers are not enough: version 2 of another store is another policy."""
+    one = sqlite_store(tmp_path / "one")
+    other = sqlite_store(tmp_path / "other")
+
+    async def run() -> None:
+        state = await opened(other)
+        async with state.db.writer.begin() as conn:
+            _, document = await load_latest_policy(conn)
+            await save_policy_version(conn, document, author="test", comment="unchanged")
+        await state.db.dispose()
+        state = await opened(one)
+        await new_version(state)  # version 2 with the clear-phone rule
+        await state.db.dispose()
+        with_clear_phone = await opened(one)
+        await with_clear_phone.db.dispose()
+        without = await opened(other)
+        try:
+            assert without.snapshot.version == with_clear_phone.snapshot.version == 2
+            assert without.snapshot.engine is not with_clear_phone.snapshot.engine
+            assert without.snapshot.engine.document == document
+        finally:
+            await without.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_warm_up_later_then_a_request_before_it_ends_gets_the_same_plan(
+    tmp_path: Path,
+) -> None:
+    """The server is ready before its plans are compiled: a request meanwhile compiles
+    its own, and it is the plan the warm-up would have made."""
+    settings = sqlite_store(tmp_path / "later")
+    reference = sqlite_store(tmp_path / "now")
+
+    async def run() -> None:
+        warmed = await open_gateway(reference, warm=PlanWarmUp.NOW)
+        await warmed.db.dispose()
+        state = await open_gateway(settings, warm=PlanWarmUp.LATER)
+        try:
+            engine = state.snapshot.engine
+            desk = principal_plans(state, "support-desk")[0]
+            asked = state.binder.plan(engine, *desk)  # whether or not the warm-up got there
+            assert asked.policy == warmed.binder.compiled(warmed.snapshot.engine, *desk).policy
+            await state.warmer.settle()
+            everyone = [
+                key
+                for principal in state.snapshot.directory.principals()
+                for key in principal_plans(state, principal.id)
+            ]
+            assert all(state.binder.is_cached(engine, *key) for key in everyone)
+            assert state.binder.plan(engine, *desk) is asked
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
+
+
+def test_given_no_warm_up_then_nothing_compiled_until_asked(tmp_path: Path) -> None:
+    settings = sqlite_store(tmp_path)
+
+    async def run() -> None:
+        state = await open_gateway(settings, warm=PlanWarmUp.NONE)
+        try:
+            engine = state.snapshot.engine
+            desk = principal_plans(state, "support-desk")[0]
+            assert not state.binder.is_cached(engine, *desk)
+            state.binder.plan(engine, *desk)
+            assert state.binder.is_cached(engine, *desk)
         finally:
             await state.db.dispose()
 

@@ -1,0 +1,62 @@
+"""Commands that detect nothing do not load the PII detector's stack.
+
+presidio, spaCy and jieba take seconds of CPU to import; `wardgate --help` and the key
+commands must not pay for them (nor for the HTTP stack). Each case runs a fresh
+interpreter, since this test process has long imported everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.db.init_store import init_store
+from gateway.settings import Settings
+
+DETECTOR_STACK = ("presidio_analyzer", "presidio_anonymizer", "spacy", "jieba", "litestar")
+
+_PROBE = """
+import json, sys
+from gateway.cli.main import main
+sys.argv = ["wardgate", *sys.argv[1:]]
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code or 0
+heavy = sorted(name for name in {names} if name in sys.modules)
+print(json.dumps({{"heavy": heavy, "code": code}}), file=sys.stderr)
+"""
+
+
+def heavy_modules_loaded(*args: str) -> list[str]:
+    probe = _PROBE.format(names=DETECTOR_STACK)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=False
+    )
+    outcome = json.loads(result.stderr.strip().splitlines()[-1])
+    assert outcome["code"] == 0, result.stderr  # the command did its work
+    loaded: list[str] = outcome["heavy"]
+    return loaded
+
+
+def test_given_help_then_detector_and_http_stack_not_imported() -> None:
+    assert heavy_modules_loaded("--help") == []
+    assert heavy_modules_loaded("dsr", "--help") == []
+
+
+def test_given_keys_status_then_detector_and_http_stack_not_imported(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    asyncio.run(init_store(settings, demo=False))
+    assert heavy_modules_loaded("keys", "status", "--data-dir", str(settings.data_dir)) == []
+
+
+@pytest.mark.parametrize("command", [("scan", "--help"), ("policy", "apply", "--help")])
+def test_given_help_of_a_detecting_command_then_still_light(command: tuple[str, ...]) -> None:
+    """Their modules import the detector when they run, not when they are listed."""
+    assert heavy_modules_loaded(*command) == []
