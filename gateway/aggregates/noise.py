@@ -17,12 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import opendp.prelude as dp
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from gateway.aggregates.suppression import Key
 
-dp.enable_features("contrib")
+if TYPE_CHECKING:
+    import opendp.prelude as dp
 
 MECHANISM = "laplace"
 """Discrete Laplace (geometric) on counts, Laplace on sums."""
@@ -38,17 +40,31 @@ class NoisePlan:
     """The sum of OpenDP's privacy maps over the released vectors."""
 
 
+@cache
+def _opendp() -> ModuleType:
+    """OpenDP, loaded at the first noisy answer: half a second of import that the server's
+    start-up (and every read that is not a noisy aggregate) need not pay."""
+    import opendp.prelude
+
+    opendp.prelude.enable_features("contrib")
+    return opendp.prelude
+
+
 def _count_measurement(cells: int, scale: float) -> dp.Measurement:
-    space = dp.vector_domain(dp.atom_domain(T=int), size=cells), dp.l1_distance(T=int)
-    return dp.m.make_laplace(*space, scale=scale)
+    lib = _opendp()
+    space = lib.vector_domain(lib.atom_domain(T=int), size=cells), lib.l1_distance(T=int)
+    measurement: dp.Measurement = lib.m.make_laplace(*space, scale=scale)
+    return measurement
 
 
 def _sum_measurement(cells: int, scale: float) -> dp.Measurement:
+    lib = _opendp()
     space = (
-        dp.vector_domain(dp.atom_domain(T=float, nan=False), size=cells),
-        dp.l1_distance(T=float),
+        lib.vector_domain(lib.atom_domain(T=float, nan=False), size=cells),
+        lib.l1_distance(T=float),
     )
-    return dp.m.make_laplace(*space, scale=scale)
+    measurement: dp.Measurement = lib.m.make_laplace(*space, scale=scale)
+    return measurement
 
 
 def plan_noise(

@@ -60,3 +60,19 @@ def test_given_keys_status_then_detector_and_http_stack_not_imported(tmp_path: P
 def test_given_help_of_a_detecting_command_then_still_light(command: tuple[str, ...]) -> None:
     """Their modules import the detector when they run, not when they are listed."""
     assert heavy_modules_loaded(*command) == []
+
+
+def test_given_the_app_imported_then_opendp_waits_for_the_first_noisy_answer() -> None:
+    """OpenDP is half a second of `wardgate serve`'s start-up; only a differentially
+    private aggregate needs it, and then it is loaded with its contrib features on."""
+    probe = (
+        "import sys, gateway.app\n"
+        "assert 'opendp' not in sys.modules, 'opendp imported with the app'\n"
+        "from gateway.aggregates.noise import noisy_counts\n"
+        "assert len(noisy_counts([3, 4], 1.0)) == 2\n"
+        "assert 'opendp' in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
