@@ -27,6 +27,7 @@ from litestar.params import SkipValidation
 
 from gateway.compliance.request_audit import RequestAudit, request_audit
 from gateway.governance.call import GovernedCall, begin_call
+from gateway.http.headers import RequestHeaders
 from gateway.http.json_body import RequestBody, read_body
 from gateway.http.operations import operation_of
 from gateway.state import GatewayState
@@ -66,7 +67,7 @@ def provide_call(request: AnyRequest) -> GovernedCall:
     action = spec.action if spec.action_for is None else spec.action_of(request.query_params)
     return begin_call(
         provide_gateway(request),
-        request.headers,
+        RequestHeaders(request.scope["headers"]),
         provide_audit(request),
         action=action,
         entity=spec.entity,
