@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from litestar import Litestar
-from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
-from litestar.types import Message, Receive, Scope, Send
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.aggregates.controllers import aggregates
@@ -149,34 +146,19 @@ def create_litestar(
 
 
 class WardgateApp(AuditGuard):
-    """The ASGI application to serve: the audit guard around the Litestar app."""
+    """The ASGI application to serve: the audit guard around the Litestar app, telling
+    the metrics (when on) every request's answer as the client got it."""
 
     def __init__(self, settings: Settings) -> None:
         holder: dict[str, Any] = {}
         self.settings = settings
         self.metrics = GatewayMetrics() if settings.metrics_enabled else None
         self.litestar = create_litestar(settings, holder, self.metrics)
-        super().__init__(self.litestar, guard_state_getter(holder))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.metrics is None or scope["type"] != ScopeType.HTTP:
-            await super().__call__(scope, receive, send)
-            return
-        # Outside the audit guard: the status counted is the one the client got (a
-        # response the guard replaced with a 503 counts as that 503).
-        started = time.perf_counter()
-        status = 500
-
-        async def counted_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await super().__call__(scope, receive, counted_send)
-        finally:
-            self.metrics.observe_request(scope, status, time.perf_counter() - started)
+        super().__init__(
+            self.litestar,
+            guard_state_getter(holder),
+            observer=self.metrics.observe_request if self.metrics is not None else None,
+        )
 
 
 def create_app(settings: Settings | None = None) -> WardgateApp:

@@ -17,8 +17,7 @@ from gateway.consents import service as consents
 from gateway.consents.schemas import ConsentGrant
 from gateway.customers import erase, lookup, read, write
 from gateway.customers.schemas import CustomerCreate, CustomerUpdate
-from gateway.governance.call import GovernedCall
-from gateway.http.dependencies import RawBody
+from gateway.http.dependencies import GovernedCallDependency, RawBody
 from gateway.http.operations import NO_BODY, merge, operation
 from gateway.http.query import Cursor, Limit, query
 from policies.consent import WithholdReason
@@ -77,7 +76,7 @@ def _list_action(params: Mapping[str, str]) -> str:
 
 
 async def _related_page(
-    call: NamedDependency[GovernedCall],
+    call: GovernedCallDependency,
     entity: str,
     customer_id: str,
     limit: str | None,
@@ -96,9 +95,7 @@ class CustomerController(Controller):
         summary="One customer, governed",
         opt=operation("customers.read", "customers", problems=_READ),
     )
-    async def get_customer(
-        self, call: NamedDependency[GovernedCall], customer_id: FromPath[str]
-    ) -> Json:
+    async def get_customer(self, call: GovernedCallDependency, customer_id: FromPath[str]) -> Json:
         return (await read.read_one(call, "customers", customer_id)).to_json()
 
     @get(
@@ -113,7 +110,7 @@ class CustomerController(Controller):
     )
     async def list_customers(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         limit: Limit = None,
         cursor: Cursor = None,
         phone: Phone = None,
@@ -138,7 +135,7 @@ class CustomerController(Controller):
     )
     async def list_interactions(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         customer_id: FromPath[str],
         limit: Limit = None,
         cursor: Cursor = None,
@@ -152,7 +149,7 @@ class CustomerController(Controller):
     )
     async def list_orders(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         customer_id: FromPath[str],
         limit: Limit = None,
         cursor: Cursor = None,
@@ -165,7 +162,7 @@ class CustomerController(Controller):
         opt=operation("customers.create", "customers", body=CustomerCreate, problems=_WRITE),
     )
     async def create_customer(
-        self, call: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, call: GovernedCallDependency, raw_body: NamedDependency[RawBody]
     ) -> Response[Json]:
         result = await write.create_customer(call, await raw_body.read())
         return Response(result.to_json(), status_code=201)
@@ -182,7 +179,7 @@ class CustomerController(Controller):
     )
     async def update_customer(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         customer_id: FromPath[str],
     ) -> Json:
@@ -199,7 +196,7 @@ class CustomerController(Controller):
         ),
     )
     async def erase_customer(
-        self, call: NamedDependency[GovernedCall], customer_id: FromPath[str]
+        self, call: GovernedCallDependency, customer_id: FromPath[str]
     ) -> Json:
         return (await erase.erase_customer(call, customer_id)).to_json()
 
@@ -208,9 +205,7 @@ class CustomerController(Controller):
         summary="A customer's consents: current state and history",
         opt=operation("consents.read", "consents", problems=merge(_CONSENT_RIGHT, _CUSTOMER)),
     )
-    async def list_consents(
-        self, call: NamedDependency[GovernedCall], customer_id: FromPath[str]
-    ) -> Json:
+    async def list_consents(self, call: GovernedCallDependency, customer_id: FromPath[str]) -> Json:
         return (await consents.list_consents(call, customer_id)).to_json()
 
     @post(
@@ -222,7 +217,7 @@ class CustomerController(Controller):
     )
     async def grant_consent(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         customer_id: FromPath[str],
     ) -> Response[Json]:
@@ -242,7 +237,7 @@ class CustomerController(Controller):
     )
     async def withdraw_consent(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         customer_id: FromPath[str],
         consent_purpose: FromPath[str],
     ) -> Json:

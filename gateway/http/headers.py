@@ -14,6 +14,7 @@ characters. It is stored decoded and exact in the audit entry.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Protocol
 from urllib.parse import unquote
 
@@ -34,6 +35,35 @@ class HeaderSource(Protocol):
     def get(self, key: str, /) -> str | None: ...
 
     def getall(self, key: str, default: list[str], /) -> list[str]: ...
+
+
+class RequestHeaders:
+    """A request's headers, read once from the ASGI scope's raw list: names without case
+    (as Litestar's `Headers`), values as Latin-1 text.
+
+    The governed call reads four headers of every request; Litestar's `Headers` builds a
+    case-insensitive multidict and its scope state for that, at several times the cost.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        values: dict[str, list[str]] = {}
+        for name, value in raw:
+            values.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+        self._values = values
+
+    def __repr__(self) -> str:
+        # Names only: values carry API keys and end-user ids.
+        return f"RequestHeaders({sorted(self._values)})"
+
+    def get(self, key: str, /) -> str | None:
+        values = self._values.get(key.lower())
+        return values[0] if values else None
+
+    def getall(self, key: str, default: list[str], /) -> list[str]:
+        values = self._values.get(key.lower())
+        return list(values) if values else default
 
 
 def single_header(headers: HeaderSource, name: str) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from typing import Any
 
 from litestar.types import Scope
 from prometheus_client import (
@@ -58,6 +59,25 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
+
+
+class _Series:
+    """The children of one labelled metric, each looked up once: `labels()` checks the
+    values and takes the metric's lock on every call, several times per request. Label
+    values come from closed sets (see the module), so this holds no more entries than
+    the metric has series."""
+
+    __slots__ = ("_by_values", "_metric")
+
+    def __init__(self, metric: Counter | Histogram) -> None:
+        self._metric = metric
+        self._by_values: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._by_values.get(values)
+        if child is None:
+            child = self._by_values[values] = self._metric.labels(*values)
+        return child
 
 
 class GatewayMetrics:
@@ -122,6 +142,10 @@ class GatewayMetrics:
             registry=registry,
             multiprocess_mode="mostrecent",
         )
+        self._requests = _Series(self.requests)
+        self._latency = _Series(self.latency)
+        self._decisions = _Series(self.decisions)
+        self._consent_refusals = _Series(self.consent_refusals)
 
     def observe_request(self, scope: Scope, status: int, seconds: float) -> None:
         method = scope.get("method", "")
@@ -136,21 +160,25 @@ class GatewayMetrics:
             purpose = audit.purpose or _NONE
             outcome = (audit.outcome or outcome_for_status(status)).value
             self._observe_governance(audit)
-        self.requests.labels(route, method, str(status), purpose, outcome).inc()
-        self.latency.labels(route, method).observe(seconds)
+        self._requests(route, method, str(status), purpose, outcome).inc()
+        self._latency(route, method).observe(seconds)
 
     def _observe_governance(self, audit: RequestAudit) -> None:
+        # One increment per effect, by the number of fields with it.
+        effects: dict[str, int] = {}
         refusals: set[str] = set()
         for label in audit.fields.values():
             effect, _, why = label.partition(":")
             if effect in _EFFECTS:
-                self.decisions.labels(effect).inc()
+                effects[effect] = effects.get(effect, 0) + 1
             if effect == "withheld" and why in _CONSENT_REASONS:
                 refusals.add(why)
+        for effect, fields in effects.items():
+            self._decisions(effect).inc(fields)
         if audit.reason in _CONSENT_REASONS:
             refusals.add(audit.reason)
         for reason in refusals:
-            self.consent_refusals.labels(reason).inc()
+            self._consent_refusals(reason).inc()
         if audit.action == VERIFY_ACTION and "log" in audit.fields:
             self.verification_ok.set(1 if audit.fields["log"] == "verified" else 0)
             self.verification_time.set(time.time())

@@ -219,3 +219,38 @@ def test_given_multiprocess_dir_then_served_metrics_come_from_the_shared_files(
     ]
     assert listed == [3.0]
     assert _samples(text)["wardgate_ready"][0][1] == 1
+
+
+def _counted(api: Api) -> tuple[dict[str, float], float]:
+    """Field decisions by effect, and governed single reads answered, so far."""
+    samples = _samples(api.client.get("/metrics").text)
+    effects = {labels["effect"]: v for labels, v in samples["wardgate_policy_decisions_total"]}
+    reads = sum(
+        v
+        for labels, v in samples["wardgate_http_requests_total"]
+        if labels["route"] == "/v1/customers/{customer_id}"
+        and labels["status"] == "200"
+        and labels["purpose"] == "customer_service"
+    )
+    return effects, reads
+
+
+def test_given_governed_reads_then_one_decision_per_field_and_one_request_each(api: Api) -> None:
+    """The instruments count every field of every request once (children are looked up
+    once per label set and the effects of a request are added up before the increment)."""
+    effects_before, reads_before = _counted(api)
+    expected: dict[str, int] = {}
+    for customer in api.store.customers()[:3]:
+        response = api.get(f"/v1/customers/{customer['id']}", *SUPPORT)
+        assert response.status_code == 200
+        for label in response.json()["governance"]["fields"].values():
+            effect = label.partition(":")[0]
+            expected[effect] = expected.get(effect, 0) + 1
+    effects_after, reads_after = _counted(api)
+    assert reads_after - reads_before == 3
+    added = {
+        effect: effects_after.get(effect, 0) - effects_before.get(effect, 0)
+        for effect in effects_after
+    }
+    assert {effect: n for effect, n in added.items() if n} == expected
+    assert sum(expected.values()) > 3  # several fields, several effects per read
