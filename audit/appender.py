@@ -106,6 +106,15 @@ class GroupCommitAppender:
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    async def reconnect(self) -> None:
+        """Drop the connection the SQLite writer keeps from batch to batch: the next batch
+        checks one out of the pool afresh (and runs the pool's checkout hooks, e.g. a
+        per-connection pragma). In the writer thread, so never during a batch."""
+        if self._executor is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._release_connection
+            )
+
     async def append(self, entry: AuditEntry) -> int:
         """Queue one entry and return its sequence number once it is committed."""
         if self._task is None or self._task.done():

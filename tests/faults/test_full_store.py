@@ -25,7 +25,6 @@ from gateway.compliance.log_reader import verify_store
 from gateway.db.init_store import init_store
 from gateway.ops.readiness import PROBE_ACTION
 from gateway.settings import Settings
-from gateway.state import GatewayState
 from tests.helpers.api import Api
 from tests.helpers.customers import SUPPORT, valid_body
 from tests.helpers.store import Store
@@ -35,11 +34,15 @@ pytestmark = pytest.mark.fault
 
 class PageLimit:
     """`PRAGMA max_page_count` on every connection the gateway writes through, applied
-    at each checkout (the pragma is per connection, not stored in the file)."""
+    at each checkout (the pragma is per connection, not stored in the file). The audit
+    writer keeps its connection between batches (and drops it after a failed one): it
+    is made to check out a fresh one when the limit starts."""
 
-    def __init__(self, state: GatewayState) -> None:
+    def __init__(self, api: Api) -> None:
+        state = api.state
         assert state.db.audit_writer is not None
         self._engines: list[Engine] = [state.db.writer.sync_engine, state.db.audit_writer]
+        self._reconnect = lambda: api.client.blocking_portal.call(state.appender.reconnect)
         self.pages = 1_073_741_823
 
     def _apply(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -50,6 +53,7 @@ class PageLimit:
     def __enter__(self) -> PageLimit:
         for engine in self._engines:
             event.listen(engine, "checkout", self._apply)
+        self._reconnect()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -90,7 +94,7 @@ def test_given_full_store_then_reads_503_without_data_readyz_503_and_recovery(
     assert api.get(f"/v1/customers/{customer}", *SUPPORT).status_code == 200
     assert api.client.get("/readyz").status_code == 200
 
-    with PageLimit(api.state) as limit, capture_logs() as logs:
+    with PageLimit(api) as limit, capture_logs() as logs:
         limit.pages = _page_count(api)
         answers = []
         for _ in range(2000):  # each entry takes a few hundred bytes: pages fill fast
