@@ -39,7 +39,7 @@ from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.compliance.log_reader import verify_store
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
-from gateway.opening import open_keystore
+from gateway.db.opening import open_keystore
 from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

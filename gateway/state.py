@@ -15,23 +15,23 @@ from gateway.access.authentication import PrincipalDirectory, load_directory
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.faults import store_fault
-from gateway.governance.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
-from gateway.governance.plans import PlanBinder, PlanKey
 
 # Re-exported: the server's start-up and most of the code know them from here.
-from gateway.opening import (
+from gateway.db.opening import (
     StoreNotReadyError as StoreNotReadyError,
 )
-from gateway.opening import (
+from gateway.db.opening import (
     check_schemas,
     open_keystore,
     protector_for,
     require_writable_data_dir,
     where_store,
 )
-from gateway.opening import (
+from gateway.db.opening import (
     open_protector as open_protector,
 )
+from gateway.governance.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
+from gateway.governance.plans import PlanBinder, PlanKey
 from gateway.pii.detector import TextScanner, shared_detector
 from gateway.policy.store import load_latest_policy
 from gateway.settings import Settings

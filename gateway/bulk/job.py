@@ -46,8 +46,8 @@ from gateway.compliance.cli_entries import record_cli_audit, record_refusal
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction, cli_audit
 from gateway.compliance.request_audit import RequestAudit
 from gateway.db.engine import Database, create_database
+from gateway.db.opening import check_schemas, open_protector
 from gateway.encryption.protection import Protector
-from gateway.opening import check_schemas, open_protector
 from gateway.settings import Settings
 from keys import DataKeyMissingError, LocalKeyProvider, MasterKeyError
 from policies.catalog import Entity

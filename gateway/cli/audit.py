@@ -24,7 +24,7 @@ from gateway.compliance.cli_entries import cli_door, refuse
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.compliance.export import ExportFormat, export_lines
 from gateway.db.engine import Database
-from gateway.opening import open_keystore
+from gateway.db.opening import open_keystore
 from gateway.settings import Settings
 from keys.signing import InvalidVerifierKey, NoteSigner, NoteVerifier
 

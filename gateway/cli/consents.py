@@ -20,7 +20,7 @@ from gateway.cli.import_report import print_import_report
 from gateway.cli.imports import run_import
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import require_store
-from gateway.opening import StoreNotReadyError
+from gateway.db.opening import StoreNotReadyError
 from gateway.policy.store import NoPolicyError
 from keys import MasterKeyError
 

@@ -28,7 +28,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
-from gateway.opening import StoreNotReadyError
+from gateway.db.opening import StoreNotReadyError
 from gateway.policy.store import NoPolicyError
 from keys import MasterKeyError
 

@@ -24,7 +24,7 @@ from gateway.cli.files import open_private
 from gateway.cli.import_report import out, print_import_report
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import require_store
-from gateway.opening import StoreNotReadyError
+from gateway.db.opening import StoreNotReadyError
 from keys import MasterKeyError
 from policies.catalog import Entity, default_catalog
 

@@ -27,9 +27,9 @@ from gateway.cli.store import open_store
 from gateway.compliance.cli_entries import cli_door, refuse
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction
 from gateway.db.engine import Database
+from gateway.db.opening import open_protector
 from gateway.encryption.key_ops import ciphertexts_by_version, purge_retired_keys, rotate_data_keys
 from gateway.encryption.protection import Protector
-from gateway.opening import open_protector
 from gateway.policy.errors import ApiKeyRevoked, PolicyTargetNotFound
 from gateway.settings import Settings
 from keys import LocalKeyProvider, kek_versions_in_use

@@ -162,9 +162,9 @@ def serve(
         import uvicorn
 
         from gateway.app import create_app
+        from gateway.db.opening import require_writable_data_dir
         from gateway.http.transport import uvicorn_limits
         from gateway.http.workers import serve_in_workers
-        from gateway.opening import require_writable_data_dir
         from gateway.state import PlanWarmUp, open_gateway
 
         settings = cli_settings(data_dir, host=host, port=port, workers=workers)

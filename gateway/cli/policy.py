@@ -26,8 +26,8 @@ from gateway.compliance.entries import CLI_STATUS, cli_principal
 from gateway.compliance.request_audit import RequestAudit
 from gateway.consents.facts import customer_consent_facts
 from gateway.db.engine import Database
+from gateway.db.opening import open_protector
 from gateway.http.errors import GatewayError
-from gateway.opening import open_protector
 from gateway.policy.errors import (
     NoChange,
     PolicyChangeRejected,

@@ -25,8 +25,8 @@ from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import open_store
 from gateway.compliance.cli_entries import cli_door, refuse
 from gateway.compliance.entries import CLI_METHOD, CLI_STATUS
+from gateway.db.opening import open_protector
 from gateway.http.errors import GatewayError
-from gateway.opening import open_protector
 from gateway.retention.holds import HOLD_REASONS, RELEASE_REASONS
 from gateway.retention.run import DEFAULT_BATCH, RetentionReport, RunContext, count_candidates
 from gateway.retention.service import change_hold, purposes_in_force, retention_run, summary_fields

@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 
 from gateway.cli.errors import OperatorError
 from gateway.db.engine import Database, create_database
-from gateway.opening import check_schemas
+from gateway.db.opening import check_schemas
 from gateway.settings import Settings
 
 

@@ -26,7 +26,7 @@ from audit import Outcome
 from gateway.compliance.entries import CLI_STATUS, append_in_transaction, cli_audit
 from gateway.compliance.request_audit import RequestAudit
 from gateway.db.engine import Database, create_database
-from gateway.opening import StoreNotReadyError, check_schemas
+from gateway.db.opening import StoreNotReadyError, check_schemas
 from gateway.settings import Settings
 from keys import MASTER_KEY_ENV, CryptoError
 from keys.keyring import MASTER_KEY_FILE
