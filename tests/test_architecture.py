@@ -56,6 +56,13 @@ def test_every_folder_with_python_code_is_a_package() -> None:
     assert missing == []
 
 
+def test_only_the_application_shell_sits_at_gateway_root() -> None:
+    """DESIGN.md: each domain has its own folder under `gateway/`; only the app, its
+    settings, its state and logging stay at the root."""
+    loose = sorted(path.name for path in (ROOT / "gateway").glob("*.py"))
+    assert loose == ["__init__.py", "app.py", "logging.py", "settings.py", "state.py"]
+
+
 def test_given_untouched_packages_then_every_contract_is_kept(tmp_path: Path) -> None:
     result = lint_imports(copy_of_the_packages(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
