@@ -8,7 +8,6 @@ import json
 import socket
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,14 @@ from gateway.cli.main import app
 from gateway.db.engine import create_database
 from gateway.db.init_store import DEMO_KEYS_FILE, DEMO_PRINCIPALS
 from gateway.db.migrate import current_revision, head_revision
-from gateway.settings import Settings, get_settings
+from gateway.settings import Settings
 from keys import LocalKeyProvider
 
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Settings from an environment that points nowhere else: SQLite, key from the file."""
-    for name in ("WARDGATE_DATABASE_URL", "WARDGATE_MASTER_KEY", "WARDGATE_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+# Settings only from what each test gives (the shared fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 @pytest.fixture

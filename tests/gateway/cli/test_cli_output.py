@@ -4,10 +4,8 @@ catalog, `import` gives the ids it created, `keys purge` says when the grace per
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +20,8 @@ runner = CliRunner()
 CUSTOMER_ID = re.compile(r"cus_[0-9A-HJKMNP-TV-Z]{26}")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("WARDGATE_"):
-            monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+# Settings only from what each test gives (the shared fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def invoke(*args: str) -> Result:
