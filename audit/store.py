@@ -173,12 +173,11 @@ class SqliteTreeCache:
 
 
 def append_entries_sqlite(
-    raw: Any, entries: Sequence[AuditEntry], tree: SqliteTreeCache | None = None
+    raw: Any, entries: Sequence[AuditEntry], tree: SqliteTreeCache
 ) -> list[int]:
     """The group commit's batch on a raw sqlite3 connection in the writer thread: the
     same statements as `append_entries`, without the per-row work of the SQL layer.
     The caller's connection is in autocommit mode; the transaction is ours."""
-    tree = tree or SqliteTreeCache()
     cursor = raw.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
