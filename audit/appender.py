@@ -97,10 +97,8 @@ class GroupCommitAppender:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        await self.reconnect()  # gives the writer's connection back
         if self._executor is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._release_connection
-            )
             self._executor.shutdown(wait=True)
         if self._lock_fd is not None:
             os.close(self._lock_fd)

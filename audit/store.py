@@ -137,7 +137,9 @@ def _canonical_json(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _sqlite_event(row: Mapping[str, object]) -> tuple[object, ...]:
+def _event_values(row: Mapping[str, object]) -> tuple[object, ...]:
+    """An entry's row in the INSERT's column order, JSON columns as canonical text (as the
+    writer engine stores them): the raw SQLite and asyncpg batches alike."""
     return tuple(
         _canonical_json(value) if is_json and value is not None else value
         for name, is_json in _EVENT_COLUMN_KINDS
@@ -171,18 +173,17 @@ class SqliteTreeCache:
 
 
 def append_entries_sqlite(
-    raw: Any, entries: Sequence[AuditEntry], tree: SqliteTreeCache | None = None
+    raw: Any, entries: Sequence[AuditEntry], tree: SqliteTreeCache
 ) -> list[int]:
     """The group commit's batch on a raw sqlite3 connection in the writer thread: the
     same statements as `append_entries`, without the per-row work of the SQL layer.
     The caller's connection is in autocommit mode; the transaction is ours."""
-    tree = tree or SqliteTreeCache()
     cursor = raw.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
         state = cursor.execute("SELECT frontier FROM audit_tree WHERE id = 1").fetchone()
         batch = prepare_batch(tree.frontier(state[0] if state else None), entries)
-        cursor.executemany(_INSERT_EVENTS_SQL, [_sqlite_event(row) for row in batch.events])
+        cursor.executemany(_INSERT_EVENTS_SQL, [_event_values(row) for row in batch.events])
         if batch.subjects:
             cursor.executemany(
                 "INSERT INTO audit_subjects (subject_id, seq) VALUES (?, ?)",
@@ -251,15 +252,8 @@ async def append_entries_asyncpg(conn: Any, entries: Sequence[AuditEntry]) -> li
     appends from every process form one log."""
     state = await conn.fetchval(_READ_TREE_FOR_UPDATE_PG)
     batch = prepare_batch(_tree_from(orjson.loads(state) if state else None), entries)
-    event_columns = [
-        [
-            _canonical_json(row[name])
-            if name in _JSON_COLUMNS and row[name] is not None
-            else row[name]
-            for row in batch.events
-        ]
-        for name in _EVENT_COLUMNS
-    ]
+    rows = [_event_values(row) for row in batch.events]
+    event_columns = [[row[i] for row in rows] for i in range(len(_EVENT_COLUMNS))]
     await conn.execute(
         _append_batch_pg(),
         *event_columns,

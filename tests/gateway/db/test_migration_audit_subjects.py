@@ -10,45 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from audit import AuditEntry, Outcome
 from audit.store import append_entries
 from gateway.compliance.reads import access_entries
 from gateway.db.engine import create_database
-from gateway.db.migrate import alembic_config
 from gateway.settings import Settings
+from tests.helpers.migrations import (
+    MIGRATION_BACKENDS,
+    downgrade_to,
+    empty_store_settings,
+    execute,
+    upgrade_to,
+)
 
 SUBJECTS = tuple(f"cus_{n:026d}" for n in range(6))
-
-
-def _settings(backend: str, tmp_path: Path, make_pg: Callable[[], str] | None) -> Settings:
-    settings = Settings(data_dir=tmp_path, log_json=True)
-    if backend == "postgres":
-        assert make_pg is not None
-        settings = settings.with_overrides(database_url=make_pg())
-    return settings
-
-
-async def _migrate(settings: Settings, revision: str, *, down: bool = False) -> None:
-    db = create_database(settings)
-    config = alembic_config()
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-    try:
-        async with db.writer.begin() as conn:
-            await conn.run_sync(run)
-    finally:
-        await db.dispose()
 
 
 def _read(n: int, subjects: tuple[str, ...]) -> AuditEntry:
@@ -74,13 +54,8 @@ async def _append(settings: Settings, entries: list[AuditEntry]) -> list[int]:
 
 
 async def _subject_rows(settings: Settings) -> set[tuple[str, int]]:
-    db = create_database(settings)
-    try:
-        async with db.reader.connect() as conn:
-            rows = await conn.execute(text("SELECT subject_id, seq FROM audit_subjects"))
-            return {(str(row[0]), int(row[1])) for row in rows}
-    finally:
-        await db.dispose()
+    rows = await execute(settings, "SELECT subject_id, seq FROM audit_subjects")
+    return {(str(row[0]), int(row[1])) for row in rows}
 
 
 async def _accessed_seqs(settings: Settings, subject: str) -> list[int]:
@@ -92,7 +67,7 @@ async def _accessed_seqs(settings: Settings, subject: str) -> list[int]:
         await db.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=MIGRATION_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -100,17 +75,16 @@ def backend(request: pytest.FixtureRequest) -> str:
 def test_given_store_at_0010_when_upgraded_then_every_read_of_a_subject_is_still_indexed(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    make_pg = request.getfixturevalue("postgres_url_factory") if backend == "postgres" else None
-    settings = _settings(backend, tmp_path, make_pg)
+    settings = empty_store_settings(backend, tmp_path, request)
 
     async def scenario() -> None:
-        await _migrate(settings, "0010")
+        await upgrade_to(settings, "0010")
         # Overlapping pages, and one entry naming a subject twice (indexed once).
         old = [_read(0, SUBJECTS[:4]), _read(1, SUBJECTS[2:]), _read(2, (SUBJECTS[5],) * 2)]
         assert await _append(settings, old) == [0, 1, 2]
         before = await _subject_rows(settings)
 
-        await _migrate(settings, "head")
+        await upgrade_to(settings, "head")
 
         assert await _subject_rows(settings) == before
         assert await _accessed_seqs(settings, SUBJECTS[3]) == [0, 1]
@@ -118,28 +92,18 @@ def test_given_store_at_0010_when_upgraded_then_every_read_of_a_subject_is_still
         assert await _append(settings, [_read(3, SUBJECTS[:1])]) == [3]
         assert await _accessed_seqs(settings, SUBJECTS[0]) == [0, 3]
         if backend == "sqlite":
-            (ddl,) = await _sql(
+            (ddl,) = await execute(
                 settings, "SELECT sql FROM sqlite_master WHERE name = 'audit_subjects'"
             )
             assert "WITHOUT ROWID" in str(ddl[0])
         for statement in ("UPDATE audit_subjects SET seq = seq", "DELETE FROM audit_subjects"):
             with pytest.raises(DBAPIError, match="append-only"):
-                await _sql(settings, statement)
+                await execute(settings, statement)
 
-        await _migrate(settings, "0010", down=True)
+        await downgrade_to(settings, "0010")
         assert await _subject_rows(settings) == before | {(SUBJECTS[0], 3)}
         for statement in ("UPDATE audit_subjects SET seq = seq", "DELETE FROM audit_subjects"):
             with pytest.raises(DBAPIError, match="append-only"):
-                await _sql(settings, statement)
+                await execute(settings, statement)
 
     asyncio.run(scenario())
-
-
-async def _sql(settings: Settings, statement: str) -> list[tuple[object, ...]]:
-    db = create_database(settings)
-    try:
-        async with db.writer.begin() as conn:
-            result = await conn.execute(text(statement))
-            return [tuple(row) for row in result.all()] if result.returns_rows else []
-    finally:
-        await db.dispose()
