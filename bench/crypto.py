@@ -33,10 +33,11 @@ from gateway.customers.importer import import_customers
 from gateway.customers.read import _page_statement, _selected
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
+from gateway.db.opening import open_protector
 from gateway.demo import iter_generate
 from gateway.encryption.key_ops import rotate_data_keys
 from gateway.settings import Settings
-from gateway.state import open_gateway, open_protector
+from gateway.state import open_gateway
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".bench"

@@ -15,20 +15,13 @@ from gateway.access.authentication import PrincipalDirectory, load_directory
 from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.db.engine import Database, create_database
 from gateway.db.faults import store_fault
-
-# Re-exported: the server's start-up and most of the code know them from here.
 from gateway.db.opening import (
-    StoreNotReadyError as StoreNotReadyError,
-)
-from gateway.db.opening import (
+    StoreNotReadyError,
     check_schemas,
     open_keystore,
     protector_for,
     require_writable_data_dir,
     where_store,
-)
-from gateway.db.opening import (
-    open_protector as open_protector,
 )
 from gateway.governance.plan_warmup import WARM_BEFORE_SWAP_SECONDS, PlanWarmer, wanted_plans
 from gateway.governance.plans import PlanBinder, PlanKey

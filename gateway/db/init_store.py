@@ -19,6 +19,7 @@ from gateway.consents.store import append_consent
 from gateway.customers.classification import classify_rows, scanned_fields
 from gateway.db.engine import Database, create_database
 from gateway.db.migrate import Schema, upgrade_to_head
+from gateway.db.opening import open_protector
 from gateway.db.schema import LAST_ACTIVITY_COLUMN, PII_CLASSES_COLUMN, store_tables
 from gateway.demo import iter_generate
 from gateway.demo.consents import demo_consents
@@ -28,7 +29,6 @@ from gateway.pii.detector import shared_detector
 from gateway.policy.store import latest_policy_or_none, save_policy_version
 from gateway.retention.activity import stamp as activity_stamp
 from gateway.settings import Settings
-from gateway.state import open_protector
 from keys import KeyStore, LocalKeyProvider, MasterKeyError, suite_named
 from keys.schema import system_keys
 from policies.document import PolicyDocument, default_policy_document

@@ -15,7 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from gateway.db.engine import create_database
-from gateway.state import open_protector
+from gateway.db.opening import open_protector
 from policies.catalog import default_catalog
 from tests.helpers.api import Api
 from tests.helpers.customers import SUPPORT, valid_body

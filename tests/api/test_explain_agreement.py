@@ -17,8 +17,8 @@ import pytest
 
 from gateway.consents.facts import customer_consent_facts
 from gateway.db.engine import create_database
+from gateway.db.opening import open_protector
 from gateway.http.errors import NotFound
-from gateway.state import open_protector
 from tests.helpers.api import Api
 from tests.helpers.store import Store
 

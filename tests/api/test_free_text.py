@@ -17,8 +17,8 @@ from ulid import ULID
 
 from gateway.compliance import log_reader
 from gateway.db.engine import create_database
+from gateway.db.opening import open_protector
 from gateway.db.schema import store_tables
-from gateway.state import open_protector
 from masking import default_registry
 from tests.helpers.api import Api
 from tests.helpers.customers import MARKETING, SUPPORT, grant, valid_body

@@ -58,8 +58,8 @@ from gateway.compliance.checkpoints import CheckpointIssuer, log_signer
 from gateway.compliance.log_reader import snapshot, stream_entries, verify_store
 from gateway.db.engine import Database, create_database
 from gateway.db.init_store import init_store
+from gateway.db.opening import open_keystore
 from gateway.settings import Settings
-from gateway.state import open_keystore
 from keys.signing import NoteSigner
 
 FIRST_CHECKPOINT = 16  # init's own entry (seq 0) and 15 appended

@@ -9,9 +9,9 @@ import uuid
 from typing import Any
 
 from gateway.db.engine import create_database
+from gateway.db.opening import open_protector
 from gateway.retention.run import RetentionReport, RunContext
 from gateway.retention.service import retention_run
-from gateway.state import open_protector
 
 # Retention tests run on both backends under one cipher suite: the suites are tested
 # elsewhere, and erasure does not depend on them.

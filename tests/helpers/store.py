@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
+from gateway.db.opening import open_protector
 from gateway.settings import Settings
-from gateway.state import open_protector
 from policies.catalog import default_catalog
 
 DEMO_CUSTOMERS = 40

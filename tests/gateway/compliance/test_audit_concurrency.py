@@ -31,8 +31,8 @@ from gateway.compliance.checkpoints import CheckpointIssuer, all_checkpoints, lo
 from gateway.compliance.log_reader import snapshot, stream_entries, verify_store
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
+from gateway.db.opening import open_keystore
 from gateway.settings import Settings
-from gateway.state import open_keystore
 from tests.helpers.customers import valid_body
 from tests.helpers.servers import CHECKPOINT_EVERY, serving
 

@@ -14,7 +14,7 @@ from gateway.bulk.report import ImportProblem
 from gateway.consents.facts import customer_consent_facts
 from gateway.consents.importer import ConsentImportReport, import_consents
 from gateway.db.engine import create_database
-from gateway.state import open_protector
+from gateway.db.opening import open_protector
 from tests.helpers.api import Api
 from tests.helpers.synthetic_values import bank_card, resident_id
 

@@ -18,9 +18,9 @@ import pytest
 
 from gateway.db.engine import create_database
 from gateway.db.init_store import init_store
+from gateway.db.opening import open_protector
 from gateway.encryption.key_ops import ciphertexts_by_version
 from gateway.settings import Settings
-from gateway.state import open_protector
 from tests.helpers.servers import free_port, wait_ready
 
 CUSTOMERS = 150

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 from gateway.db.engine import create_database
+from gateway.db.opening import open_protector
 from gateway.retention.lease import Lease
 from gateway.retention.run import RetentionReport
 from gateway.retention.schedule import JOB, PRINCIPAL, RetentionSchedule
 from gateway.settings import Settings
-from gateway.state import open_protector
 from tests.helpers.retention import FAR_FUTURE, entries, erased_ids, run_retention_at
 from tests.helpers.servers import start_server
 from tests.helpers.store import Store
