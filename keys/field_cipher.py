@@ -87,7 +87,7 @@ def sealed_fields(
     values: Mapping[str, object], fields: Iterable[tuple[str, bytes]]
 ) -> dict[bytes, list[SealedField]]:
     """The ciphertexts among `values` of `fields` (`(name, aad_prefix(entity, name))`),
-    decoded and grouped by the key tag they carry (`raw_key_tag`): one group for a
+    decoded and grouped by the key tag they carry (`key_tag`): one group for a
     record, but for a data-key rotation caught midway. Values that are not strings
     (None: no value) are left out; strings that are not ciphertexts go under
     UNREADABLE. `decode_token` inlined: this runs for every field of a page."""
@@ -111,14 +111,9 @@ def sealed_fields(
     return grouped
 
 
-def raw_key_tag(raw: bytes) -> bytes:
-    """Which key a decoded ciphertext (`decode_token`) names: its suite id and DEK
-    version as they stand in its header (five bytes)."""
-    return raw[1:_NONCE_AT]
-
-
 def key_tag(key: DataKey) -> bytes:
-    """The tag (`raw_key_tag`) of every ciphertext made under `key`."""
+    """The key tag of every ciphertext made under `key`: its suite id and DEK version as
+    they stand in the header (five bytes, `raw[1:_NONCE_AT]` of a decoded ciphertext)."""
     return _HEADER.pack(FORMAT_VERSION, key.suite.id, key.version)[1:]
 
 
@@ -127,14 +122,9 @@ def tag_version(tag: bytes) -> int:
     return int.from_bytes(tag[1:], "big")
 
 
-def raw_key_version(raw: bytes) -> int:
-    """The DEK version in the header of a decoded ciphertext (`decode_token`)."""
-    return tag_version(raw_key_tag(raw))
-
-
 def token_key_version(token: str) -> int:
     """The DEK version a ciphertext was made with, without decrypting it."""
-    return raw_key_version(decode_token(token))
+    return tag_version(decode_token(token)[1:_NONCE_AT])
 
 
 class FieldCipher:

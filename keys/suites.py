@@ -153,21 +153,10 @@ class Sm4Gcm:
         return _Sm4GcmKeyed(key)
 
     def seal(self, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
-        encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
-        encryptor.authenticate_additional_data(aad)
-        sealed = encryptor.update(plaintext) + encryptor.finalize()
-        return sealed + encryptor.tag
+        return _Sm4GcmKeyed(key).seal(nonce, plaintext, aad)
 
     def open(self, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
-        if len(sealed) < TAG_BYTES:
-            raise CiphertextIntegrityError
-        body, tag = sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]
-        decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
-        decryptor.authenticate_additional_data(aad)
-        try:
-            return decryptor.update(body) + decryptor.finalize()
-        except InvalidTag:
-            raise CiphertextIntegrityError from None
+        return _Sm4GcmKeyed(key).open(nonce, sealed, aad)
 
     def mac(self, key: bytes, data: bytes) -> bytes:
         signer = hmac.HMAC(key, hashes.SM3())

@@ -101,8 +101,7 @@ def _decide(
     rules = rules_for(call.purpose)
     purpose = call.purpose.id
     for owner, (minor, events) in owners.items():
-        state = derive_states(events).get((owner, purpose)) if events else None
-        gate.decisions[owner] = rules.decide(state, minor=minor, fields=fields, now=now)
+        gate.decisions[owner] = _decide_one(rules, fields, owner, purpose, minor, events, now)[0]
     return gate
 
 
@@ -149,13 +148,15 @@ class DecisionCache:
         for owner, (minor, history) in owners.items():
             if history is not None and not isinstance(history, str | bytes):
                 # Already parsed by the driver: not a key, decided afresh.
-                decided[owner] = _decide_one(rules, fields, owner, purpose, minor, history, now)[0]
+                events = events_from_history(owner, purpose, history)
+                decided[owner] = _decide_one(rules, fields, owner, purpose, minor, events, now)[0]
                 continue
             hit = known.get((minor, history))
             if hit is not None and (hit[1] is None or now < hit[1]):
                 decided[owner] = hit[0]
                 continue
-            decision, state = _decide_one(rules, fields, _ANY_OWNER, purpose, minor, history, now)
+            events = events_from_history(_ANY_OWNER, purpose, history)
+            decision, state = _decide_one(rules, fields, _ANY_OWNER, purpose, minor, events, now)
             decided[owner] = decision
             self._remember(known, (minor, history), (decision, _valid_until(state, now)))
         return decided
@@ -181,14 +182,14 @@ class DecisionCache:
 
 def _decide_one(
     rules: PurposeRules,
-    fields: tuple[tuple[str, str, bool], ...],
+    fields: Sequence[tuple[str, str, bool]],
     owner: str,
     purpose: str,
     minor: bool,
-    history: object,
+    events: list[ConsentEvent],
     now: dt.datetime,
 ) -> tuple[RecordDecision, ConsentState | None]:
-    events = events_from_history(owner, purpose, history)
+    """One owner's decision from its events for the purpose, and the state it rests on."""
     state = derive_states(events).get((owner, purpose)) if events else None
     return rules.decide(state, minor=minor, fields=fields, now=now), state
 

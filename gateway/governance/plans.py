@@ -19,9 +19,10 @@ from gateway.governance.text_plan import (
     TextRule,
     Transform,
     UnscannedTextError,
+    direct,
     text_plan,
 )
-from masking import BoundMask, default_mask_for, default_registry
+from masking import default_mask_for, default_registry
 from masking.registry import OperatorRegistry
 from policies.catalog import Catalog
 from policies.plan import (
@@ -35,12 +36,6 @@ from policies.plan import (
 
 PlanKey = tuple[frozenset[str], str]
 """What a plan is compiled for: the caller's roles and declared purpose."""
-
-
-def _direct(transform: Transform | None) -> Transform | None:
-    """The function a bound mask calls, without the `BoundMask.__call__` frame: rendering
-    a page applies it to every shown masked value."""
-    return transform.function if isinstance(transform, BoundMask) else transform
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +59,7 @@ class EntityView:
         # Frozen: set through object.__setattr__, once, as the dataclass's own init does.
         object.__setattr__(self, "shown_columns", tuple(name for name, _ in self.shown))
         steps = tuple(
-            (name, name in self.scanned, _direct(transform)) for name, transform in self.shown
+            (name, name in self.scanned, direct(transform)) for name, transform in self.shown
         )
         object.__setattr__(self, "_steps", steps)
 

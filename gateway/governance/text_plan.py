@@ -22,6 +22,12 @@ from masking.spans import replace_spans
 Transform = Callable[[str], str]
 
 
+def direct(transform: Transform | None) -> Transform | None:
+    """The function a bound mask calls, without the `BoundMask.__call__` frame: for
+    loops that apply a mask to every shown value or span of a page."""
+    return transform.function if isinstance(transform, BoundMask) else transform
+
+
 class ScannedText(str):
     """A free-text value after its PII scan: the only form in which one may be shown."""
 
@@ -73,10 +79,7 @@ class TextPlan:
     def _step(self, entity_type: str) -> tuple[str | None, bool, Transform | None]:
         """(category, shown unless consent withholds it, the function that masks it)."""
         category, rule = self.rule(entity_type)
-        transform = rule.transform
-        if isinstance(transform, BoundMask):
-            transform = transform.function  # no `BoundMask.__call__` frame per span
-        return category, rule.withheld is None, transform
+        return category, rule.withheld is None, direct(rule.transform)
 
     def rule(self, entity_type: str) -> tuple[str | None, TextRule]:
         category = self.entity_category.get(entity_type)
