@@ -9,7 +9,7 @@ report says how many lines).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -20,12 +20,10 @@ from gateway.cli.import_report import print_import_report
 from gateway.cli.imports import run_import
 from gateway.cli.options import DataDirOption, cli_settings
 from gateway.cli.store import require_store
+from gateway.consents.importer import ConsentImportReport, import_consents
 from gateway.db.opening import StoreNotReadyError
 from gateway.policy.store import NoPolicyError
 from keys import MasterKeyError
-
-if TYPE_CHECKING:
-    from gateway.consents.importer import ConsentImportReport
 
 consents_app = typer.Typer(help="PIPL consent records.", no_args_is_help=True)
 
@@ -64,10 +62,6 @@ def import_consents_command(
     """
     settings = cli_settings(data_dir)
     require_store(settings)
-    # Imported here: the importer needs the PII detector (presidio, jieba), seconds to load
-    # that every other command (and `--help`) would pay for.
-    from gateway.consents.importer import import_consents
-
     run_import(
         file,
         "consents",

@@ -35,6 +35,13 @@ _word_tags: dict[str, str] = {}
 """Each dictionary word's part-of-speech tag, as `jieba.posseg` has it."""
 
 
+def _dictionary_path() -> str:
+    """The file jieba loads its dictionary from (it only hands out the open file)."""
+    with jieba.dt.get_dict_file() as dictionary:
+        name: str = dictionary.name
+    return name
+
+
 def cache_path() -> Path | None:
     """Where the dictionary cache lives: `$XDG_CACHE_HOME/wardgate`, else `~/.cache/wardgate`
     (None when there is no home to put it in)."""
@@ -45,15 +52,13 @@ def cache_path() -> Path | None:
         return None
     # One file per jieba installation (its dictionary's path): several virtual
     # environments of one user would otherwise rebuild it over each other in turn.
-    with jieba.dt.get_dict_file() as dictionary:
-        where = hashlib.blake2b(os.fsencode(dictionary.name), digest_size=6).hexdigest()
+    where = hashlib.blake2b(os.fsencode(_dictionary_path()), digest_size=6).hexdigest()
     return root / "wardgate" / f"jieba-{jieba.__version__}-{where}.marshal"
 
 
 def _source_stamp() -> tuple[int, str, int, int]:
     """What the cache was built from: a change to any of it rebuilds the cache."""
-    with jieba.dt.get_dict_file() as dictionary:
-        source = os.stat(dictionary.name)
+    source = os.stat(_dictionary_path())
     return (_CACHE_FORMAT, jieba.__version__, source.st_size, source.st_mtime_ns)
 
 

@@ -4,6 +4,8 @@ compiled after it (in the background), and a warm-up overtaken by a newer versio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway.governance.plan_warmup import wanted_plans
@@ -27,10 +29,18 @@ async def new_version(state: GatewayState) -> None:
         )
 
 
-async def opened(settings: Settings) -> GatewayState:
-    state = await open_gateway(settings)
-    await state.warmer.settle()
-    return state
+@asynccontextmanager
+async def opened(
+    settings: Settings, warm: PlanWarmUp = PlanWarmUp.NOW
+) -> AsyncIterator[GatewayState]:
+    """The gateway on `settings`; on the way out its background warm-ups are awaited and
+    its engines disposed."""
+    state = await open_gateway(settings, warm=warm)
+    try:
+        yield state
+    finally:
+        await state.warmer.settle()
+        await state.db.dispose()
 
 
 def test_given_plans_asked_for_then_in_use_lists_them_most_recent_first(tmp_path: Path) -> None:
@@ -39,8 +49,7 @@ def test_given_plans_asked_for_then_in_use_lists_them_most_recent_first(tmp_path
     settings = sqlite_store(tmp_path)
 
     async def run() -> None:
-        state = await opened(settings)
-        try:
+        async with opened(settings) as state:
             engine = state.snapshot.engine
             desk = principal_plans(state, "support-desk")[0]
             analytics = principal_plans(state, "analytics-job")[0]
@@ -51,8 +60,6 @@ def test_given_plans_asked_for_then_in_use_lists_them_most_recent_first(tmp_path
             state.binder.plan(engine, *desk)
             state.binder.compiled(engine, *marketing)
             assert state.binder.in_use() == [desk, analytics]
-        finally:
-            await state.db.dispose()
 
     asyncio.run(run())
 
@@ -63,8 +70,7 @@ def test_given_plans_in_use_then_wanted_puts_them_first_once_and_drops_unknown_p
     settings = sqlite_store(tmp_path)
 
     async def run() -> None:
-        state = await opened(settings)
-        try:
+        async with opened(settings) as state:
             snapshot = state.snapshot
             analytics = principal_plans(state, "analytics-job")[0]
             gone = (analytics[0], "no-such-purpose")
@@ -78,8 +84,6 @@ def test_given_plans_in_use_then_wanted_puts_them_first_once_and_drops_unknown_p
             }
             assert set(hot + rest) == everyone
             assert len(hot + rest) == len(everyone)
-        finally:
-            await state.db.dispose()
 
     asyncio.run(run())
 
@@ -90,8 +94,7 @@ def test_given_a_reload_then_the_plan_in_use_is_ready_at_the_swap_and_the_rest_f
     settings = sqlite_store(tmp_path)
 
     async def run() -> None:
-        state = await opened(settings)
-        try:
+        async with opened(settings) as state:
             analytics = principal_plans(state, "analytics-job")[0]
             state.binder.plan(state.snapshot.engine, *analytics)
             await new_version(state)
@@ -101,8 +104,6 @@ def test_given_a_reload_then_the_plan_in_use_is_ready_at_the_swap_and_the_rest_f
             await state.warmer.settle()
             hot, rest = wanted_plans(snapshot.engine, snapshot.directory)
             assert all(state.binder.is_cached(snapshot.engine, *key) for key in hot + rest)
-        finally:
-            await state.db.dispose()
 
     asyncio.run(run())
 
@@ -111,8 +112,7 @@ def test_given_a_warm_up_no_longer_wanted_then_it_compiles_nothing_more(tmp_path
     settings = sqlite_store(tmp_path)
 
     async def run() -> None:
-        state = await opened(settings)
-        try:
+        async with opened(settings) as state:
             await new_version(state)
             async with state.db.reader.connect() as conn:
                 version, document = await load_latest_policy(conn)
@@ -125,8 +125,6 @@ def test_given_a_warm_up_no_longer_wanted_then_it_compiles_nothing_more(tmp_path
             state.warmer.warm_later(engine, pending, lambda: True)
             await state.warmer.settle()
             assert all(state.binder.is_cached(engine, *key) for key in pending)
-        finally:
-            await state.db.dispose()
 
     asyncio.run(run())
 
@@ -139,15 +137,12 @@ def test_given_gateway_opened_twice_in_a_process_then_second_reuses_engine_and_i
     settings = sqlite_store(tmp_path)
 
     async def run() -> None:
-        first = await opened(settings)
-        await first.db.dispose()
-        second = await opened(settings)
-        try:
+        async with opened(settings) as first:
+            pass  # the pre-flight check: opened and closed
+        async with opened(settings) as second:
             assert second.snapshot.engine is first.snapshot.engine
             desk = principal_plans(second, "support-desk")[0]
             assert second.binder.is_cached(second.snapshot.engine, *desk)
-        finally:
-            await second.db.dispose()
 
     asyncio.run(run())
 
@@ -159,17 +154,13 @@ def test_given_new_version_stored_between_opens_then_next_open_uses_new_engine(
     settings = sqlite_store(tmp_path)
 
     async def run() -> None:
-        first = await opened(settings)
-        await new_version(first)
-        await first.db.dispose()
-        second = await opened(settings)
-        try:
+        async with opened(settings) as first:
+            await new_version(first)
+        async with opened(settings) as second:
             engine = second.snapshot.engine
             assert engine is not first.snapshot.engine
             assert engine.version == first.snapshot.version + 1
             assert engine.document == with_rule(first.snapshot.document, CLEAR_PHONE)
-        finally:
-            await second.db.dispose()
 
     asyncio.run(run())
 
@@ -180,23 +171,17 @@ def test_given_other_store_at_same_version_then_its_own_policy_is_used(tmp_path:
     other = sqlite_store(tmp_path / "other")
 
     async def run() -> None:
-        state = await opened(other)
-        async with state.db.writer.begin() as conn:
+        async with opened(other) as state, state.db.writer.begin() as conn:
             _, document = await load_latest_policy(conn)
             await save_policy_version(conn, document, author="test", comment="unchanged")
-        await state.db.dispose()
-        state = await opened(one)
-        await new_version(state)  # version 2 with the clear-phone rule
-        await state.db.dispose()
-        with_clear_phone = await opened(one)
-        await with_clear_phone.db.dispose()
-        without = await opened(other)
-        try:
+        async with opened(one) as state:
+            await new_version(state)  # version 2 with the clear-phone rule
+        async with opened(one) as with_clear_phone:
+            pass
+        async with opened(other) as without:
             assert without.snapshot.version == with_clear_phone.snapshot.version == 2
             assert without.snapshot.engine is not with_clear_phone.snapshot.engine
             assert without.snapshot.engine.document == document
-        finally:
-            await without.db.dispose()
 
     asyncio.run(run())
 
@@ -210,10 +195,9 @@ def test_given_warm_up_later_then_a_request_before_it_ends_gets_the_same_plan(
     reference = sqlite_store(tmp_path / "now")
 
     async def run() -> None:
-        warmed = await open_gateway(reference, warm=PlanWarmUp.NOW)
-        await warmed.db.dispose()
-        state = await open_gateway(settings, warm=PlanWarmUp.LATER)
-        try:
+        async with opened(reference) as warmed:
+            pass
+        async with opened(settings, PlanWarmUp.LATER) as state:
             engine = state.snapshot.engine
             desk = principal_plans(state, "support-desk")[0]
             asked = state.binder.plan(engine, *desk)  # whether or not the warm-up got there
@@ -226,8 +210,6 @@ def test_given_warm_up_later_then_a_request_before_it_ends_gets_the_same_plan(
             ]
             assert all(state.binder.is_cached(engine, *key) for key in everyone)
             assert state.binder.plan(engine, *desk) is asked
-        finally:
-            await state.db.dispose()
 
     asyncio.run(run())
 
@@ -236,14 +218,11 @@ def test_given_no_warm_up_then_nothing_compiled_until_asked(tmp_path: Path) -> N
     settings = sqlite_store(tmp_path)
 
     async def run() -> None:
-        state = await open_gateway(settings, warm=PlanWarmUp.NONE)
-        try:
+        async with opened(settings, PlanWarmUp.NONE) as state:
             engine = state.snapshot.engine
             desk = principal_plans(state, "support-desk")[0]
             assert not state.binder.is_cached(engine, *desk)
             state.binder.plan(engine, *desk)
             assert state.binder.is_cached(engine, *desk)
-        finally:
-            await state.db.dispose()
 
     asyncio.run(run())
