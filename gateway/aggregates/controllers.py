@@ -7,8 +7,7 @@ from litestar.di import NamedDependency
 
 from gateway.aggregates.schemas import AggregateQuery
 from gateway.aggregates.service import aggregate
-from gateway.governance.call import GovernedCall
-from gateway.http.dependencies import RawBody
+from gateway.http.dependencies import GovernedCallDependency, RawBody
 from gateway.http.operations import operation
 
 _PROBLEMS = {
@@ -42,6 +41,6 @@ _PROBLEMS = {
     opt=operation("aggregates.query", None, body=AggregateQuery, problems=_PROBLEMS),
 )
 async def aggregates(
-    call: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+    call: GovernedCallDependency, raw_body: NamedDependency[RawBody]
 ) -> dict[str, object]:
     return await aggregate(call, await raw_body.read())

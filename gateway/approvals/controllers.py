@@ -10,8 +10,7 @@ from litestar.params import FromPath
 
 from gateway.approvals import service
 from gateway.approvals.schemas import DecisionBody, ExportRequestBody
-from gateway.governance.call import GovernedCall
-from gateway.http.dependencies import RawBody
+from gateway.http.dependencies import GovernedCallDependency, RawBody
 from gateway.http.operations import NO_BODY, operation
 from gateway.http.query import query
 
@@ -46,9 +45,7 @@ class ApprovalController(Controller):
             problems={422: (*_BODY[422], "unknown_entity"), **_CONTROL},
         ),
     )
-    async def file(
-        self, call: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
-    ) -> Json:
+    async def file(self, call: GovernedCallDependency, raw_body: NamedDependency[RawBody]) -> Json:
         return await service.file_request(call, await raw_body.read())
 
     @get(
@@ -56,9 +53,7 @@ class ApprovalController(Controller):
         summary="Export requests of this purpose: your own, or all of them for an approver",
         opt=operation("approvals.list", ENTITY, problems={400: ("invalid_status",), **_CONTROL}),
     )
-    async def list_requests(
-        self, call: NamedDependency[GovernedCall], status: Status = None
-    ) -> Json:
+    async def list_requests(self, call: GovernedCallDependency, status: Status = None) -> Json:
         return await service.list_requests(call, status)
 
     @get(
@@ -66,7 +61,7 @@ class ApprovalController(Controller):
         summary="One export request (never its token)",
         opt=operation("approvals.read", ENTITY, problems={**_FOUND, **_CONTROL}),
     )
-    async def read(self, call: NamedDependency[GovernedCall], request_id: FromPath[str]) -> Json:
+    async def read(self, call: GovernedCallDependency, request_id: FromPath[str]) -> Json:
         return await service.get_request(call, request_id)
 
     @post(
@@ -86,7 +81,7 @@ class ApprovalController(Controller):
     )
     async def approve(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         request_id: FromPath[str],
     ) -> Json:
@@ -109,7 +104,7 @@ class ApprovalController(Controller):
     )
     async def deny(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         request_id: FromPath[str],
     ) -> Json:
@@ -127,5 +122,5 @@ class ApprovalController(Controller):
             problems={403: ("no_export_control", "not_requester", "not_approved"), **_FOUND},
         ),
     )
-    async def token(self, call: NamedDependency[GovernedCall], request_id: FromPath[str]) -> Json:
+    async def token(self, call: GovernedCallDependency, request_id: FromPath[str]) -> Json:
         return await service.issue_token(call, request_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.compliance import reads as audit_reads
 from gateway.compliance.export import MEDIA_TYPES, ExportFormat
 from gateway.governance.call import GovernedCall
+from gateway.http.dependencies import GovernedCallDependency
 from gateway.http.operations import operation
 from gateway.http.query import Cursor, Limit, query
 
@@ -21,7 +22,7 @@ _RIGHT = {403: ("audit_not_allowed",)}
 _EVENTS = {**_RIGHT, 400: ("invalid_limit", "invalid_cursor", "invalid_time", "invalid_order")}
 
 
-def provide_auditor(call: NamedDependency[GovernedCall]) -> GovernedCall:
+def provide_auditor(call: GovernedCallDependency) -> GovernedCall:
     """Who is calling, decided before any parameter is looked at: a caller without the
     audit right gets 403 whatever it sent."""
     audit_reads.require_audit_right(call)
@@ -55,7 +56,7 @@ class AuditController(Controller):
     )
     async def list_events(
         self,
-        auditor: NamedDependency[GovernedCall],
+        auditor: GovernedCallDependency,
         limit: Limit = None,
         cursor: Cursor = None,
         customer_id: Annotated[
@@ -103,7 +104,7 @@ class AuditController(Controller):
             "audit.events.read", "audit_events", problems={**_RIGHT, 404: ("not_found",)}
         ),
     )
-    async def get_event(self, auditor: NamedDependency[GovernedCall], seq: FromPath[int]) -> Json:
+    async def get_event(self, auditor: GovernedCallDependency, seq: FromPath[int]) -> Json:
         return (await audit_reads.get_event(auditor, seq)).to_json()
 
     @get(
@@ -111,7 +112,7 @@ class AuditController(Controller):
         summary="Recompute the log and check it against the signed checkpoints",
         opt=operation("audit.verify", "audit_events", problems=_RIGHT),
     )
-    async def verify(self, auditor: NamedDependency[GovernedCall]) -> Json:
+    async def verify(self, auditor: GovernedCallDependency) -> Json:
         return (await audit_reads.verify(auditor)).to_json()
 
     @get(
@@ -121,7 +122,7 @@ class AuditController(Controller):
     )
     async def latest_checkpoint(
         self,
-        auditor: NamedDependency[GovernedCall],
+        auditor: GovernedCallDependency,
         refresh: Annotated[
             str | None,
             query(
@@ -145,7 +146,7 @@ class AuditController(Controller):
     )
     async def inclusion(
         self,
-        auditor: NamedDependency[GovernedCall],
+        auditor: GovernedCallDependency,
         seq: Annotated[str | None, _seq("The entry's sequence number.")] = None,
         tree_size: Annotated[
             str | None, _seq("The size of the tree the proof is for (> seq).")
@@ -168,7 +169,7 @@ class AuditController(Controller):
     )
     async def consistency(
         self,
-        auditor: NamedDependency[GovernedCall],
+        auditor: GovernedCallDependency,
         first: Annotated[str | None, _seq("The earlier tree size (> 0).")] = None,
         second: Annotated[str | None, _seq("The later tree size.")] = None,
     ) -> Json:
@@ -190,7 +191,7 @@ class AuditController(Controller):
     )
     async def export(
         self,
-        auditor: NamedDependency[GovernedCall],
+        auditor: GovernedCallDependency,
         format: Annotated[
             str | None,
             query(
@@ -214,5 +215,5 @@ class AuditController(Controller):
     tags=["audit"],
     opt=operation("customers.access_report", "customers", problems={**_RIGHT, 404: ("not_found",)}),
 )
-async def access_report(call: NamedDependency[GovernedCall], customer_id: FromPath[str]) -> Json:
+async def access_report(call: GovernedCallDependency, customer_id: FromPath[str]) -> Json:
     return (await audit_reads.access_report(call, customer_id)).to_json()

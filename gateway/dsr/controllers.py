@@ -10,8 +10,7 @@ from litestar.params import FromPath
 
 from gateway.dsr import bodies, fulfil, service
 from gateway.dsr.machine import RequestType, Status
-from gateway.governance.call import GovernedCall
-from gateway.http.dependencies import RawBody
+from gateway.http.dependencies import GovernedCallDependency, RawBody
 from gateway.http.operations import NO_BODY, merge, operation
 from gateway.http.query import Limit, query
 
@@ -63,7 +62,7 @@ class DsrController(Controller):
         opt=operation("dsr.file", "dsr_requests", body=bodies.FileRequest, problems=_FILE),
     )
     async def file_request(
-        self, call: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, call: GovernedCallDependency, raw_body: NamedDependency[RawBody]
     ) -> Response[Json]:
         result = await service.file_request(call, await raw_body.read())
         return Response(result.to_json(), status_code=201)
@@ -82,7 +81,7 @@ class DsrController(Controller):
     )
     async def list_requests(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         limit: Limit = None,
         status: Annotated[str | None, _filter("status", tuple(Status))] = None,
         type: Annotated[str | None, _filter("type", tuple(RequestType))] = None,
@@ -108,9 +107,7 @@ class DsrController(Controller):
         summary="One request with its history",
         opt=operation("dsr.read", "dsr_requests", problems=_ONE),
     )
-    async def show_request(
-        self, call: NamedDependency[GovernedCall], dsr_id: FromPath[str]
-    ) -> Json:
+    async def show_request(self, call: GovernedCallDependency, dsr_id: FromPath[str]) -> Json:
         return (await service.show_request(call, dsr_id)).to_json()
 
     @post(
@@ -126,7 +123,7 @@ class DsrController(Controller):
     )
     async def verify(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         dsr_id: FromPath[str],
     ) -> Json:
@@ -138,7 +135,7 @@ class DsrController(Controller):
         status_code=200,
         opt=operation("dsr.start", "dsr_requests", body=NO_BODY, problems=_MOVE),
     )
-    async def start(self, call: NamedDependency[GovernedCall], dsr_id: FromPath[str]) -> Json:
+    async def start(self, call: GovernedCallDependency, dsr_id: FromPath[str]) -> Json:
         return (await service.start(call, dsr_id)).to_json()
 
     @post(
@@ -147,7 +144,7 @@ class DsrController(Controller):
         status_code=200,
         opt=operation("dsr.fulfil", "dsr_requests", body=NO_BODY, problems=_FULFIL),
     )
-    async def fulfil(self, call: NamedDependency[GovernedCall], dsr_id: FromPath[str]) -> Json:
+    async def fulfil(self, call: GovernedCallDependency, dsr_id: FromPath[str]) -> Json:
         return (await fulfil.fulfil(call, dsr_id)).to_json()
 
     @post(
@@ -163,7 +160,7 @@ class DsrController(Controller):
     )
     async def refuse(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         dsr_id: FromPath[str],
     ) -> Json:
@@ -175,7 +172,7 @@ class DsrController(Controller):
         status_code=200,
         opt=operation("dsr.cancel", "dsr_requests", body=NO_BODY, problems=_MOVE),
     )
-    async def cancel(self, call: NamedDependency[GovernedCall], dsr_id: FromPath[str]) -> Json:
+    async def cancel(self, call: GovernedCallDependency, dsr_id: FromPath[str]) -> Json:
         return (await service.cancel(call, dsr_id)).to_json()
 
     @post(
@@ -191,7 +188,7 @@ class DsrController(Controller):
     )
     async def extend(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         dsr_id: FromPath[str],
     ) -> Json:
@@ -204,7 +201,7 @@ class DsrController(Controller):
     )
     async def download(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         dsr_id: FromPath[str],
         format: Annotated[
             str | None, query("`json` (default) or `html`.", enum=["json", "html"])

@@ -7,8 +7,7 @@ from typing import Annotated
 from litestar import post
 from litestar.di import NamedDependency
 
-from gateway.governance.call import GovernedCall
-from gateway.http.dependencies import RawBody
+from gateway.http.dependencies import GovernedCallDependency, RawBody
 from gateway.http.operations import DeclaredBody, operation
 from gateway.http.query import query
 from gateway.pii.scan_text import LANGUAGES, scan_text
@@ -36,7 +35,7 @@ _PROBLEMS = {
     ),
 )
 async def scan(
-    call: NamedDependency[GovernedCall],
+    call: GovernedCallDependency,
     raw_body: NamedDependency[RawBody],
     language: Annotated[
         str | None,

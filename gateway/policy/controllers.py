@@ -14,7 +14,7 @@ from litestar.params import FromPath, Parameter
 
 from gateway.access.api_keys import KEY_ID_PATTERN
 from gateway.governance.call import GovernedCall
-from gateway.http.dependencies import RawBody
+from gateway.http.dependencies import GovernedCallDependency, RawBody
 from gateway.http.operations import NO_BODY, DeclaredBody, Problems, merge, operation
 from gateway.http.query import query
 from gateway.policy import admin as policy
@@ -63,7 +63,7 @@ _CREATE = merge(_CHANGE, {409: ("already_exists",)})
 _EXISTING = merge(_CHANGE, {404: ("not_found",)})
 
 
-def provide_admin(call: NamedDependency[GovernedCall]) -> GovernedCall:
+def provide_admin(call: GovernedCallDependency) -> GovernedCall:
     policy.require_admin(call)
     return call
 
@@ -109,7 +109,7 @@ class PolicyController(Controller):
 
     # --- roles ---
     @get("/roles", summary="Roles of the newest policy version", opt=_admin_op("policy.roles.list"))
-    async def list_roles(self, admin: NamedDependency[GovernedCall]) -> Json:
+    async def list_roles(self, admin: GovernedCallDependency) -> Json:
         return await policy.list_roles(admin)
 
     @post(
@@ -118,7 +118,7 @@ class PolicyController(Controller):
         opt=_admin_op("policy.roles.create", body=RoleCreate, problems=_CREATE),
     )
     async def create_role(
-        self, admin: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, admin: GovernedCallDependency, raw_body: NamedDependency[RawBody]
     ) -> Response[Json]:
         return _created(await policy.create_role(admin, await raw_body.read()))
 
@@ -130,7 +130,7 @@ class PolicyController(Controller):
     )
     async def delete_role(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         name: FromPath[str],
         comment: Comment = None,
@@ -145,7 +145,7 @@ class PolicyController(Controller):
         summary="Principals, their roles, purposes and keys (never a key)",
         opt=_admin_op("policy.principals.list"),
     )
-    async def list_principals(self, admin: NamedDependency[GovernedCall]) -> Json:
+    async def list_principals(self, admin: GovernedCallDependency) -> Json:
         return await policy.list_principals(admin)
 
     @post(
@@ -154,7 +154,7 @@ class PolicyController(Controller):
         opt=_admin_op("policy.principals.create", body=PrincipalCreate, problems=_CREATE),
     )
     async def create_principal(
-        self, admin: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, admin: GovernedCallDependency, raw_body: NamedDependency[RawBody]
     ) -> Response[Json]:
         return _created(await policy.create_principal(admin, await raw_body.read()))
 
@@ -169,7 +169,7 @@ class PolicyController(Controller):
     )
     async def update_principal(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         pid: FromPath[str],
     ) -> Json:
@@ -187,7 +187,7 @@ class PolicyController(Controller):
     )
     async def delete_principal(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         pid: FromPath[str],
         comment: Comment = None,
@@ -205,9 +205,7 @@ class PolicyController(Controller):
             problems={403: ("separation_of_duties",), 404: ("not_found",)},
         ),
     )
-    async def issue_key(
-        self, admin: NamedDependency[GovernedCall], pid: FromPath[str]
-    ) -> Response[Json]:
+    async def issue_key(self, admin: GovernedCallDependency, pid: FromPath[str]) -> Response[Json]:
         return _created(await policy.issue_api_key(admin, pid))
 
     @delete(
@@ -221,7 +219,7 @@ class PolicyController(Controller):
     )
     async def revoke_key(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         # Documentation only: the pipeline checks the id after authorization.
         key_id: Annotated[str, Parameter(schema_extra={"pattern": KEY_ID_PATTERN})],
     ) -> Json:
@@ -235,7 +233,7 @@ class PolicyController(Controller):
     )
     async def list_rules(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         role: Annotated[str | None, query("Only the rules of this role.")] = None,
         purpose: Annotated[str | None, query("Only the rules for this purpose.")] = None,
     ) -> Json:
@@ -256,7 +254,7 @@ class PolicyController(Controller):
         ),
     )
     async def add_rule(
-        self, admin: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, admin: GovernedCallDependency, raw_body: NamedDependency[RawBody]
     ) -> Response[Json]:
         return _created(await policy.add_rule(admin, await raw_body.read()))
 
@@ -268,7 +266,7 @@ class PolicyController(Controller):
     )
     async def remove_rule(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         rule_id: FromPath[str],
         comment: Comment = None,
@@ -279,7 +277,7 @@ class PolicyController(Controller):
 
     # --- purposes ---
     @get("/purposes", summary="Purposes of processing", opt=_admin_op("policy.purposes.list"))
-    async def list_purposes(self, admin: NamedDependency[GovernedCall]) -> Json:
+    async def list_purposes(self, admin: GovernedCallDependency) -> Json:
         return await policy.list_purposes(admin)
 
     @post(
@@ -292,7 +290,7 @@ class PolicyController(Controller):
         ),
     )
     async def create_purpose(
-        self, admin: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, admin: GovernedCallDependency, raw_body: NamedDependency[RawBody]
     ) -> Response[Json]:
         return _created(await policy.create_purpose(admin, await raw_body.read()))
 
@@ -307,7 +305,7 @@ class PolicyController(Controller):
     )
     async def update_purpose(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         purpose_id: FromPath[str],
     ) -> Json:
@@ -319,7 +317,7 @@ class PolicyController(Controller):
         summary="Every policy version, newest first",
         opt=_admin_op("policy.versions.list"),
     )
-    async def versions(self, admin: NamedDependency[GovernedCall]) -> Json:
+    async def versions(self, admin: GovernedCallDependency) -> Json:
         return await policy.versions(admin)
 
     @get(
@@ -327,7 +325,7 @@ class PolicyController(Controller):
         summary="One policy version and its document",
         opt=_admin_op("policy.versions.read", problems={404: ("not_found",)}),
     )
-    async def version(self, admin: NamedDependency[GovernedCall], version: FromPath[int]) -> Json:
+    async def version(self, admin: GovernedCallDependency, version: FromPath[int]) -> Json:
         return await policy.version(admin, version)
 
     @get(
@@ -336,7 +334,7 @@ class PolicyController(Controller):
         opt=_admin_op("policy.versions.diff", problems={404: ("not_found",)}),
     )
     async def diff(
-        self, admin: NamedDependency[GovernedCall], first: FromPath[int], second: FromPath[int]
+        self, admin: GovernedCallDependency, first: FromPath[int], second: FromPath[int]
     ) -> Json:
         return await policy.diff(admin, first, second)
 
@@ -348,7 +346,7 @@ class PolicyController(Controller):
     )
     async def rollback(
         self,
-        admin: NamedDependency[GovernedCall],
+        admin: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         version: FromPath[int],
     ) -> Json:
@@ -379,7 +377,7 @@ class PolicyController(Controller):
         ),
     )
     async def explain(
-        self, call: NamedDependency[GovernedCall], raw_body: NamedDependency[RawBody]
+        self, call: GovernedCallDependency, raw_body: NamedDependency[RawBody]
     ) -> Json:
         # Policy admins and compliance officers (for one customer) explain: see the module.
         policy_explain.require_explain_right(call)

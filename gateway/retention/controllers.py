@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.customers.live import live_customer
 from gateway.db.schema import customers_table
 from gateway.governance.call import GovernedCall
-from gateway.http.dependencies import RawBody
+from gateway.http.dependencies import GovernedCallDependency, RawBody
 from gateway.http.errors import AuditUnavailable, Forbidden
 from gateway.http.json_body import parse_json_object
 from gateway.http.operations import merge, operation
@@ -74,9 +74,7 @@ class LegalHoldController(Controller):
             problems=merge({403: ("legal_hold_not_allowed",)}, {404: ("not_found",)}),
         ),
     )
-    async def read_holds(
-        self, call: NamedDependency[GovernedCall], customer_id: FromPath[str]
-    ) -> Json:
+    async def read_holds(self, call: GovernedCallDependency, customer_id: FromPath[str]) -> Json:
         _require(call, "legal_hold:read")
         table = customers_table()
         async with call.state.db.reader.connect() as conn:
@@ -109,7 +107,7 @@ class LegalHoldController(Controller):
     )
     async def set_hold(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         customer_id: FromPath[str],
     ) -> Response[Json]:
@@ -129,7 +127,7 @@ class LegalHoldController(Controller):
     )
     async def release_hold(
         self,
-        call: NamedDependency[GovernedCall],
+        call: GovernedCallDependency,
         raw_body: NamedDependency[RawBody],
         customer_id: FromPath[str],
     ) -> Json:
