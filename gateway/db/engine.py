@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine, Executable, Row, create_engine, event
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from gateway.db.inline import InlineReader, Params
+from gateway.db.compiled import Params
+from gateway.db.inline import InlineReader
 from gateway.db.reads import read_retrying_once
 from gateway.settings import Settings
 
@@ -210,25 +212,20 @@ def create_database(settings: Settings) -> Database:
         _created_privately(audit_writer, settings, settings.sqlite_path)
         # No await while a connection is out (inline.py): one at a time is in use per
         # process; the second covers a read started from a worker thread.
-        inline = create_engine(
-            f"sqlite:///{settings.sqlite_path}",
-            hide_parameters=True,
-            json_serializer=canonical_json,
-            pool_size=2,
-            max_overflow=0,
-            isolation_level="AUTOCOMMIT",
-            pool_reset_on_return=None,
-            connect_args={"check_same_thread": False},
+        inline = InlineReader(
+            settings.sqlite_path,
+            sqlite_dialect(json_serializer=canonical_json),
+            before_connect=lambda: private_sqlite_file(settings, settings.sqlite_path),
+            on_connect=pragmas,
+            idle=2,
         )
-        event.listen(inline, "connect", pragmas)
-        _created_privately(inline, settings, settings.sqlite_path)
         return Database(
             reader=reader,
             writer=writer,
             keys=_keystore_engine(settings),
             is_sqlite=True,
             audit_writer=audit_writer,
-            inline=InlineReader(inline),
+            inline=inline,
         )
     from gateway.db.pg_fast import FastReader, FastWriter  # see TYPE_CHECKING above
 

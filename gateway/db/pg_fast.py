@@ -9,9 +9,9 @@ closed per request. The statement itself is a few dozen microseconds in asyncpg.
 Here the read pipelines' statements (`Database.fetch_first/fetch_all`) and the audit
 group commit run on asyncpg pools of their own:
 
-- each SQLAlchemy statement is compiled once for the asyncpg dialect (cached by the
-  statement object, which the pipelines already cache), and asyncpg prepares it once
-  per connection (its own statement cache);
+- each SQLAlchemy statement is compiled once for the asyncpg dialect (`compiled.py`,
+  cached by the statement object, which the pipelines already cache), and asyncpg
+  prepares it once per connection (its own statement cache);
 - rows come back as SQLAlchemy `Row`s, through the same result processors, so the
   pipelines cannot tell the difference (`row._mapping`, `row.id`);
 - one pool acquire per statement and no reset query on release (nothing here sets
@@ -32,25 +32,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
 import orjson
 import structlog
-from sqlalchemy import ClauseElement, Dialect, Executable
-from sqlalchemy.engine.result import RMKeyView, SimpleResultMetaData
+from sqlalchemy import Executable
 from sqlalchemy.engine.row import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.compiler import SQLCompiler
 
+from gateway.db.compiled import CompiledRead, Params, compile_read
 from gateway.db.faults import StoreFault, store_fault
 
 T = TypeVar("T")
-Params = Mapping[str, Any]
 
 log = structlog.get_logger("wardgate.db")
 
@@ -76,76 +72,6 @@ async def _decode_json_like_sqlalchemy(conn: asyncpg.Connection) -> None:
     own connections (the consent history column of the read statements is `json`)."""
     await conn.set_type_codec(
         "json", encoder=str.encode, decoder=orjson.loads, schema="pg_catalog", format="binary"
-    )
-
-
-class _ReadMetadata(SimpleResultMetaData):
-    """A statement's column names, with its keys view built once: SQLAlchemy builds a
-    new one (a list of the names) on every `row._mapping.keys()`, i.e. for every row
-    the pipelines turn into a dict."""
-
-    __slots__ = ("_keys_view",)
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        super().__init__(keys)
-        self._keys_view = RMKeyView(self)
-
-    @property
-    def keys(self) -> RMKeyView:
-        return self._keys_view
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRead:
-    """A statement compiled for asyncpg, with what turns its rows into `Row`s."""
-
-    sql: str
-    bind_names: tuple[str, ...]
-    bind_processors: tuple[Any, ...] | None
-    metadata: SimpleResultMetaData
-    result_processors: Any
-    """The processors `Row` applies per column, or None when no column needs one."""
-
-    def arguments(self, params: Params) -> list[Any]:
-        if self.bind_processors is None:
-            return [params[name] for name in self.bind_names]
-        return [
-            params[name] if process is None else process(params[name])
-            for name, process in zip(self.bind_names, self.bind_processors, strict=True)
-        ]
-
-    def row(self, record: asyncpg.Record) -> Row[Any]:
-        # Row(parent, processors, key_to_index, data): what SQLAlchemy's own result
-        # objects build, without a Result around each statement (~18 µs a read).
-        metadata = self.metadata
-        return Row(metadata, self.result_processors, metadata._key_to_index, record)
-
-
-@lru_cache(maxsize=1024)
-def compile_read(statement: Executable, dialect: Dialect) -> CompiledRead:
-    """`statement` in asyncpg's SQL ($1, $2...), with its bind order and result map.
-
-    Keyed by the statement object: the pipelines build each statement once
-    (`lru_cache` in `gateway.customers.read`), so this compiles each once too."""
-    if not isinstance(statement, ClauseElement):
-        msg = f"not a SQL expression: {type(statement).__name__}"
-        raise TypeError(msg)
-    compiled = statement.compile(dialect=dialect)
-    assert isinstance(compiled, SQLCompiler)  # noqa: S101 - a SELECT compiles with SQL's
-    if compiled.literal_execute_params or compiled.post_compile_params:
-        # Expanding IN lists are rendered per execution; not on the hot path.
-        msg = "statements with expanding parameters are not supported on the fast path"
-        raise ValueError(msg)
-    names = tuple(compiled.positiontup or ())
-    binds = tuple(compiled._bind_processors.get(name) for name in names)
-    columns = compiled._result_columns or []
-    results = [column.type._cached_result_processor(dialect, None) for column in columns]
-    return CompiledRead(
-        sql=compiled.string,
-        bind_names=names,
-        bind_processors=binds if any(binds) else None,
-        metadata=_ReadMetadata([column.keyname for column in columns]),
-        result_processors=results if any(results) else None,
     )
 
 

@@ -32,8 +32,8 @@ def counting(api: Api) -> Iterator[list[str]]:
     statements: list[str] = []
     db = api.state.db
     engines = list({id(e): e.sync_engine for e in (db.reader, db.writer, db.keys)}.values())
-    if db.inline is not None:  # the read pipelines' statements on SQLite
-        engines.append(db.inline.engine)
+    # The read pipelines' statements, on sqlite3 (SQLite) or asyncpg (PostgreSQL).
+    fast_readers = [reader for reader in (db.inline, db.fast) if reader is not None]
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not in_background():
@@ -41,15 +41,15 @@ def counting(api: Api) -> Iterator[list[str]]:
 
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
-    if db.fast is not None:  # the read pipelines' statements on PostgreSQL
-        db.fast.observers.append(lambda sql: count(None, None, sql))
+    for reader in fast_readers:
+        reader.observers.append(lambda sql: count(None, None, sql))
     try:
         yield statements
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
-        if db.fast is not None:
-            db.fast.observers.clear()
+        for reader in fast_readers:
+            reader.observers.clear()
 
 
 @pytest.mark.parametrize(
