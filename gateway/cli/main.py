@@ -27,6 +27,7 @@ from gateway.cli.retention import retention_app
 from gateway.cli.scan import scan_command
 from gateway.cli.store import open_store, where
 from gateway.logging import configure_logging
+from gateway.settings import Settings
 
 app = typer.Typer(
     cls=WardgateGroup,
@@ -155,6 +156,18 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Serve the gateway over HTTP."""
+    settings = cli_settings(data_dir, host=host, port=port, workers=workers)
+    with contextlib.ExitStack() as metrics_dir:
+        if settings.worker_count > 1 and settings.metrics_enabled:
+            from gateway.http.workers import shared_metrics_dir
+
+            # Before the app (and prometheus-client) is imported: the workers' counters
+            # then live in one directory and /metrics reports their sum.
+            metrics_dir.enter_context(shared_metrics_dir())
+        _serve(settings)
+
+
+def _serve(settings: Settings) -> None:
     # Start-up allocates millions of objects that live as long as the process (modules,
     # jieba's dictionary): the collector would walk them all several times over for
     # nothing. One collection before freezing them (below) is enough.
@@ -166,8 +179,6 @@ def serve(
         from gateway.http.transport import uvicorn_limits
         from gateway.http.workers import serve_in_workers
         from gateway.state import PlanWarmUp, open_gateway
-
-        settings = cli_settings(data_dir, host=host, port=port, workers=workers)
 
         async def preflight() -> None:
             # A read-only data directory is named as such, not as a store that cannot open.

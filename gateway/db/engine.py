@@ -157,6 +157,49 @@ def _created_privately(engine: Engine, settings: Settings, path: Path) -> None:
     event.listen(engine, "do_connect", create)
 
 
+KEYSTORE_POOL_SIZE = 4
+KEYSTORE_POOL_OVERFLOW = 4
+WRITER_POOL_OVERFLOW = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresConnections:
+    """The most connections one gateway process (one worker) opens to PostgreSQL, by
+    pool; every pool opens lazily and keeps what it opened (idle asyncpg connections
+    close after 5 minutes). The engines below are built from these figures, so the
+    operator's formula in the README and the pools cannot drift apart.
+
+    With `db_pool_size` P: P fast reads + P other reads + max(2, P // 2) + 4 writes + 1
+    audit writer + 1 policy listener on the store's database, and 8 on the key store's
+    when that is PostgreSQL too (`WARDGATE_KEYSTORE_URL`)."""
+
+    fast_reads: int
+    reads: int
+    writes: int
+    audit: int
+    policy_listener: int
+    keystore: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> PostgresConnections:
+        pool = settings.db_pool_size
+        keystore_on_postgres = not settings.async_keystore_url.startswith("sqlite")
+        return cls(
+            fast_reads=pool,
+            reads=pool,
+            writes=max(2, pool // 2) + WRITER_POOL_OVERFLOW,
+            audit=1,
+            policy_listener=1,
+            keystore=KEYSTORE_POOL_SIZE + KEYSTORE_POOL_OVERFLOW if keystore_on_postgres else 0,
+        )
+
+    @property
+    def store(self) -> int:
+        """To the store's database (the key store's are counted apart: it may live on
+        another server)."""
+        return self.fast_reads + self.reads + self.writes + self.audit + self.policy_listener
+
+
 def _keystore_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_keystore_url
     if url.startswith("sqlite"):
@@ -166,7 +209,11 @@ def _keystore_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", sqlite_pragmas(settings.sqlite_synchronous))
         return engine
     return create_async_engine(
-        url, hide_parameters=True, pool_size=4, max_overflow=4, pool_pre_ping=True
+        url,
+        hide_parameters=True,
+        pool_size=KEYSTORE_POOL_SIZE,
+        max_overflow=KEYSTORE_POOL_OVERFLOW,
+        pool_pre_ping=True,
     )
 
 
@@ -229,11 +276,15 @@ def create_database(settings: Settings) -> Database:
         )
     from gateway.db.pg_fast import FastReader, FastWriter  # see TYPE_CHECKING above
 
+    budget = PostgresConnections.of(settings)
+    # The read pipelines' statements run on the fast reader's asyncpg pool; what is left
+    # on this engine (policy and key checks, audit and console queries) needs no
+    # overflow on top of its steady size: a burst beyond it waits for a connection.
     reader = create_async_engine(
         url,
         hide_parameters=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        pool_size=budget.reads,
+        max_overflow=0,
         isolation_level="AUTOCOMMIT",
         pool_reset_on_return=None,
         pool_pre_ping=True,
@@ -242,8 +293,8 @@ def create_database(settings: Settings) -> Database:
         url,
         hide_parameters=True,
         json_serializer=canonical_json,
-        pool_size=max(2, settings.db_pool_size // 2),
-        max_overflow=4,
+        pool_size=budget.writes - WRITER_POOL_OVERFLOW,
+        max_overflow=WRITER_POOL_OVERFLOW,
         pool_pre_ping=True,
     )
     return Database(
@@ -254,6 +305,6 @@ def create_database(settings: Settings) -> Database:
         # The reader engine's steady size, kept open (no overflow connections opened
         # and closed per burst: a request holds one only for its statement); the audit
         # group commit writes one batch at a time.
-        fast=FastReader(reader, max_size=settings.db_pool_size),
-        audit_fast=FastWriter(writer, max_size=1),
+        fast=FastReader(reader, max_size=budget.fast_reads),
+        audit_fast=FastWriter(writer, max_size=budget.audit),
     )

@@ -27,16 +27,27 @@ the app's lifespan), and the supervisor exits when the last one has. A worker th
 dies while serving is replaced; one that cannot start stops the whole server (its exit
 code, 3, is the server's). Workers die with the supervisor (PR_SET_PDEATHSIG), so a
 `kill -9` of the supervisor leaves no orphan serving the store.
+
+`/metrics` sums every worker's counters: unless the operator names a directory in
+`PROMETHEUS_MULTIPROC_DIR`, the supervisor makes a private one (mode 0700, under
+TMPDIR) before the app is built, so every worker writes its figures into that
+directory and any of them reports the total; the directory goes when the supervisor
+exits, and one left by a supervisor that was killed goes at the next start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import re
+import shutil
 import signal
 import socket
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType
 
 import structlog
@@ -51,6 +62,66 @@ NOT_STARTED = 3
 
 WorkerMain = Callable[[], int]
 """Runs one worker's server to its end; returns the worker's exit code."""
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_METRICS_DIR_PREFIX = "wardgate-metrics-"
+_METRICS_DIR_NAME = re.compile(rf"{_METRICS_DIR_PREFIX}(\d+)-")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
+
+
+def _remove_orphaned_metrics_dirs(parent: Path) -> None:
+    """Directories left by supervisors that died without cleaning up (`kill -9`): each is
+    named after its supervisor's pid, and only this user's, of a pid no longer running,
+    are removed. A reused pid keeps its directory one more run; it holds only counts."""
+    for entry in parent.glob(f"{_METRICS_DIR_PREFIX}*"):
+        named = _METRICS_DIR_NAME.match(entry.name)
+        if named is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat().st_uid == os.getuid() and not _process_alive(int(named[1])):
+                shutil.rmtree(entry)
+
+
+@contextlib.contextmanager
+def shared_metrics_dir() -> Iterator[Path]:
+    """The directory where every worker's counters live, set in the environment for the
+    life of the block (so for the workers forked inside it).
+
+    An operator's `PROMETHEUS_MULTIPROC_DIR` is used as given and left as found (what
+    else it holds is theirs); otherwise a private directory is made, and removed at the
+    end. Either way it must be set before the app builds its metrics: prometheus-client
+    picks file-backed values from the environment (see `gateway.ops.metrics`)."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        yield Path(given)
+        return
+    parent = Path(tempfile.gettempdir())
+    _remove_orphaned_metrics_dirs(parent)
+    made = Path(tempfile.mkdtemp(prefix=f"{_METRICS_DIR_PREFIX}{os.getpid()}-", dir=parent))
+    os.environ[MULTIPROC_ENV] = str(made)
+    try:
+        yield made
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def forget_worker_metrics(pid: int) -> None:
+    """A worker has exited: its live gauges no longer count (its counters still do, as
+    everything it served was served). Nothing to do without a shared directory."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess  # the supervisor built the app: loaded
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def _die_with_parent(parent: int) -> None:
@@ -116,6 +187,7 @@ class Supervisor:
                 except ChildProcessError:
                     break
                 self._pids.discard(pid)
+                forget_worker_metrics(pid)
                 code = os.waitstatus_to_exitcode(status)
                 if self._stopping:
                     continue

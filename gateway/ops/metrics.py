@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from litestar.types import Scope
@@ -28,8 +29,11 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
     multiprocess,
+    values,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,6 +65,15 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 
 
+def _values_in_shared_files() -> None:
+    """prometheus-client chooses file-backed values when it is first imported, from the
+    environment then; `serve --workers N` sets the directory before it imports the app,
+    but whoever imported prometheus-client earlier (a test, a plugin) would leave this
+    process counting in memory while scrapes read the files. Choose again, once."""
+    if multiprocess_dir() is not None and not getattr(values.ValueClass, "_multiprocess", False):
+        values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+
+
 class _Series:
     """The children of one labelled metric, each looked up once: `labels()` checks the
     values and takes the metric's lock on every call, several times per request. Label
@@ -86,6 +99,7 @@ class GatewayMetrics:
     def __init__(self) -> None:
         # `*_created` series double every counter's series and say nothing to an operator.
         disable_created_metrics()  # type: ignore[no-untyped-call]
+        _values_in_shared_files()
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
         self.requests = Counter(
@@ -203,44 +217,58 @@ class GatewayMetrics:
         return counted + generate_latest(await _scrape_time(state, readiness))
 
 
+class _Figures(Collector):
+    """Gauges computed at scrape time, as metric families: no value object is made (in
+    multiprocess mode each would be a file entry of this worker's, reported again, by
+    pid, in every later scrape, and kept in prometheus-client's list for ever)."""
+
+    def __init__(self, figures: list[tuple[str, str, float]]) -> None:
+        self._figures = figures
+
+    def collect(self) -> Iterator[Metric]:
+        for name, documentation, value in self._figures:
+            yield GaugeMetricFamily(name, documentation, value=value)
+
+
 async def _scrape_time(state: GatewayState, readiness: Readiness) -> CollectorRegistry:
-    registry = CollectorRegistry()
-    ready = Gauge("wardgate_ready", "1 when /readyz would answer 200.", registry=registry)
-    ready.set(1 if readiness.ready else 0)
-    store_up = Gauge("wardgate_store_up", "1 when the store answers queries.", registry=registry)
-    store_up.set(0 if readiness.reason == "store_unavailable" else 1)
-    audit_up = Gauge(
-        "wardgate_audit_up", "1 when an audit entry can be written.", registry=registry
-    )
-    audit_up.set(1 if readiness.ready else 0)
-    policy = Gauge("wardgate_policy_version", "Policy version in force.", registry=registry)
-    policy.set(state.snapshot.version)
-    age = Gauge(
-        "wardgate_audit_checkpoint_age_seconds",
-        "Seconds since the latest signed checkpoint of the audit log (NaN: none yet).",
-        registry=registry,
-    )
-    uncovered = Gauge(
-        "wardgate_audit_uncovered_entries",
-        "Audit entries appended after the latest signed checkpoint.",
-        registry=registry,
-    )
-    entries = Gauge("wardgate_audit_entries", "Entries in the audit log.", registry=registry)
+    nan = float("nan")
+    figures = [
+        ("wardgate_ready", "1 when /readyz would answer 200.", 1.0 if readiness.ready else 0.0),
+        (
+            "wardgate_store_up",
+            "1 when the store answers queries.",
+            0.0 if readiness.reason == "store_unavailable" else 1.0,
+        ),
+        (
+            "wardgate_audit_up",
+            "1 when an audit entry can be written.",
+            1.0 if readiness.ready else 0.0,
+        ),
+        ("wardgate_policy_version", "Policy version in force.", float(state.snapshot.version)),
+    ]
+    age_help = "Seconds since the latest signed checkpoint of the audit log (NaN: none yet)."
+    uncovered_help = "Audit entries appended after the latest signed checkpoint."
+    entries_help = "Entries in the audit log."
+    age = uncovered = entries = nan
     try:
         async with state.db.reader.connect() as conn:
             latest = await latest_checkpoint(conn)
             size = (await conn.execute(select(audit_tree.c.size))).scalar_one_or_none() or 0
     except (SQLAlchemyError, OSError):
-        # The store went away between the readiness check and now: unknown, not zero.
-        for gauge in (age, uncovered, entries):
-            gauge.set(float("nan"))
+        pass  # the store went away between the readiness check and now: unknown, not zero
     else:
-        entries.set(size)
+        entries = float(size)
         if latest is None:
-            age.set(float("nan"))
-            uncovered.set(size)
+            uncovered = float(size)
         else:
             issued = dt.datetime.fromisoformat(latest.created_at)
-            age.set(max(0.0, (dt.datetime.now(dt.UTC) - issued).total_seconds()))
-            uncovered.set(max(0, size - latest.tree_size))
+            age = max(0.0, (dt.datetime.now(dt.UTC) - issued).total_seconds())
+            uncovered = float(max(0, size - latest.tree_size))
+    figures += [
+        ("wardgate_audit_checkpoint_age_seconds", age_help, age),
+        ("wardgate_audit_uncovered_entries", uncovered_help, uncovered),
+        ("wardgate_audit_entries", entries_help, entries),
+    ]
+    registry = CollectorRegistry()
+    registry.register(_Figures(figures))
     return registry
