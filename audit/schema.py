@@ -6,6 +6,11 @@ access reports); `audit_checkpoints` holds the signed tree heads. `audit_tree` i
 one row that may change: the tree size and right-edge frontier, so appends never rehash
 the log. It is a cache — verification recomputes everything from the entries and checks
 it against the signed checkpoints.
+
+`audit_tree.indexed` is the subject index's watermark: every entry below it has all its
+subjects in `audit_subjects`. An entry about many people (a list read) is indexed later,
+in bulk with the entries after it (`audit.subjects`); until then readers find it through
+the `subject_ids` it carries, so "who read my data" is exact at every moment.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ audit_tree = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
     Column("frontier", JSON, nullable=False),
+    # Entries below this sequence number have all their subjects in `audit_subjects`.
+    Column("indexed", BigInteger, nullable=False, server_default="0"),
 )
 
 audit_checkpoints = Table(

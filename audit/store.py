@@ -8,7 +8,7 @@ from any number of workers or processes form one log with no gaps and no forks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
@@ -21,6 +21,7 @@ from audit.canonical import canonical_entry
 from audit.entry import AuditEntry
 from audit.merkle import Frontier, leaf_hash
 from audit.schema import audit_events, audit_subjects, audit_tree
+from audit.subjects import bulk_due, bulk_rows, indexed_with_entry, unique
 
 
 class AuditWriteError(Exception):
@@ -59,22 +60,43 @@ async def read_tree(conn: AsyncConnection, *, lock: bool = False) -> Frontier:
     return _tree_from((await conn.execute(query)).scalar_one_or_none())
 
 
+async def _read_tree_and_watermark(conn: AsyncConnection) -> tuple[Frontier, int]:
+    query = select(audit_tree.c.frontier, audit_tree.c.indexed).where(audit_tree.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    state = (await conn.execute(query)).one_or_none()
+    return _tree_from(None if state is None else state[0]), 0 if state is None else state[1]
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """Rows to insert and the new tree head for a batch appended to `frontier`."""
+    """Rows to insert and the new tree head for a batch appended to `frontier`, with the
+    subject index rows the batch writes and the index watermark it leaves."""
 
     events: list[dict[str, object]]
-    subjects: list[dict[str, object]]
+    subjects: list[tuple[str, int]]
     frontier: Frontier
+    indexed: int
 
     @property
     def seqs(self) -> list[int]:
         return [cast("int", row["seq"]) for row in self.events]
 
 
-def prepare_batch(frontier: Frontier, entries: Sequence[AuditEntry]) -> PreparedBatch:
+def prepare_batch(
+    frontier: Frontier,
+    entries: Sequence[AuditEntry],
+    indexed: int,
+    unindexed: Iterable[tuple[int, object]] | None = None,
+) -> PreparedBatch:
+    """`indexed` is the stored watermark. With `unindexed` (the `(seq, subject_ids)` of
+    the entries from the watermark up to this batch, read under the write lock), the
+    batch indexes everything still owed and the watermark moves to the new size;
+    `bulk_due` says when the caller should read them."""
     rows: list[dict[str, object]] = []
-    subjects: list[dict[str, object]] = []
+    subjects: list[tuple[str, int]] = []
+    owed: list[tuple[int, object]] = []
+    first_owed: int | None = None
     for entry in entries:
         seq = frontier.size
         row = entry_row(entry)
@@ -84,8 +106,19 @@ def prepare_batch(frontier: Frontier, entries: Sequence[AuditEntry]) -> Prepared
         frontier.append_trusted(digest)
         row["leaf_hash"] = digest.hex()
         rows.append(row)
-        subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(entry.subject_ids))
-    return PreparedBatch(rows, subjects, frontier)
+        if indexed_with_entry(entry.subject_ids):
+            subjects.extend((s, seq) for s in unique(entry.subject_ids))
+        else:
+            owed.append((seq, list(entry.subject_ids)))
+            if first_owed is None:
+                first_owed = seq
+    if unindexed is not None:
+        subjects.extend(bulk_rows([*unindexed, *owed]))
+        indexed = frontier.size
+    elif indexed == frontier.size - len(rows):
+        # Nothing owed below this batch: the watermark follows it up to its first owed entry.
+        indexed = frontier.size if first_owed is None else first_owed
+    return PreparedBatch(rows, subjects, frontier, indexed)
 
 
 _READ_TREE = select(audit_tree.c.frontier).where(audit_tree.c.id == 1)
@@ -103,16 +136,26 @@ def _tree_update(batch: PreparedBatch) -> Any:
     return (
         update(audit_tree)
         .where(audit_tree.c.id == 1)
-        .values(size=batch.frontier.size, frontier=batch.frontier.to_json())
+        .values(size=batch.frontier.size, frontier=batch.frontier.to_json(), indexed=batch.indexed)
     )
+
+
+_UNINDEXED = select(audit_events.c.seq, audit_events.c.subject_ids).order_by(audit_events.c.seq)
 
 
 async def append_entries(conn: AsyncConnection, entries: Sequence[AuditEntry]) -> list[int]:
     """Append entries inside the caller's transaction; return their sequence numbers."""
-    batch = prepare_batch(await read_tree(conn, lock=True), entries)
+    frontier, indexed = await _read_tree_and_watermark(conn)
+    unindexed = None
+    if bulk_due(frontier.size + len(entries), indexed):
+        query = _UNINDEXED.where(audit_events.c.seq >= indexed)
+        unindexed = [(seq, ids) for seq, ids in (await conn.execute(query)).all()]
+    batch = prepare_batch(frontier, entries, indexed, unindexed)
     await conn.execute(insert(audit_events), batch.events)
     if batch.subjects:
-        await conn.execute(insert(audit_subjects), batch.subjects)
+        await conn.execute(
+            insert(audit_subjects), [{"subject_id": s, "seq": q} for s, q in batch.subjects]
+        )
     await conn.execute(_tree_update(batch))
     return batch.seqs
 
@@ -145,6 +188,11 @@ def _event_values(row: Mapping[str, object]) -> tuple[object, ...]:
         for name, is_json in _EVENT_COLUMN_KINDS
         for value in (row[name],)
     )
+
+
+_UNINDEXED_SQL = "SELECT seq, subject_ids FROM audit_events WHERE seq >= ? ORDER BY seq"
+"""The entries from the index watermark on, for the batch that indexes them (raw drivers)."""
+_UNINDEXED_PG = "SELECT seq, subject_ids::text FROM audit_events WHERE seq >= $1 ORDER BY seq"
 
 
 class SqliteTreeCache:
@@ -181,18 +229,22 @@ def append_entries_sqlite(
     cursor = raw.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
-        state = cursor.execute("SELECT frontier FROM audit_tree WHERE id = 1").fetchone()
-        batch = prepare_batch(tree.frontier(state[0] if state else None), entries)
+        state = cursor.execute("SELECT frontier, indexed FROM audit_tree WHERE id = 1").fetchone()
+        frontier = tree.frontier(state[0] if state else None)
+        indexed = state[1]
+        unindexed = None
+        if bulk_due(frontier.size + len(entries), indexed):
+            unindexed = cursor.execute(_UNINDEXED_SQL, (indexed,)).fetchall()
+        batch = prepare_batch(frontier, entries, indexed, unindexed)
         cursor.executemany(_INSERT_EVENTS_SQL, [_event_values(row) for row in batch.events])
         if batch.subjects:
             cursor.executemany(
-                "INSERT INTO audit_subjects (subject_id, seq) VALUES (?, ?)",
-                [(s["subject_id"], s["seq"]) for s in batch.subjects],
+                "INSERT INTO audit_subjects (subject_id, seq) VALUES (?, ?)", batch.subjects
             )
         stored = _canonical_json(batch.frontier.to_json())
         cursor.execute(
-            "UPDATE audit_tree SET size = ?, frontier = ? WHERE id = 1",
-            (batch.frontier.size, stored),
+            "UPDATE audit_tree SET size = ?, frontier = ?, indexed = ? WHERE id = 1",
+            (batch.frontier.size, stored, batch.indexed),
         )
         cursor.execute("COMMIT")
     except BaseException:
@@ -238,11 +290,12 @@ def _append_batch_pg() -> str:
         f"SELECT * FROM unnest({event_arrays})), "
         f"subjects AS (INSERT INTO audit_subjects ({', '.join(_SUBJECT_COLUMNS)}) "
         f"SELECT * FROM unnest({subject_arrays})) "
-        f"UPDATE audit_tree SET size = ${size}, frontier = ${size + 1} WHERE id = 1"
+        f"UPDATE audit_tree SET size = ${size}, frontier = ${size + 1}, indexed = ${size + 2} "
+        "WHERE id = 1"
     )
 
 
-_READ_TREE_FOR_UPDATE_PG = "SELECT frontier FROM audit_tree WHERE id = 1 FOR UPDATE"
+_READ_TREE_FOR_UPDATE_PG = "SELECT frontier, indexed FROM audit_tree WHERE id = 1 FOR UPDATE"
 
 
 async def append_entries_asyncpg(conn: Any, entries: Sequence[AuditEntry]) -> list[int]:
@@ -250,16 +303,22 @@ async def append_entries_asyncpg(conn: Any, entries: Sequence[AuditEntry]) -> li
     the same rows as `append_entries` (JSON columns as canonical text, as the writer
     engine stores them), in two round trips. The tree row is locked FOR UPDATE, so
     appends from every process form one log."""
-    state = await conn.fetchval(_READ_TREE_FOR_UPDATE_PG)
-    batch = prepare_batch(_tree_from(orjson.loads(state) if state else None), entries)
+    state = await conn.fetchrow(_READ_TREE_FOR_UPDATE_PG)
+    frontier = _tree_from(orjson.loads(state[0]) if state else None)
+    indexed = state[1]
+    unindexed = None
+    if bulk_due(frontier.size + len(entries), indexed):
+        unindexed = [(seq, ids) for seq, ids in await conn.fetch(_UNINDEXED_PG, indexed)]
+    batch = prepare_batch(frontier, entries, indexed, unindexed)
     rows = [_event_values(row) for row in batch.events]
     event_columns = [[row[i] for row in rows] for i in range(len(_EVENT_COLUMNS))]
     await conn.execute(
         _append_batch_pg(),
         *event_columns,
-        [s["subject_id"] for s in batch.subjects],
-        [s["seq"] for s in batch.subjects],
+        [s for s, _ in batch.subjects],
+        [q for _, q in batch.subjects],
         batch.frontier.size,
         _canonical_json(batch.frontier.to_json()),
+        batch.indexed,
     )
     return batch.seqs

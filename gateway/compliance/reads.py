@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit import Outcome
-from audit.schema import audit_events, audit_subjects
+from audit.schema import audit_events
+from audit.subjects import entries_about
 from gateway.compliance import log_reader
 from gateway.compliance.checkpoints import latest_checkpoint as stored_latest
 from gateway.compliance.entries import append_now
@@ -111,12 +112,7 @@ def _events_query(
     query = select(audit_events)
     customer = params.get("customer_id")
     if customer:
-        query = query.join(
-            audit_subjects,
-            and_(
-                audit_subjects.c.seq == audit_events.c.seq, audit_subjects.c.subject_id == customer
-            ),
-        )
+        query = query.where(audit_events.c.seq.in_(entries_about(customer)))
     for name in _FILTERS:
         if params.get(name):
             query = query.where(_COLUMNS[name] == params[name])
@@ -316,8 +312,7 @@ async def access_entries(conn: AsyncConnection, customer_id: str) -> list[dict[s
     (also the access report inside a data subject's access package)."""
     query = (
         select(audit_events)
-        .join(audit_subjects, audit_subjects.c.seq == audit_events.c.seq)
-        .where(audit_subjects.c.subject_id == customer_id)
+        .where(audit_events.c.seq.in_(entries_about(customer_id)))
         .order_by(audit_events.c.seq)
     )
     return [_access(row) for row in (await conn.execute(query)).all()]
