@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Connection, column, inspect, select, table
+from sqlalchemy import Connection, Select, String, column, inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["HEADS", "VERSION_TABLES", "Schema", "stored_revision"]
@@ -46,7 +46,7 @@ async def stored_revision(engine: AsyncEngine, schema: Schema) -> str | None:
         # transaction, and the error text differs per dialect.
         if not inspect(connection).has_table(name):
             return None
-        versions = select(column("version_num")).select_from(table(name))
+        versions: Select[str] = select(column("version_num", String)).select_from(table(name))
         revisions = sorted(str(row[0]) for row in connection.execute(versions))
         return ", ".join(revisions) or None
 
