@@ -164,14 +164,19 @@ def _wait_workers(server: Server, log: Path) -> None:
 
 @contextmanager
 def serve(
-    data_dir: Path, log: Path, extra_env: dict[str, str] | None = None, workers: int = 1
+    data_dir: Path,
+    log: Path,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+    wardgate: str | None = None,
 ) -> Iterator[Server]:
-    """Run the gateway for the duration of the block; it is stopped on any exit."""
+    """Run the gateway for the duration of the block; it is stopped on any exit.
+    `wardgate` is the executable to run (default: `_wardgate()`)."""
     env = os.environ | {"WARDGATE_BENCH_BARE": "1", "WARDGATE_LOG_LEVEL": "warning"}
     # By the environment, not `--workers`: an older gateway (a baseline) ignores it.
     env |= {"WARDGATE_WORKERS": str(workers)} | (extra_env or {})
     port = free_port()
-    command = [_wardgate(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    command = [wardgate or _wardgate(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
     started = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from gateway.cli.errors import OperatorError
 from gateway.db.engine import Database, create_database
 from gateway.db.opening import check_schemas
+from gateway.db.revisions import Schema, stored_revision
 from gateway.settings import Settings
 
 
@@ -54,12 +55,10 @@ def _require_keystore_file(settings: Settings) -> None:
 async def open_store(settings: Settings, *, current: bool = True) -> Database:
     """The engines of an existing store. With `current`, its schemas must be at the
     newest migration (`wardgate db upgrade` opens it with `current=False`)."""
-    from gateway.db.migrate import current_revision  # alembic: not for `--help`
-
     _require_file(settings)
     db = create_database(settings)  # engines connect lazily: nothing is created yet
     try:
-        if await current_revision(db.reader) is None:
+        if await stored_revision(db.reader, Schema.STORE) is None:
             raise _missing(settings, "its schema has never been created")
         _require_keystore_file(settings)
         if current:

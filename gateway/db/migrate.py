@@ -6,7 +6,6 @@ the key store can live in a database of its own.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from importlib import resources
 
 from alembic import command
@@ -16,13 +15,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.db.revisions import VERSION_TABLES, Schema
 
-class Schema(StrEnum):
-    STORE = "migrations"
-    KEYSTORE = "keystore_migrations"
-
-
-_VERSION_TABLES = {Schema.STORE: "alembic_version", Schema.KEYSTORE: "wardgate_keystore_version"}
+__all__ = ["Schema", "alembic_config", "current_revision", "head_revision", "upgrade_to_head"]
 
 
 def alembic_config(schema: Schema = Schema.STORE) -> Config:
@@ -50,7 +45,7 @@ async def upgrade_to_head(engine: AsyncEngine, schema: Schema = Schema.STORE) ->
 async def current_revision(engine: AsyncEngine, schema: Schema = Schema.STORE) -> str | None:
     def read(connection: Connection) -> str | None:
         context = MigrationContext.configure(
-            connection, opts={"version_table": _VERSION_TABLES[schema]}
+            connection, opts={"version_table": VERSION_TABLES[schema]}
         )
         return context.get_current_revision()
 

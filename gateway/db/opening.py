@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from gateway.db.engine import Database
+from gateway.db.revisions import HEADS, Schema, stored_revision
 from gateway.encryption.protection import Protector
 from gateway.settings import Settings
 from keys import BlindIndexer, FieldCipher, KeyProvider, KeyStore, LocalKeyProvider, SystemKeys
@@ -32,15 +33,16 @@ class StoreNotReadyError(Exception):
 
 
 async def check_schemas(db: Database) -> None:
-    # Imported here: alembic is a third of a second to import, which `--help` need not pay.
-    from gateway.db.migrate import Schema, current_revision, head_revision
+    """Refuse a store or key store whose schema is not at this build's head.
 
+    A read of the version tables against the heads recorded in the build: no alembic
+    on the start-up path (see `gateway.db.revisions`)."""
     for schema, engine, what in (
         (Schema.STORE, db.reader, "store"),
         (Schema.KEYSTORE, db.keys, "key store"),
     ):
-        current = await current_revision(engine, schema)
-        head = head_revision(schema)
+        current = await stored_revision(engine, schema)
+        head = HEADS[schema]
         if current != head:
             msg = (
                 f"{what} schema is at {current or 'nothing'}, expected {head}: "

@@ -24,7 +24,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-import jieba
+# jieba opens its data files through pkg_resources when that imports, else straight
+# from its package directory (`jieba._compat.get_module_res`): the same files. Importing
+# pkg_resources costs ~0.3 s of CPU (it scans every installed distribution), a tenth of
+# the server's start-up, and setuptools deprecates it; marked absent (None in
+# `sys.modules` makes the import fail) for jieba's import only, so jieba takes its own
+# fallback. Left alone if something already imported it.
+_HIDE_PKG_RESOURCES = "pkg_resources" not in sys.modules
+if _HIDE_PKG_RESOURCES:
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+try:
+    import jieba
+finally:
+    if _HIDE_PKG_RESOURCES:
+        del sys.modules["pkg_resources"]
 
 __all__ = ["dictionary_tag", "initialize_jieba", "tag_words"]
 

@@ -76,3 +76,29 @@ def test_given_the_app_imported_then_opendp_waits_for_the_first_noisy_answer() -
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_given_serve_start_up_then_store_checked_without_alembic(tmp_path: Path) -> None:
+    """The schema check reads the version tables against the heads recorded in the
+    build; alembic (a third of a second) is for `init` and `db upgrade` only."""
+    settings = Settings(data_dir=tmp_path / "data")
+    asyncio.run(init_store(settings, demo=False))
+    probe = (
+        "import asyncio, sys\nfrom pathlib import Path\n"
+        "import gateway.app\n"
+        "from gateway.cli.store import open_store\n"
+        "from gateway.settings import Settings\n"
+        "from gateway.state import PlanWarmUp, open_gateway\n"
+        "async def start():\n"
+        f"    settings = Settings(data_dir=Path({str(settings.data_dir)!r}))\n"
+        "    await (await open_store(settings)).dispose()\n"
+        "    state = await open_gateway(settings, warm=PlanWarmUp.NONE)\n"
+        "    state.scanner.close()\n"
+        "    await state.db.dispose()\n"
+        "asyncio.run(start())\n"
+        "assert 'alembic' not in sys.modules, 'alembic imported by the start-up checks'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -80,3 +80,58 @@ def test_given_cache_writable_by_others_then_not_trusted(tmp_path: Path) -> None
     cache = Path(str(load_in_new_process(tmp_path)["path"]))
     cache.chmod(0o666)
     assert load_in_new_process(tmp_path)["posseg"] is True
+
+
+_IMPORT_PROBE = """
+import json, sys
+{first}
+from masking.detection import _jieba
+import jieba
+_jieba.initialize_jieba()
+print(json.dumps({{
+    "pkg_resources": type(sys.modules["pkg_resources"]).__name__
+    if "pkg_resources" in sys.modules else "not imported",
+    "dictionary": _jieba._dictionary_path(),
+    "words": len(jieba.dt.FREQ),
+    "cut": jieba.lcut("客户王建国来电要求退款", HMM=False),
+}}))
+"""
+
+
+def import_in_new_process(cache_home: Path, first: str = "") -> dict[str, object]:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore::DeprecationWarning",
+            "-c",
+            _IMPORT_PROBE.format(first=first),
+        ],
+        env=os.environ | {"XDG_CACHE_HOME": str(cache_home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded: dict[str, object] = json.loads(result.stdout)
+    return loaded
+
+
+def test_given_fresh_process_then_jieba_loads_its_own_dictionary_without_pkg_resources(
+    tmp_path: Path,
+) -> None:
+    import jieba
+
+    loaded = import_in_new_process(tmp_path)
+
+    assert loaded["pkg_resources"] == "not imported"  # nor left marked absent (None)
+    packaged = Path(jieba.__file__).parent / "dict.txt"
+    assert Path(str(loaded["dictionary"])).resolve() == packaged.resolve()
+    assert int(str(loaded["words"])) > 300_000
+    assert loaded["cut"] == ["客户", "王建国", "来电", "要求", "退款"]
+
+
+def test_given_pkg_resources_already_imported_then_it_is_left_in_place(tmp_path: Path) -> None:
+    loaded = import_in_new_process(tmp_path, first="import pkg_resources")
+
+    assert loaded["pkg_resources"] == "module"
+    assert loaded["cut"] == ["客户", "王建国", "来电", "要求", "退款"]
