@@ -24,7 +24,7 @@ class Schema(StrEnum):
     KEYSTORE = "keystore_migrations"
 
 
-HEADS: dict[Schema, str] = {Schema.STORE: "0011", Schema.KEYSTORE: "k0001"}
+HEADS: dict[Schema, str] = {Schema.STORE: "0012", Schema.KEYSTORE: "k0001"}
 """The newest revision of each history, as its last migration script names it."""
 
 VERSION_TABLES: dict[Schema, str] = {
