@@ -62,6 +62,14 @@ def test_given_help_of_a_detecting_command_then_still_light(command: tuple[str, 
     assert heavy_modules_loaded(*command) == []
 
 
+def run_probe(probe: str) -> None:
+    """Run `probe` in a fresh interpreter (imports are per process); it asserts itself."""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_given_the_app_imported_then_opendp_waits_for_the_first_noisy_answer() -> None:
     """OpenDP is half a second of `wardgate serve`'s start-up; only a differentially
     private aggregate needs it, and then it is loaded with its contrib features on."""
@@ -72,10 +80,7 @@ def test_given_the_app_imported_then_opendp_waits_for_the_first_noisy_answer() -
         "assert len(noisy_counts([3, 4], 1.0)) == 2\n"
         "assert 'opendp' in sys.modules\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    run_probe(probe)
 
 
 def test_given_serve_start_up_then_store_checked_without_alembic(tmp_path: Path) -> None:
@@ -98,7 +103,4 @@ def test_given_serve_start_up_then_store_checked_without_alembic(tmp_path: Path)
         "asyncio.run(start())\n"
         "assert 'alembic' not in sys.modules, 'alembic imported by the start-up checks'\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    run_probe(probe)

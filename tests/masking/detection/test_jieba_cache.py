@@ -25,9 +25,10 @@ print(json.dumps({{"posseg": posseg_loaded, "tagged": tagged, "path": str(_jieba
 """
 
 
-def load_in_new_process(cache_home: Path) -> dict[str, object]:
+def _probe_in_new_process(cache_home: Path, *args: str) -> dict[str, object]:
+    """Run `python *args` with its own jieba cache; the probe prints one JSON object."""
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(clauses=CLAUSES)],
+        [sys.executable, *args],
         env=os.environ | {"XDG_CACHE_HOME": str(cache_home)},
         capture_output=True,
         text=True,
@@ -35,6 +36,10 @@ def load_in_new_process(cache_home: Path) -> dict[str, object]:
     )
     loaded: dict[str, object] = json.loads(result.stdout)
     return loaded
+
+
+def load_in_new_process(cache_home: Path) -> dict[str, object]:
+    return _probe_in_new_process(cache_home, "-c", _PROBE.format(clauses=CLAUSES))
 
 
 def posseg_tags() -> list[list[list[object]]]:
@@ -99,21 +104,13 @@ print(json.dumps({{
 
 
 def import_in_new_process(cache_home: Path, first: str = "") -> dict[str, object]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore::DeprecationWarning",
-            "-c",
-            _IMPORT_PROBE.format(first=first),
-        ],
-        env=os.environ | {"XDG_CACHE_HOME": str(cache_home)},
-        capture_output=True,
-        text=True,
-        check=True,
+    return _probe_in_new_process(
+        cache_home,
+        "-W",
+        "ignore::DeprecationWarning",
+        "-c",
+        _IMPORT_PROBE.format(first=first),
     )
-    loaded: dict[str, object] = json.loads(result.stdout)
-    return loaded
 
 
 def test_given_fresh_process_then_jieba_loads_its_own_dictionary_without_pkg_resources(
