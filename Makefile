@@ -52,8 +52,10 @@ check: lint typecheck architecture test
 
 # Floor, bare and governed reads on loopback, SQLite and PostgreSQL, 1 and N workers, with
 # the targets of issue 16; a few minutes with BENCH_ARGS=--quick (see docs/performance.md).
+# bench.bound then measures the least a governed read adds to a bare one on that store.
 bench: venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.bound
 	$(PY) -m bench.crypto
 	$(PY) -m bench.audit
 
