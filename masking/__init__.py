@@ -23,7 +23,7 @@ from masking.operators import BUILTIN_OPERATORS, MaskConfig, MaskingOperator
 from masking.registry import BoundMask, OperatorRegistry, default_registry
 
 if TYPE_CHECKING:
-    from presidio_anonymizer import AnonymizerEngine
+    from masking import engine
 
 __all__ = [
     "BUILTIN_OPERATORS",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-def build_anonymizer_engine(registry: OperatorRegistry | None = None) -> AnonymizerEngine:
+def build_anonymizer_engine(registry: OperatorRegistry | None = None) -> engine.AnonymizerEngine:
     """presidio's `AnonymizerEngine` with our operators (`masking.engine`'s builder)."""
     # Imported here: presidio-anonymizer imports presidio-analyzer and spaCy (about a
     # second), which the serving path never needs.

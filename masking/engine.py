@@ -20,7 +20,8 @@ from presidio_anonymizer.operators import Operator, OperatorType
 from masking.operators import MaskingOperator
 from masking.registry import OperatorRegistry, default_registry
 
-__all__ = ["PresidioOperator", "build_anonymizer_engine", "presidio_operator"]
+# AnonymizerEngine is presidio's, exported as the type `build_anonymizer_engine` returns.
+__all__ = ["AnonymizerEngine", "PresidioOperator", "build_anonymizer_engine", "presidio_operator"]
 
 
 class PresidioOperator(Operator):
