@@ -52,7 +52,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("decryption", ("(keys/", "gateway/encryption/", "gateway/customers/age", "cryptography")),
     (
         "text rewrite (PII)",
-        ("gateway/governance/scan", "gateway/pii/", "text_plan", "presidio", "spacy", "jieba"),
+        # PII detection runs in masking/detection (presidio is off the serving path).
+        ("gateway/governance/scan", "gateway/pii/", "text_plan", "(masking/detection/", "jieba"),
     ),
     ("masking", ("(masking/",)),
     ("consent", ("consent_gate", "gateway/consents/", "policies/consent")),

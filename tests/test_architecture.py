@@ -85,6 +85,16 @@ def test_given_untouched_packages_then_every_contract_is_kept(tmp_path: Path) ->
         ),
         ("gateway/db/__init__.py", "import gateway.cli.main", "only the CLI imports gateway.cli"),
         ("gateway/settings.py", "import bench", "bench above gateway above the core packages"),
+        (
+            "masking/detection/_detector.py",
+            "import presidio_analyzer",
+            "only the presidio adapters import presidio",
+        ),
+        (
+            "gateway/pii/detector.py",
+            "import presidio_anonymizer",
+            "only the presidio adapters import presidio",
+        ),
     ],
 )
 def test_given_one_forbidden_import_then_lint_imports_fails_naming_the_contract(

@@ -111,7 +111,7 @@ def import_command(
 ) -> None:
     settings = cli_settings(data_dir)
     require_store(settings)
-    # Imported here: the importer needs the PII detector (presidio, jieba), seconds to load
+    # Imported here: the importer needs the PII detector (jieba, recognizers), a second to load
     # that every other command (and `--help`) would pay for.
     from gateway.customers.importer import import_customers
 

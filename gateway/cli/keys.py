@@ -225,7 +225,7 @@ def issue(
 
     Only the key goes to stdout, this once; exit 2 for an unknown principal.
     """
-    # Imported here: the policy-change service needs masking (presidio), which the key
+    # Imported here: the policy-change service needs the store, audit and masking, which the key
     # commands (and `--help`) would otherwise load for nothing.
     from gateway.access.api_keys import newest_policy_naming
 

@@ -219,7 +219,7 @@ def _serve(settings: Settings) -> None:
         server.run(sockets=sockets)
         return int(ExitCode.OK if server.started else ExitCode.UNAVAILABLE)
 
-    # The checks above built the PII detector (jieba's dictionary, presidio, spaCy):
+    # The checks above built the PII detector (jieba's dictionary, the recognizers):
     # hundreds of thousands of objects that live as long as the process. Left in the
     # collector's generations, every full collection walks all of them, on whatever
     # request allocated last; frozen, it never does (and forked workers keep sharing

@@ -163,8 +163,8 @@ def apply(
     data_dir: DataDirOption = None,
 ) -> None:
     """Print the diff against the store's policy and apply the files as ONE new version."""
-    # Imported here: the change service needs masking (presidio, seconds to load), which
-    # the other commands and `--help` do not.
+    # Imported here: the change service needs the store, audit and masking (about a
+    # second to load), which the other commands and `--help` do not.
     from gateway.policy.change_service import apply_policy_change, preview_policy_change
 
     settings = cli_settings(data_dir)

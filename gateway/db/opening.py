@@ -3,7 +3,7 @@ make before touching data (schemas at the current migration, a writable data dir
 the master key that opens the key store).
 
 Apart from `gateway.state`, so that a command needing only these does not import what
-the server builds at start-up (the PII detector, the plan compiler, presidio, jieba).
+the server builds at start-up (the PII detector, the plan compiler, jieba).
 """
 
 from __future__ import annotations

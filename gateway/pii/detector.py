@@ -34,7 +34,7 @@ DEFAULT_CACHE_ENTRIES = 100_000
 def shared_detector() -> PiiDetector:
     """Built once per process (it is immutable and thread-safe): every app and command
     in the process shares it."""
-    # Imported here, not at the top: presidio, spaCy and jieba take seconds to load, and
+    # Imported here, not at the top: the detector and jieba take most of a second to load, and
     # commands that never detect anything (`wardgate --help`) import this module.
     from masking.detection import build_detector
 

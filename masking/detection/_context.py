@@ -1,83 +1,116 @@
 """Context words raise a match's score: presidio's rule, in time linear in the matches.
 
-presidio's `LemmaContextAwareEnhancer` looks for a recognizer's context words among
-the few tokens before a match and, if one is there, adds `context_similarity_factor`
-to the score (at least `min_score_with_context_similarity`). Its implementation scans
-the token list from the start for every match and tests membership in a list, which is
-quadratic in the text length; a batch of records joined into one text would pay for
-that. This subclass keeps the rule and the parameters, reads the tokens of a short
-window around each match only (`TokenArtifacts.context_words`), and stops at the
+presidio's `LemmaContextAwareEnhancer` (presidio-analyzer 2.2,
+`context_aware_enhancers/lemma_context_aware_enhancer.py`) looks for a recognizer's
+context words among the few tokens before a match and, if one is there, adds
+`context_similarity_factor` to the score (at least `min_score_with_context_similarity`,
+at most 1). Its implementation scans the token list from the start for every match and
+tests membership in a list, which is quadratic in the text length; a batch of records
+joined into one text would pay for that. This class keeps the rule and the parameters
+(presidio's defaults), reads the tokens of a short window around each match only
+(`TokenArtifacts.context_words`), and stops at the end of the match's sentence and at the
 `SEPARATOR` between batched texts, so a text's context never comes from its neighbour.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, Protocol
 
 from masking.detection._nlp import TokenArtifacts
+from masking.detection._result import RecognizerFinding
 
-__all__ = ["WindowContextEnhancer"]
+__all__ = ["ContextSource", "WindowContextEnhancer"]
 
 _JOIN = "\n"  # no context word contains a newline, so no match spans two lemmas
+MAX_SCORE = 1.0  # presidio's ContextAwareEnhancer.MAX_SCORE
 
 
-class WindowContextEnhancer(LemmaContextAwareEnhancer):
-    """presidio's lemma context rule over `TokenArtifacts`, bounded per text."""
+class ContextSource(Protocol):
+    """What the rule needs of a recognizer: its id and its context words."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def context(self) -> Sequence[str]: ...
+
+
+class WindowContextEnhancer:
+    """presidio's lemma context rule over `TokenArtifacts`, bounded per sentence and text."""
+
+    def __init__(
+        self,
+        *,
+        context_similarity_factor: float = 0.35,
+        min_score_with_context_similarity: float = 0.4,
+        context_prefix_count: int = 5,
+        context_suffix_count: int = 0,
+        context_matching_mode: Literal["substring", "whole_word"] = "substring",
+    ) -> None:
+        self.context_similarity_factor = context_similarity_factor
+        self.min_score_with_context_similarity = min_score_with_context_similarity
+        self.context_prefix_count = context_prefix_count
+        self.context_suffix_count = context_suffix_count
+        self.context_matching_mode = context_matching_mode
         # One compiled pattern per recognizer id; filled on first use (recognizers
-        # are fixed once the analyzer is built, so a racing fill writes the same).
+        # are fixed once the detector is built, so a racing fill writes the same).
         self._patterns: dict[str, re.Pattern[str]] = {}
 
-    def enhance_using_context(
+    def enhance(
         self,
-        text: str,
-        raw_results: list[RecognizerResult],
-        nlp_artifacts: NlpArtifacts,
-        recognizers: list[EntityRecognizer],
-        context: list[str] | None = None,
-    ) -> list[RecognizerResult]:
-        if not isinstance(nlp_artifacts, TokenArtifacts):
-            return super().enhance_using_context(
-                text, raw_results, nlp_artifacts, recognizers, context
-            )
-        by_id = {recognizer.id: recognizer for recognizer in recognizers}
-        extra = [word.lower() for word in context or ()]
-        # The results are fresh objects of this analyze call; presidio copies them
-        # first, which costs more than the rest of this loop.
-        for result in raw_results:
-            metadata = result.recognition_metadata or {}
-            if metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
-                continue
-            recognizer = by_id.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, ""))
-            if recognizer is None or not recognizer.context:
-                continue
-            words = nlp_artifacts.context_words(
-                result.start,
-                result.end,
-                self.context_prefix_count,
-                self.context_suffix_count,
-            )
-            words.extend(extra)
-            supportive = self._supportive_word(recognizer, words)
-            if supportive:
-                score = max(
-                    result.score + self.context_similarity_factor,
-                    self.min_score_with_context_similarity,
+        findings: Iterable[RecognizerFinding],
+        artifacts: TokenArtifacts,
+        recognizers: Mapping[str, ContextSource],
+        context: Sequence[str] = (),
+    ) -> list[RecognizerFinding]:
+        """`findings` with each score raised where a context word of its recognizer
+        (found by `recognizer_id` in `recognizers`) is near it or in `context`."""
+        extra = [word.lower() for word in context]
+        enhanced: list[RecognizerFinding] = []
+        for finding in findings:
+            recognizer = recognizers.get(finding.recognizer_id)
+            # presidio skips findings of unknown recognizers, of recognizers without
+            # context words, and those the recognizer already weighed context for.
+            if recognizer is not None and recognizer.context and not finding.context_applied:
+                score, supportive = self.enhanced_score(
+                    finding.score, recognizer, artifacts, finding.start, finding.end, extra
                 )
-                result.score = min(score, self.MAX_SCORE)
-                if result.analysis_explanation is not None:
-                    result.analysis_explanation.set_supportive_context_word(supportive)
-                    result.analysis_explanation.set_improved_score(result.score)
-        return raw_results
+                if supportive:
+                    finding = dataclasses.replace(finding, score=score)
+            enhanced.append(finding)
+        return enhanced
 
-    def _supportive_word(self, recognizer: EntityRecognizer, words: list[str]) -> str:
-        """presidio's `_find_supportive_word_in_context`, as one regex search."""
+    def enhanced_score(
+        self,
+        score: float,
+        recognizer: ContextSource,
+        artifacts: TokenArtifacts,
+        start: int,
+        end: int,
+        extra: Sequence[str] = (),
+    ) -> tuple[float, str]:
+        """The score after the rule and the supportive word ("" and `score` if none)."""
+        words = artifacts.context_words(
+            start, end, self.context_prefix_count, self.context_suffix_count
+        )
+        words.extend(extra)
+        supportive = self.supportive_word(recognizer, words)
+        if not supportive:
+            return score, ""
+        # presidio's three steps, in its order (the float results depend on it).
+        score += self.context_similarity_factor
+        score = max(score, self.min_score_with_context_similarity)
+        return min(score, MAX_SCORE), supportive
+
+    def supportive_word(self, recognizer: ContextSource, words: list[str]) -> str:
+        """presidio's `_find_supportive_word_in_context`, as one regex search.
+
+        presidio returns the first of the recognizer's context words found; this may
+        return another one found, which changes the explanation, never the score.
+        """
         pattern = self._patterns.get(recognizer.id)
         if pattern is None:
             alternation = "|".join(

@@ -1,18 +1,22 @@
-"""`PiiDetector`: presidio's `AnalyzerEngine` with our recognizers, behind a typed API.
+"""`PiiDetector`: our recognizers, presidio's analysis rules, a typed API, no presidio.
+
+`analyze` is what presidio's `AnalyzerEngine.analyze` does for this configuration; it is
+written out here so the serving path never imports presidio-analyzer (whose package
+imports every predefined recognizer and NLP engine, spaCy among them: about a second
+of start-up). `masking.detection.presidio` builds presidio's own engine over the same
+parts, and the tests hold the two to the same findings.
 
 `detect_many` joins texts into chunks of about `CHUNK_CHARS` characters, separated by
-`SEPARATOR`, and calls presidio once per chunk: presidio's per-call work (recognizer
-lookup, context enhancement, duplicate removal) is then paid per chunk, not per record.
-Every recognizer and the context enhancer stop at the separator, so a text's findings
-are the same alone or in a batch.
+`SEPARATOR`, and analyzes once per chunk: the per-call work (artifacts, context
+enhancement, duplicate removal) is then paid per chunk, not per record. Every
+recognizer and the context enhancer stop at the separator, so a text's findings are
+the same alone or in a batch.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
-
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from collections.abc import Iterable, Sequence
 
 from masking._quiet import quiet_libraries
 from masking.detection._context import WindowContextEnhancer
@@ -21,8 +25,9 @@ from masking.detection._errors import UnsupportedLanguageError
 from masking.detection._jieba import initialize_jieba
 from masking.detection._nlp import LANGUAGES, TokenNlpEngine
 from masking.detection._overlaps import resolve_overlaps
+from masking.detection._result import RecognizerFinding, remove_duplicates
 from masking.detection._text import SEPARATOR, has_cjk
-from masking.detection.recognizers import RECOGNIZER_CLASSES
+from masking.detection.recognizers import RECOGNIZER_CLASSES, WardgateRecognizer
 
 __all__ = ["CHUNK_CHARS", "SCORE_THRESHOLD", "PiiDetector", "build_detector"]
 
@@ -40,11 +45,36 @@ class PiiDetector:
     """Built once by `build_detector()`; safe to call from several threads or tasks
     (recognizers keep no per-call state)."""
 
-    def __init__(self, analyzer: AnalyzerEngine, *, score_threshold: float = SCORE_THRESHOLD):
-        self.analyzer = analyzer
+    def __init__(
+        self,
+        recognizers: Iterable[WardgateRecognizer],
+        *,
+        nlp_engine: TokenNlpEngine,
+        enhancer: WindowContextEnhancer,
+        score_threshold: float = SCORE_THRESHOLD,
+    ) -> None:
+        self.nlp_engine = nlp_engine
+        self.enhancer = enhancer
+        self.score_threshold = score_threshold
         self.supported_entities: tuple[str, ...] = ENTITY_TYPES
-        self._entities = list(ENTITY_TYPES)
-        self._threshold = score_threshold
+        by_language: dict[str, list[WardgateRecognizer]] = {}
+        for recognizer in recognizers:
+            unknown = set(recognizer.supported_entities) - set(ENTITY_TYPES)
+            if unknown:
+                # presidio would drop them (we ask it for ENTITY_TYPES only); refuse
+                # instead: a finding without a category could not be masked.
+                msg = f"{recognizer.name} reports unknown entity types {sorted(unknown)}"
+                raise ValueError(msg)
+            by_language.setdefault(recognizer.supported_language, []).append(recognizer)
+        self._recognizers = {lang: tuple(found) for lang, found in by_language.items()}
+        self._by_id = {
+            lang: {recognizer.id: recognizer for recognizer in found}
+            for lang, found in self._recognizers.items()
+        }
+
+    def recognizers(self, language: str) -> tuple[WardgateRecognizer, ...]:
+        """The recognizers registered for `language`, in registration order."""
+        return self._recognizers.get(language, ())
 
     def detect(self, text: str, *, language: str | None = None) -> list[DetectedEntity]:
         """Entities in `text`, non-overlapping and sorted by start. `language` None
@@ -54,7 +84,7 @@ class PiiDetector:
     def detect_many(
         self, texts: Sequence[str], *, language: str | None = None
     ) -> list[list[DetectedEntity]]:
-        """`detect` for each text, in one presidio call per chunk of texts."""
+        """`detect` for each text, in one `analyze` per chunk of texts."""
         if language is not None and language not in LANGUAGES:
             msg = f"language must be one of {', '.join(LANGUAGES)} or None (auto)"
             raise UnsupportedLanguageError(msg)
@@ -82,12 +112,7 @@ class PiiDetector:
             offsets.append(position)
             position += len(texts[index]) + len(SEPARATOR)
         joined = SEPARATOR.join(texts[index] for index in chunk)
-        results = self.analyzer.analyze(
-            text=joined,
-            language=language,
-            entities=self._entities,
-            score_threshold=self._threshold,
-        )
+        results = self.analyze(joined, language)
         for result in results:
             slot = bisect.bisect_right(offsets, result.start) - 1
             index = chunk[slot]
@@ -96,6 +121,26 @@ class PiiDetector:
             if end > len(texts[index]):  # pragma: no cover - recognizers stop at SEPARATOR
                 continue
             found[index].append(DetectedEntity(result.entity_type, start, end, result.score))
+
+    def analyze(self, text: str, language: str) -> list[RecognizerFinding]:
+        """presidio's `AnalyzerEngine.analyze(text, language, entities=ENTITY_TYPES,
+        score_threshold=self.score_threshold)` over our parts (presidio-analyzer 2.2,
+        `analyzer_engine.py`), step by step; the order is presidio's too.
+
+        Left out because this configuration never uses them: recognizer loading (ours
+        load nothing), the entity filter (every recognizer reports one of
+        `ENTITY_TYPES`, checked at build), per-recognizer `enhance_using_context` (the
+        base returns its input and none of ours overrides it), allow lists, ad-hoc
+        recognizers, decision-process tracing.
+        """
+        recognizers = self._recognizers.get(language, ())
+        artifacts = self.nlp_engine.process_text(text, language)
+        results = [finding for recognizer in recognizers for finding in recognizer.analyze(text)]
+        results = self.enhancer.enhance(results, artifacts, self._by_id.get(language, {}))
+        # An explicit threshold applies to every result (presidio's `__remove_low_scores`),
+        # before duplicates collapse.
+        results = [result for result in results if result.score >= self.score_threshold]
+        return remove_duplicates(results)
 
 
 def _chunks(texts: Sequence[str], indices: list[int]) -> list[list[int]]:
@@ -114,24 +159,24 @@ def _chunks(texts: Sequence[str], indices: list[int]) -> list[list[int]]:
 
 
 def build_detector(*, score_threshold: float = SCORE_THRESHOLD) -> PiiDetector:
-    """The analyzer for `zh` and `en` with our recognizers only; loads no model.
+    """The detector for `zh` and `en` with our recognizers only; loads no model.
 
-    presidio's predefined recognizers are not loaded (several need a spaCy model, and
-    none knows mainland formats); its NLP engine is replaced by `TokenNlpEngine`.
+    presidio's predefined recognizers are not used (several need a spaCy model, and
+    none knows mainland formats); the NLP engine is the model-free `TokenNlpEngine`.
+    Imports no presidio: `masking.detection.presidio.build_analyzer_engine(detector)`
+    gives presidio's engine over these parts to those who want it.
     """
     quiet_libraries()
     initialize_jieba()
-    registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
-    for language in LANGUAGES:
-        for recognizer_class in RECOGNIZER_CLASSES:
-            registry.add_recognizer(recognizer_class(language))
-    analyzer = AnalyzerEngine(
-        registry=registry,
+    detector = PiiDetector(
+        (
+            recognizer_class(language)
+            for language in LANGUAGES
+            for recognizer_class in RECOGNIZER_CLASSES
+        ),
         nlp_engine=TokenNlpEngine(LANGUAGES),
-        supported_languages=list(LANGUAGES),
-        context_aware_enhancer=WindowContextEnhancer(),
-        default_score_threshold=score_threshold,
+        enhancer=WindowContextEnhancer(),
+        score_threshold=score_threshold,
     )
-    detector = PiiDetector(analyzer, score_threshold=score_threshold)
     detector.detect_many(_WARM_UP)  # first-call costs (jieba's tagger) paid here
     return detector

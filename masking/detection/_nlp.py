@@ -1,27 +1,24 @@
-"""A model-free presidio `NlpEngine`: tokens for context words, nothing else.
+"""A model-free NLP engine: tokens for context words, nothing else.
 
-presidio uses the NLP engine's tokens and lemmas only to find context words near a
-match (our recognizers bring no model-based NER). So this engine loads no model: one
-compiled regex splits text into runs of Han characters, runs of other letters and
-digits, and single symbols; a lemma is the lowercased token. A Han run is a clause
-("客户要求退款至银行卡"), and presidio matches context words as substrings of lemmas,
-so "银行卡" is found inside it without word segmentation. Segmenting with jieba here
-would cost more than all recognizers together (jieba.cut runs at ~1.5 MB/s on one
-core) and would not find more context words.
+Detection uses tokens and lemmas only to find context words near a match, as presidio
+does with its NLP engine (our recognizers bring no model-based NER). So this engine
+loads no model: one compiled regex splits text into runs of Han characters, runs of
+other letters and digits, and single symbols; a lemma is the lowercased token. A Han run
+is a clause ("客户要求退款至银行卡"), and context words match as substrings of lemmas (as
+in presidio), so "银行卡" is found inside it without word segmentation. Segmenting
+with jieba here would cost more than all recognizers together (jieba.cut runs at
+~1.5 MB/s on one core) and would not find more context words.
 
 Tokens are needed only around matches, and most text has none, so `TokenArtifacts`
 tokenizes lazily: `context_words` reads a short window around one match; the full
-`tokens`/`lemmas`/`keywords` that presidio's own enhancer reads are computed on first
-access only.
+`tokens`/`lemmas`/`keywords` that presidio's own enhancer reads (through the adapter in
+`masking.detection.presidio`) are computed on first access only.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
-
-from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
+from collections.abc import Iterable
 
 from masking.detection._text import HAN, SEPARATOR, left_window, right_window, words
 
@@ -54,15 +51,11 @@ def _keywords(text: str) -> list[str]:
     return [lemma for lemma in map(str.lower, _TOKEN.findall(text)) if _is_keyword(lemma)]
 
 
-class TokenArtifacts(NlpArtifacts):
-    """presidio's NLP artifacts for one text, tokenized on demand."""
+class TokenArtifacts:
+    """The tokens of one text, computed on demand (presidio's `NlpArtifacts` shape)."""
 
-    def __init__(self, text: str, nlp_engine: NlpEngine) -> None:
-        # presidio's constructor tokenizes eagerly; everything here is lazy instead.
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.entities = []
-        self.scores = []
-        self.nlp_engine = nlp_engine
         self._full: tuple[list[str], list[int], list[str], list[str]] | None = None
 
     def context_words(self, start: int, end: int, before: int, after: int) -> list[str]:
@@ -91,59 +84,38 @@ class TokenArtifacts(NlpArtifacts):
             )
         return self._full
 
-    # presidio's attributes, for its own LemmaContextAwareEnhancer and `to_json`.
+    # presidio's attribute names, so its own LemmaContextAwareEnhancer can read them.
     @property
-    def tokens(self) -> list[str]:  # type: ignore[override]
+    def tokens(self) -> list[str]:
         return self._tokenized()[0]
 
     @property
-    def tokens_indices(self) -> list[int]:  # type: ignore[override]
+    def tokens_indices(self) -> list[int]:
         return self._tokenized()[1]
 
     @property
-    def lemmas(self) -> list[str]:  # type: ignore[override]
+    def lemmas(self) -> list[str]:
         return self._tokenized()[2]
 
     @property
-    def keywords(self) -> list[str]:  # type: ignore[override]
+    def keywords(self) -> list[str]:
         return self._tokenized()[3]
 
 
-class TokenNlpEngine(NlpEngine):
+class TokenNlpEngine:
     """Regex tokenization for `zh` and `en`; no model, nothing to download."""
 
     def __init__(self, languages: Iterable[str] = LANGUAGES) -> None:
-        self._languages = tuple(languages)
-        self._loaded = False
+        self.languages: tuple[str, ...] = tuple(languages)
 
-    def load(self) -> None:
-        self._loaded = True
+    def process_text(self, text: str, language: str) -> TokenArtifacts:
+        """The artifacts of `text`; tokenization is the same in both languages."""
+        return TokenArtifacts(text)
 
-    def is_loaded(self) -> bool:
-        return self._loaded
-
-    def process_text(self, text: str, language: str) -> NlpArtifacts:
-        return TokenArtifacts(text, self)
-
-    def process_batch(
-        self,
-        texts: Iterable[str],
-        language: str,
-        batch_size: int = 1,
-        n_process: int = 1,
-        **kwargs: Any,
-    ) -> Iterator[tuple[str, NlpArtifacts]]:
-        for text in texts:
-            yield text, TokenArtifacts(text, self)
-
-    def is_stopword(self, word: str, language: str) -> bool:
+    @staticmethod
+    def is_stopword(word: str) -> bool:
         return word.lower() in _ENGLISH_STOP_WORDS
 
-    def is_punct(self, word: str, language: str) -> bool:
+    @staticmethod
+    def is_punct(word: str) -> bool:
         return len(word) == 1 and not word.isalnum()
-
-    def get_supported_entities(self) -> list[str]:
-        return []  # no model-based NER
-
-    def get_supported_languages(self) -> list[str]:
-        return list(self._languages)

@@ -1,6 +1,7 @@
 """Masking and pseudonymization operators, one module per family.
 
-Each operator is a presidio-anonymizer `Operator` with a typed, frozen config.
+Each operator has presidio-anonymizer's `Operator` methods and a typed, frozen config;
+`masking.engine` adapts them to presidio itself.
 """
 
 from typing import Any

@@ -1,4 +1,9 @@
-"""The abstract masking operator, shaped as a presidio-anonymizer `Operator`."""
+"""The abstract masking operator, shaped as a presidio-anonymizer `Operator`.
+
+Shaped, not derived: importing presidio-anonymizer imports presidio-analyzer and spaCy
+(about a second), and the structured-field hot path needs none of it. `masking.engine`
+wraps each operator in a presidio `Operator` on demand.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +11,24 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from presidio_anonymizer.operators import Operator, OperatorType
-
 from masking.operators._config import MaskConfig, build_config
 
 __all__ = ["PRESIDIO_BOOKKEEPING_KEYS", "MaskingOperator"]
 
-# presidio's engine adds these to every params dict before validate/operate; they
-# describe the span, not the operator, so they never reach a config.
+# presidio's engine (through the adapter) adds these to every params dict before
+# validate/operate; they describe the span, not the operator, so never reach a config.
 PRESIDIO_BOOKKEEPING_KEYS: frozenset[str] = frozenset({"entity_type"})
 
 ConfigT = TypeVar("ConfigT", bound=MaskConfig)
 
 
-class MaskingOperator(Operator, Generic[ConfigT]):
+class MaskingOperator(Generic[ConfigT]):
     """A masking or pseudonymization operator with a typed config.
 
-    Subclasses set `name` and `config_model` and implement `mask`. The presidio methods
-    (`operate`, `validate`, ...) are built on top, so the same class serves the
-    structured-field hot path (through `prepare`) and presidio's free-text engine.
-    Instances are stateless: presidio builds one per span with no arguments.
+    Subclasses set `name` and `config_model` and implement `mask`. presidio's methods
+    (`operate`, `validate`, `operator_name`) are built on top, so the same class serves
+    the structured-field hot path (through `prepare`) and, through the adapter in
+    `masking.engine`, presidio's free-text engine. Instances are stateless.
     """
 
     name: ClassVar[str]
@@ -55,7 +58,7 @@ class MaskingOperator(Operator, Generic[ConfigT]):
 
         return bound
 
-    # presidio-anonymizer's Operator interface.
+    # presidio-anonymizer's Operator interface, which the adapter forwards to.
 
     def operate(self, text: str, params: dict[str, Any] | None = None) -> str:
         """Mask `text` with a config built from presidio's params dict."""
@@ -68,7 +71,3 @@ class MaskingOperator(Operator, Generic[ConfigT]):
     def operator_name(self) -> str:
         """Return the registry name, which is also presidio's operator name."""
         return self.name
-
-    def operator_type(self) -> OperatorType:
-        """All our operators anonymize; none of them can be reversed by presidio."""
-        return OperatorType.Anonymize

@@ -1,4 +1,5 @@
-"""MaskingOperator: presidio's Operator interface on top of typed configs."""
+"""MaskingOperator: presidio's Operator interface on top of typed configs, and the
+presidio `Operator` adapter over each operator."""
 
 import dataclasses
 
@@ -6,15 +7,37 @@ import pytest
 from presidio_anonymizer.operators import Operator, OperatorType
 
 from masking import BUILTIN_OPERATORS, InvalidOperatorConfigError, MaskConfig
+from masking.engine import presidio_operator
 from masking.operators import MobileConfig, MobileMask, PartialConfig
 
 
-def test_given_builtin_operators_then_each_is_a_presidio_anonymize_operator() -> None:
+def test_given_builtin_operators_then_each_has_a_presidio_anonymize_operator() -> None:
     for cls in BUILTIN_OPERATORS:
-        operator = cls()
+        assert cls().operator_name() == cls.name
+        adapter = presidio_operator(cls)
+        assert presidio_operator(cls) is adapter  # one class per operator
+        operator = adapter()  # presidio builds one per span, with no arguments
         assert isinstance(operator, Operator)
         assert operator.operator_name() == cls.name
         assert operator.operator_type() is OperatorType.Anonymize
+        assert adapter.masking_operator.name == cls.name
+        assert type(adapter.masking_operator) is cls
+
+
+@pytest.mark.parametrize(
+    "params",
+    [None, {}, {"entity_type": "X"}, {"keep_first": 2, "keep_last": 2, "min_masked": 1}],
+)
+def test_given_presidio_adapter_then_it_masks_and_validates_as_the_operator(
+    params: dict[str, object] | None,
+) -> None:
+    adapter = presidio_operator(MobileMask)()
+    adapter.validate(params)  # type: ignore[arg-type]
+    assert adapter.operate("13812345678", params) == MobileMask().operate("13812345678", params)  # type: ignore[arg-type]
+    with pytest.raises(InvalidOperatorConfigError, match="keep_frist"):
+        adapter.validate({"keep_frist": 3})
+    with pytest.raises(InvalidOperatorConfigError):
+        adapter.operate("13812345678", {"keep_first": "all"})
 
 
 def test_given_builtin_operators_then_configs_are_frozen_dataclasses() -> None:

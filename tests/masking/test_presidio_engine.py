@@ -1,8 +1,15 @@
-"""Our operators inside presidio's AnonymizerEngine, for free text."""
+"""Our operators inside presidio's AnonymizerEngine, for free text; it masks what the
+gateway's own splice (`masking.spans`) masks."""
 
+from collections.abc import Callable
+
+import pytest
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
-from masking import build_anonymizer_engine
+from bench.pii._corpus import generate
+from masking import build_anonymizer_engine, default_mask_for, default_registry
+from masking.detection import ENTITY_CATEGORY, DetectedEntity, build_detector
+from masking.spans import replace_spans
 
 KEY = bytes(range(32))
 
@@ -72,3 +79,74 @@ def test_given_presidio_builtin_operator_then_it_still_works() -> None:
         operators={"PERSON": OperatorConfig("replace", {"new_value": "<PERSON>"})},
     )
     assert result.text == "name: <PERSON>"
+
+
+# A non-default parameter for each operator the corpus's entity types use.
+PARAMS: dict[str, dict[str, object]] = {
+    "address": {"keep": "city"},
+    "bank_card": {"mask_char": "#", "keep_last": 2},
+    "email": {"keep_first": 2},
+    "mobile": {"mask_char": "#"},
+    "partial": {"keep_first": 1, "mask_char": "x"},
+    "person_name": {"mask_char": "#"},
+    "redact": {"replacement": "[hidden]"},
+    "resident_id": {"keep_first": 6},
+}
+
+
+@pytest.fixture(scope="module")
+def corpus_findings() -> list[tuple[str, list[DetectedEntity]]]:
+    texts = [sample.text for sample in generate(300, 100, 20240601)]
+    return list(zip(texts, build_detector().detect_many(texts), strict=True))
+
+
+@pytest.mark.parametrize(
+    "params_for",
+    [
+        pytest.param(lambda name: {}, id="defaults"),
+        pytest.param(lambda name: PARAMS.get(name, {}), id="params"),
+    ],
+)
+def test_given_detected_corpus_then_engine_masks_exactly_as_replace_spans(
+    corpus_findings: list[tuple[str, list[DetectedEntity]]],
+    params_for: Callable[[str], dict[str, object]],
+) -> None:
+    """presidio's engine with our operators, and the gateway's splice with the same
+    operators bound (`masking.spans`), give the same text for every corpus note."""
+    registry = default_registry()
+    names = {entity: default_mask_for(ENTITY_CATEGORY[entity]) for entity in ENTITY_CATEGORY}
+    operators = {entity: OperatorConfig(name, params_for(name)) for entity, name in names.items()}
+    bound = {entity: registry.bind(name, **params_for(name)) for entity, name in names.items()}
+    engine = build_anonymizer_engine()
+    masked = 0
+    for text, entities in corpus_findings:
+        expected = replace_spans(text, entities, lambda e, value: bound[e.entity_type](value))
+        result = engine.anonymize(
+            text=text,
+            analyzer_results=[
+                RecognizerResult(e.entity_type, e.start, e.end, e.score) for e in entities
+            ],
+            operators=operators,
+        )
+        assert result.text == expected
+        masked += len(entities)
+    assert masked > 500
+    assert {e.entity_type for _, found in corpus_findings for e in found} == set(ENTITY_CATEGORY)
+
+
+def test_given_pseudonym_for_every_type_then_engine_equals_replace_spans(
+    corpus_findings: list[tuple[str, list[DetectedEntity]]],
+) -> None:
+    params = {"key": KEY, "purpose": "analytics"}
+    bound = default_registry().bind("pseudonym", **params)
+    engine = build_anonymizer_engine()
+    operators = {entity: OperatorConfig("pseudonym", params) for entity in ENTITY_CATEGORY}
+    for text, entities in corpus_findings[:100]:
+        result = engine.anonymize(
+            text=text,
+            analyzer_results=[
+                RecognizerResult(e.entity_type, e.start, e.end, e.score) for e in entities
+            ],
+            operators=operators,
+        )
+        assert result.text == replace_spans(text, entities, lambda _, value: bound(value))

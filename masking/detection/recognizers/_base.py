@@ -1,22 +1,21 @@
-"""The base of our recognizers: typed `find` instead of presidio's loose `analyze`.
+"""The base of our recognizers: a typed `find` for one entity type, no presidio.
 
-A recognizer yields `Finding`s (start, end, score) for one text; the base turns them
-into presidio `RecognizerResult`s tagged with the recognizer's id, which presidio's
-context enhancer needs. Every recognizer is registered once per language (presidio
-keys recognizers by language); the patterns are compiled once, at import.
+A recognizer yields `Finding`s (start, end, score) for one text; `analyze` tags them
+with the entity type and the recognizer's id, which the context enhancer needs to find
+the recognizer's context words. Every recognizer is registered once per language (as
+presidio keys recognizers by language); the patterns are compiled once, at import.
+`masking.detection.presidio` wraps these for presidio's `AnalyzerEngine`.
 """
 
 from __future__ import annotations
 
 import re
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from presidio_analyzer import LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
-
+from masking.detection._result import RecognizerFinding
 from masking.detection._text import left_window
 
 __all__ = [
@@ -34,62 +33,43 @@ class Finding:
     end: int
     score: float
     context_applied: bool = False
-    """True when the recognizer already weighed context itself (presidio's enhancer
+    """True when the recognizer already weighed context itself (the context enhancer
     then leaves the score alone)."""
 
 
-class WardgateRecognizer(LocalRecognizer):
+class WardgateRecognizer(ABC):
     """One entity type, context words, and a typed `find`.
 
-    Context words are single words: presidio compares them with one token's lemma at a
-    time ("credit code" would never match the tokens "credit", "code"). Chinese
-    context words match inside a Han run, which is one token.
+    Context words are single words: they are compared with one token's lemma at a
+    time, as presidio does ("credit code" would never match the tokens "credit",
+    "code"). Chinese context words match inside a Han run, which is one token.
     """
 
     ENTITY: ClassVar[str]
     CONTEXT: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, language: str) -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            name=type(self).__name__,
-            supported_language=language,
-            context=list(self.CONTEXT),
-        )
-
-    def load(self) -> None:
-        """Nothing to load: patterns are compiled at import, data ships with the code."""
+        self.name = type(self).__name__
+        self.supported_language = language
+        self.supported_entities: tuple[str, ...] = (self.ENTITY,)
+        self.context: tuple[str, ...] = self.CONTEXT
+        # presidio's id is name + id(self); name + language is as unique within one
+        # detector (one instance per class and language) and the same in every process.
+        self.id = f"{self.name}_{language}"
 
     @abstractmethod
     def find(self, text: str) -> Iterator[Finding]:
         """The spans of this entity in `text`, scored before context enhancement."""
 
-    def analyze(
-        self,
-        text: str,
-        entities: list[str],
-        nlp_artifacts: NlpArtifacts | None = None,
-    ) -> list[RecognizerResult]:
-        if self.ENTITY not in entities:
-            return []
-        results = []
-        for finding in self.find(text):
-            metadata: dict[str, object] = {
-                RecognizerResult.RECOGNIZER_NAME_KEY: type(self).__name__,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            }
-            if finding.context_applied:
-                metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
-            results.append(
-                RecognizerResult(
-                    self.ENTITY,
-                    finding.start,
-                    finding.end,
-                    finding.score,
-                    recognition_metadata=metadata,
-                )
+    def analyze(self, text: str) -> list[RecognizerFinding]:
+        """`find`, tagged with this recognizer's entity type and id."""
+        entity, recognizer_id = self.ENTITY, self.id
+        return [
+            RecognizerFinding(
+                entity, found.start, found.end, found.score, recognizer_id, found.context_applied
             )
-        return results
+            for found in self.find(text)
+        ]
 
 
 class RegexRecognizer(WardgateRecognizer):

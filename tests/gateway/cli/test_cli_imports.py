@@ -104,3 +104,42 @@ def test_given_serve_start_up_then_store_checked_without_alembic(tmp_path: Path)
         "assert 'alembic' not in sys.modules, 'alembic imported by the start-up checks'\n"
     )
     run_probe(probe)
+
+
+PRESIDIO_STACK = ("presidio_analyzer", "presidio_anonymizer", "spacy")
+
+
+def test_given_serving_path_then_presidio_and_spacy_never_imported(tmp_path: Path) -> None:
+    """`wardgate serve`'s path (the app, the PII detector, masking, the gateway state)
+    runs without presidio or spaCy (a second of start-up); the presidio adapters
+    import them when asked, and then work on the same detector."""
+    settings = Settings(data_dir=tmp_path / "data")
+    asyncio.run(init_store(settings, demo=False))
+    probe = (
+        "import asyncio, sys\nfrom pathlib import Path\n"
+        f"STACK = {PRESIDIO_STACK!r}\n"
+        "def loaded():\n"
+        "    return sorted(name for name in STACK if name in sys.modules)\n"
+        "import gateway.app, masking, masking.detection\n"
+        "from gateway.settings import Settings\n"
+        "from gateway.state import PlanWarmUp, open_gateway\n"
+        f"settings = Settings(data_dir=Path({str(settings.data_dir)!r}))\n"
+        "app = gateway.app.create_app(settings)\n"
+        "async def start():\n"
+        "    state = await open_gateway(settings, warm=PlanWarmUp.NONE)\n"
+        "    found = await state.scanner.detect(['客户王建国，手机13912345678'])\n"
+        "    assert [e.entity_type for e in found[0]] == ['PERSON', 'CN_MOBILE'], found\n"
+        "    state.scanner.close()\n"
+        "    await state.db.dispose()\n"
+        "    return state.scanner.detector\n"
+        "detector = asyncio.run(start())\n"
+        "assert masking.default_registry().bind('mobile')('13912345678') == '139****5678'\n"
+        "assert loaded() == [], f'serving path imported {loaded()}'\n"
+        "from masking.detection.presidio import build_analyzer_engine\n"
+        "assert 'presidio_analyzer' in sys.modules and 'spacy' in sys.modules\n"
+        "engine = build_analyzer_engine(detector)\n"
+        "assert engine.analyze('手机13912345678', 'zh', entities=['CN_MOBILE'])\n"
+        "masking.build_anonymizer_engine()\n"
+        "assert loaded() == list(STACK), loaded()\n"
+    )
+    run_probe(probe)

@@ -9,8 +9,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import spacy
-from presidio_analyzer import AnalyzerEngine
 
 from masking.detection import (
     CHUNK_CHARS,
@@ -110,7 +108,8 @@ def test_given_threads_then_results_equal_sequential(detector: PiiDetector) -> N
 def test_entity_types_and_categories_cover_each_other(detector: PiiDetector) -> None:
     assert set(ENTITY_CATEGORY) == set(ENTITY_TYPES) == set(detector.supported_entities)
     for language in ("zh", "en"):
-        assert set(detector.analyzer.get_supported_entities(language)) == set(ENTITY_TYPES)
+        supported = {e for r in detector.recognizers(language) for e in r.supported_entities}
+        assert supported == set(ENTITY_TYPES)
 
 
 def test_detected_entity_is_immutable() -> None:
@@ -122,6 +121,11 @@ def test_detected_entity_is_immutable() -> None:
 def test_given_no_network_and_no_model_loading_then_detector_builds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # spaCy is imported here only to be refused: the detector itself never imports it
+    # (test_serving_imports checks that in a fresh interpreter).
+    import spacy
+    import spacy.cli
+
     def refuse(*args: object, **kwargs: object) -> None:
         msg = "the detector must not load a model or open a connection"
         raise AssertionError(msg)
@@ -130,14 +134,18 @@ def test_given_no_network_and_no_model_loading_then_detector_builds(
     monkeypatch.setattr(spacy, "load", refuse)
     monkeypatch.setattr(spacy.cli, "download", refuse)
     detector = build_detector()
-    assert isinstance(detector.analyzer, AnalyzerEngine)
+    assert isinstance(detector, PiiDetector)
     assert found(detector, NOTE)[1] == ("CN_MOBILE", "13912345678")
 
 
 def test_registry_holds_only_our_recognizers(detector: PiiDetector) -> None:
-    recognizers = detector.analyzer.get_recognizers()
-    assert recognizers
-    assert all(isinstance(r, WardgateRecognizer) for r in recognizers)
+    for language in ("zh", "en"):
+        recognizers = detector.recognizers(language)
+        assert recognizers
+        assert all(isinstance(r, WardgateRecognizer) for r in recognizers)
+        assert all(r.supported_language == language for r in recognizers)
+        # One per class and language: the context rule finds a recognizer by its id.
+        assert len({r.id for r in recognizers}) == len(recognizers)
 
 
 def test_given_context_word_then_score_is_raised(detector: PiiDetector) -> None:
@@ -148,14 +156,20 @@ def test_given_context_word_then_score_is_raised(detector: PiiDetector) -> None:
 
 def test_given_logging_that_lets_everything_through_then_building_logs_no_library_noise() -> None:
     """A fresh process whose root logger takes DEBUG (Litestar's default configuration
-    takes INFO, as under plain `uvicorn gateway.app:...`): building the detector logs
-    nothing below WARNING from presidio or jieba (their dictionary loading included)."""
+    takes INFO, as under plain `uvicorn gateway.app:...`): building the detector and
+    the presidio adapters logs nothing below WARNING from presidio or jieba (their
+    dictionary and recognizer loading included)."""
     code = (
         "import logging, sys\n"
         "logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,"
         " format='LOG %(levelname)s %(name)s %(message)s')\n"
         "from masking.detection import build_detector\n"
-        "build_detector()\n"
+        "detector = build_detector()\n"
+        # and the presidio adapters, whose imports and builds are what logs at INFO
+        "from masking.detection.presidio import build_analyzer_engine\n"
+        "build_analyzer_engine(detector)\n"
+        "from masking import build_anonymizer_engine\n"
+        "build_anonymizer_engine()\n"
         "logging.getLogger('probe').info('root takes INFO')\n"
     )
     done = subprocess.run(

@@ -4,6 +4,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
 from masking.detection._nlp import TokenArtifacts, TokenNlpEngine
 from masking.detection._text import SEPARATOR
+from masking.detection.presidio import PresidioNlpEngine, PresidioTokenArtifacts
 
 
 def artifacts(text: str) -> TokenArtifacts:
@@ -51,17 +52,25 @@ def test_given_separator_then_context_stops_there() -> None:
 
 
 def test_given_presidio_lemma_enhancer_then_it_reads_our_artifacts() -> None:
-    # Our artifacts stay usable by presidio's own enhancer (tokens, lemmas, keywords).
+    # Our artifacts stay usable by presidio's own enhancer (tokens, lemmas, keywords),
+    # through the adapter; test_presidio_adapter compares whole scores.
     text = "手机13912345678"
+    presidio_artifacts = PresidioNlpEngine(TokenNlpEngine()).process_text(text, "zh")
+    assert isinstance(presidio_artifacts, PresidioTokenArtifacts)
+    assert presidio_artifacts.tokens == artifacts(text).tokens
     surrounding = LemmaContextAwareEnhancer()._extract_surrounding_words(
-        artifacts(text), "13912345678", 2
+        presidio_artifacts, "13912345678", 2
     )
     assert "手机" in surrounding
 
 
 def test_engine_loads_no_model_and_knows_both_languages() -> None:
-    engine = TokenNlpEngine()
+    assert TokenNlpEngine().languages == ("zh", "en")
+    engine = PresidioNlpEngine(TokenNlpEngine())
     engine.load()
     assert engine.is_loaded()
     assert engine.get_supported_languages() == ["zh", "en"]
     assert engine.get_supported_entities() == []
+    assert engine.is_stopword("The", "en")
+    assert engine.is_punct("，", "zh")
+    assert not engine.is_punct("手", "zh")
