@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +31,7 @@ from audit.store import (
     append_entries_sqlite,
 )
 
+_T = TypeVar("_T")
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
 BatchObserver = Callable[[int, float, bool], None]
 """Told of each batch: its size, seconds from start to commit (or failure), and success."""
@@ -133,21 +134,42 @@ class GroupCommitAppender:
                 for _ in batch:
                     self._queue.task_done()
 
-    def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
-        """One batch in the writer thread, on the connection it keeps from batch to
-        batch (no pool checkout, check-in and reset per batch)."""
+    @property
+    def writes_in_thread(self) -> bool:
+        """SQLite: batches run in the writer thread, and `exclusive` can be used."""
+        return self._executor is not None and self.running
+
+    async def exclusive(self, work: Callable[[Any], _T]) -> _T:
+        """Run `work(raw sqlite3 connection)` in the writer thread, between two batches and
+        in the writers' queue, on the connection the batches use; `work` runs its own
+        transaction. For the other writes to the audit tables (checkpoints): outside the
+        queue they would take SQLite's write lock behind the writers' backs, and a batch
+        that found it taken slept in SQLite's busy handler (up to 25-50 ms a try) long
+        after it was free, with every other worker's writer queued behind that batch."""
+        if self._executor is None:
+            msg = "only the SQLite writer runs in a thread of its own"
+            raise AuditWriteError(msg)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._in_queue, work
+        )
+
+    def _in_queue(self, work: Callable[[Any], _T]) -> _T:
+        """`work` on the writer's kept connection, in the writers' queue (writer thread)."""
         assert self._sync_engine is not None  # noqa: S101 - only called with one
         if self._writer_conn is None:
             self._writer_conn = self._sync_engine.raw_connection()
         try:
             with self._writers_queue():
-                return append_entries_sqlite(
-                    self._writer_conn.driver_connection, entries, self._tree
-                )
+                return work(self._writer_conn.driver_connection)
         except BaseException:
             # Whatever state a failed batch left the connection in, the next starts afresh.
             self._release_connection(invalidate=True)
             raise
+
+    def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
+        """One batch in the writer thread, on the connection it keeps from batch to
+        batch (no pool checkout, check-in and reset per batch)."""
+        return self._in_queue(lambda raw: append_entries_sqlite(raw, entries, self._tree))
 
     def _release_connection(self, *, invalidate: bool = False) -> None:
         """Give the writer's connection back (the writer thread only)."""
