@@ -126,7 +126,7 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _listening_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
+def listening_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
     """Bind before anything says it is listening: a busy port is one line, not a
     gateway that announces itself ready and then dies.
 
@@ -212,7 +212,7 @@ def _serve(settings: Settings) -> None:
             code, message = described
             raise OperatorError(f"cannot start: {message}", code) from None
     count = settings.worker_count
-    listening = _listening_sockets(settings.host, settings.port, count)
+    listening = listening_sockets(settings.host, settings.port, count)
     if settings.bench_bare_endpoint:
         console.print("[bold red]WARNING: /bench/bare serves UNGOVERNED data (benchmark mode)[/]")
     each = f" ({count} workers)" if count > 1 else ""
