@@ -206,6 +206,8 @@ class GroupCommitAppender:
         try:
             return batch, self._in_queue(write)
         except Exception as exc:  # noqa: BLE001 - handed to every waiting request
+            if not batch:  # failed before its turn (the queue's file, a connection)
+                batch.extend(self._take())
             return batch, exc
 
     def _release_connection(self, *, invalidate: bool = False) -> None:

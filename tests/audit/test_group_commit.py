@@ -190,3 +190,27 @@ async def test_given_entries_queued_while_another_writer_commits_then_they_join_
     assert report.ok, report.problem
     assert report.entries == 10
     await db.dispose()
+
+
+async def test_given_the_writers_queue_unusable_then_every_waiter_gets_the_error(
+    tmp_path: Path,
+) -> None:
+    """A batch that fails before its turn (here the queue's file cannot be opened) still
+    answers the entries it would have taken, with the error, instead of retrying them."""
+    db = create_database(Settings(data_dir=tmp_path))
+    await upgrade_to_head(db.writer)
+    (tmp_path / "wardgate.db-audit.lock").mkdir()  # opening it for writing fails
+    appender = GroupCommitAppender(db.writer, sync_engine=db.audit_writer)
+    appender.start()
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(appender.append(entry(n)) for n in range(5)), return_exceptions=True),
+            timeout=30,
+        )
+        assert appender.failing
+    finally:
+        await appender.close()
+    assert all(isinstance(result, AuditWriteError) for result in results)
+    async with db.reader.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(audit_events))).scalar() == 0
+    await db.dispose()
