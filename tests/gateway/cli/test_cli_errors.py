@@ -23,7 +23,7 @@ import uvicorn
 from click.testing import Result
 from typer.testing import CliRunner
 
-from gateway.cli.main import listening_sockets, app
+from gateway.cli.main import app, listening_sockets
 from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 from policies.document import default_policy_document
