@@ -5,6 +5,10 @@ one commit per request makes the audit log the bottleneck. The appender queues
 entries from concurrent requests and writes whatever has gathered in one INSERT and one
 COMMIT; each waiting request gets its own sequence number, or the error, only after
 that commit.
+
+On SQLite the batch is taken in the writer thread once it holds the writers' queue, not
+before it waits there: what arrived while another worker's batch committed goes with
+this one, instead of waiting a whole turn more.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import contextlib
 import fcntl
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +36,7 @@ from audit.store import (
     append_entries_sqlite,
 )
 
+_T = TypeVar("_T")
 _Pending = tuple[AuditEntry, "asyncio.Future[int]"]
 BatchObserver = Callable[[int, float, bool], None]
 """Told of each batch: its size, seconds from start to commit (or failure), and success."""
@@ -72,7 +78,11 @@ class GroupCommitAppender:
         self.failing = False
         """The last batch failed: nothing is known to be writable until one commits."""
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._pending: deque[_Pending] = deque()
+        """Entries waiting for a batch; the SQLite writer thread takes them (deque's
+        append and popleft are atomic)."""
+        self._queue: asyncio.Queue[None] = asyncio.Queue()
+        """One token per entry, done once the entry's batch has ended: `close` joins it."""
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.entries = 0
@@ -119,35 +129,86 @@ class GroupCommitAppender:
             msg = "the audit appender is not running"
             raise AuditWriteError(msg)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((entry, future))
+        self._pending.append((entry, future))
+        self._queue.put_nowait(None)
         return await future
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            await self._queue.get()
+            tokens = 1
+            while not self._queue.empty():
+                self._queue.get_nowait()
+                tokens += 1
             try:
-                await self._write(batch)
+                # Every entry whose token was taken is in `_pending` or already written
+                # (a batch taken in the thread may carry entries whose tokens come later).
+                while self._pending:
+                    await self._write_next()
             finally:
-                for _ in batch:
+                for _ in range(tokens):
                     self._queue.task_done()
 
-    def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
-        """One batch in the writer thread, on the connection it keeps from batch to
-        batch (no pool checkout, check-in and reset per batch)."""
+    def _take(self) -> list[_Pending]:
+        batch: list[_Pending] = []
+        while len(batch) < self._max_batch:
+            try:
+                batch.append(self._pending.popleft())
+            except IndexError:
+                break
+        return batch
+
+    @property
+    def writes_in_thread(self) -> bool:
+        """SQLite: batches run in the writer thread, and `exclusive` can be used."""
+        return self._executor is not None and self.running
+
+    async def exclusive(self, work: Callable[[Any], _T]) -> _T:
+        """Run `work(raw sqlite3 connection)` in the writer thread, between two batches and
+        in the writers' queue, on the connection the batches use; `work` runs its own
+        transaction. For the other writes to the audit tables (checkpoints): outside the
+        queue they would take SQLite's write lock behind the writers' backs, and a batch
+        that found it taken slept in SQLite's busy handler (up to 25-50 ms a try) long
+        after it was free, with every other worker's writer queued behind that batch."""
+        if self._executor is None:
+            msg = "only the SQLite writer runs in a thread of its own"
+            raise AuditWriteError(msg)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._in_queue, work
+        )
+
+    def _in_queue(self, work: Callable[[Any], _T]) -> _T:
+        """`work` on the writer's kept connection, in the writers' queue (writer thread)."""
         assert self._sync_engine is not None  # noqa: S101 - only called with one
         if self._writer_conn is None:
             self._writer_conn = self._sync_engine.raw_connection()
         try:
             with self._writers_queue():
-                return append_entries_sqlite(
-                    self._writer_conn.driver_connection, entries, self._tree
-                )
+                return work(self._writer_conn.driver_connection)
         except BaseException:
             # Whatever state a failed batch left the connection in, the next starts afresh.
             self._release_connection(invalidate=True)
             raise
+
+    def _take_and_write(self) -> tuple[list[_Pending], list[int] | Exception]:
+        """One batch in the writer thread, on the connection it keeps from batch to
+        batch (no pool checkout, check-in and reset per batch), taken from the pending
+        entries once this writer's turn has come. Returns the batch with its sequence
+        numbers or its failure."""
+        batch: list[_Pending] = []
+
+        def write(raw: Any) -> list[int]:
+            batch.extend(self._take())
+            if not batch:
+                return []
+            return append_entries_sqlite(raw, [entry for entry, _ in batch], self._tree)
+
+        try:
+            return batch, self._in_queue(write)
+        except Exception as exc:  # noqa: BLE001 - handed to every waiting request
+            if not batch:  # failed before its turn (the queue's file, a connection)
+                batch.extend(self._take())
+            return batch, exc
 
     def _release_connection(self, *, invalidate: bool = False) -> None:
         """Give the writer's connection back (the writer thread only)."""
@@ -178,31 +239,42 @@ class GroupCommitAppender:
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
-    async def _write(self, batch: list[_Pending]) -> None:
+    async def _write_next(self) -> None:
         started = time.perf_counter()
-        try:
+        result: list[int] | Exception
+        if self._executor is not None:
+            loop = asyncio.get_running_loop()
+            batch, result = await loop.run_in_executor(self._executor, self._take_and_write)
+        else:
+            batch = self._take()
             entries = [entry for entry, _ in batch]
-            if self._executor is not None:
-                loop = asyncio.get_running_loop()
-                seqs = await loop.run_in_executor(self._executor, self._write_sync, entries)
-            elif self._pg_transaction is not None:
+            try:
+                if self._pg_transaction is not None:
 
-                async def append(conn: Any) -> list[int]:
-                    return await append_entries_asyncpg(conn, entries)
+                    async def append(conn: Any) -> list[int]:
+                        return await append_entries_asyncpg(conn, entries)
 
-                seqs = await self._pg_transaction(append)
-            else:
-                async with self._engine.begin() as conn:
-                    seqs = await append_entries(conn, entries)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
+                    result = await self._pg_transaction(append)
+                else:
+                    async with self._engine.begin() as conn:
+                        result = await append_entries(conn, entries)
+            except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
+                result = exc
+        if batch:
+            self._settle(batch, result, started)
+
+    def _settle(self, batch: list[_Pending], result: list[int] | Exception, started: float) -> None:
+        """Answer every request of a batch: its sequence number, or the batch's failure."""
+        if isinstance(result, Exception):
             error = AuditWriteError("the audit log could not commit this batch")
-            error.__cause__ = exc
+            error.__cause__ = result
             self.failing = True
             self._observe(len(batch), started, ok=False)
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
+        seqs = result
         self.batches += 1
         self.entries += len(batch)
         self.failing = False

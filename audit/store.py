@@ -220,6 +220,12 @@ class SqliteTreeCache:
         self._stored, self._frontier = None, None
 
 
+def read_tree_sqlite(raw: Any) -> Frontier:
+    """The stored tree head on a raw sqlite3 connection (the caller's transaction)."""
+    state = raw.execute("SELECT frontier FROM audit_tree WHERE id = 1").fetchone()
+    return _tree_from(orjson.loads(state[0]) if state is not None else None)
+
+
 def append_entries_sqlite(
     raw: Any, entries: Sequence[AuditEntry], tree: SqliteTreeCache
 ) -> list[int]:

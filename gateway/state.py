@@ -94,6 +94,7 @@ class GatewayState:
             sync_engine=db.audit_writer,
             pg_transaction=None if db.audit_fast is None else db.audit_fast.transaction,
         )
+        self.checkpoints.queue_behind(self.appender)
         self.cursors = Sealer(system_keys.cursor)
         self.protector = protector_for(catalog, keystore, system_keys)
         self._reload_lock = asyncio.Lock()

@@ -126,12 +126,25 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def listening_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
     """Bind before anything says it is listening: a busy port is one line, not a
-    gateway that announces itself ready and then dies."""
+    gateway that announces itself ready and then dies.
+
+    Several workers get one socket each on the same port (SO_REUSEPORT), so the kernel
+    spreads new connections over them evenly by their addresses. On one shared socket
+    the worker that happens to be awake accepts every connection waiting, and a burst of
+    keep-alive clients could all land on one worker (16 of 16 was measured) while the
+    other idled. Where SO_REUSEPORT is missing, the workers share one socket."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family)
+        # Without SO_REUSEPORT first: this fails if anything listens on the port, even
+        # another server that would let us join its SO_REUSEPORT group.
+        first = socket.create_server((host, port), family=family)
+        if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+            return [first]
+        bound = first.getsockname()[:2]
+        first.close()
+        return [socket.create_server(bound, family=family, reuse_port=True) for _ in range(workers)]
     except OSError as exc:
         # A port in use may be free later (3); an address this host cannot bind, or a
         # port it may not, is the operator's to change (2).
@@ -198,10 +211,10 @@ def _serve(settings: Settings) -> None:
                 raise
             code, message = described
             raise OperatorError(f"cannot start: {message}", code) from None
-    listening = _listening_socket(settings.host, settings.port)
+    count = settings.worker_count
+    listening = listening_sockets(settings.host, settings.port, count)
     if settings.bench_bare_endpoint:
         console.print("[bold red]WARNING: /bench/bare serves UNGOVERNED data (benchmark mode)[/]")
-    count = settings.worker_count
     each = f" ({count} workers)" if count > 1 else ""
     console.print(f"wardgate listening on http://{settings.host}:{settings.port}{each}")
     config = uvicorn.Config(
@@ -228,9 +241,7 @@ def _serve(settings: Settings) -> None:
     gc.freeze()
     # One worker serves in this process, as it always did; several are forked after the
     # checks above, so each starts with the detector and the app already imported.
-    served = (
-        run_server([listening]) if count == 1 else serve_in_workers(run_server, listening, count)
-    )
+    served = run_server(listening) if count == 1 else serve_in_workers(run_server, listening, count)
     if served != ExitCode.OK:
         raise typer.Exit(served)
 

@@ -13,14 +13,16 @@ import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.checkpoint import Checkpoint, open_signed_checkpoint, sign_checkpoint
+from audit.merkle import Frontier
 from audit.schema import audit_checkpoints
-from audit.store import read_tree
+from audit.store import read_tree, read_tree_sqlite
 from keys.signing import NoteSigner, NoteVerifier
 
 log = structlog.get_logger("wardgate.audit")
@@ -70,6 +72,25 @@ async def all_checkpoints(conn: AsyncConnection, verifier: NoteVerifier) -> list
 
 
 InTransaction = Callable[[AsyncConnection], Awaitable[object]]
+_T = TypeVar("_T")
+
+
+class WriterThread(Protocol):
+    """The SQLite audit writer's thread (`audit.appender.GroupCommitAppender`)."""
+
+    @property
+    def writes_in_thread(self) -> bool: ...
+
+    async def exclusive(self, work: Callable[[Any], _T]) -> _T: ...
+
+
+_LATEST_SQLITE = (
+    "SELECT tree_size, root_hash, note, created_at FROM audit_checkpoints "
+    "ORDER BY tree_size DESC LIMIT 1"
+)
+_INSERT_SQLITE = (
+    "INSERT INTO audit_checkpoints (tree_size, root_hash, note, created_at) VALUES (?, ?, ?, ?)"
+)
 
 
 class CheckpointIssuer:
@@ -89,6 +110,12 @@ class CheckpointIssuer:
         self._pending: asyncio.Task[object] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._writer_thread: WriterThread | None = None
+
+    def queue_behind(self, writer_thread: WriterThread) -> None:
+        """SQLite: sign in the audit writer's thread, in the writers' queue (see
+        `GroupCommitAppender.exclusive`), while that writer runs."""
+        self._writer_thread = writer_thread
 
     def __repr__(self) -> str:
         return f"CheckpointIssuer(origin={self.signer.name}, last_size={self._last_size})"
@@ -104,6 +131,14 @@ class CheckpointIssuer:
         request for a checkpoint appends its audit entry there, so the checkpoint
         covers it and neither exists without the other.
         """
+        writer_thread = self._writer_thread
+        if first is None and writer_thread is not None and writer_thread.writes_in_thread:
+            async with self._lock:
+                stored, new = await writer_thread.exclusive(self._issue_sqlite)
+            self._last_size = stored.tree_size
+            if new:
+                log.info("audit checkpoint issued", tree_size=stored.tree_size)
+            return stored
         async with self._lock, self._writer.begin() as conn:
             if first is not None:
                 await first(conn)
@@ -112,17 +147,41 @@ class CheckpointIssuer:
             if latest is not None and latest.tree_size == frontier.size:
                 self._last_size = frontier.size
                 return latest
-            checkpoint = Checkpoint(self.signer.name, frontier.size, frontier.root())
-            stored = StoredCheckpoint(
-                tree_size=frontier.size,
-                root_hash=frontier.root().hex(),
-                note=sign_checkpoint(checkpoint, self.signer),
-                created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            )
+            stored = self._signed(frontier)
             await conn.execute(insert(audit_checkpoints).values(_values(stored)))
         self._last_size = stored.tree_size
         log.info("audit checkpoint issued", tree_size=stored.tree_size)
         return stored
+
+    def _signed(self, frontier: Frontier) -> StoredCheckpoint:
+        checkpoint = Checkpoint(self.signer.name, frontier.size, frontier.root())
+        return StoredCheckpoint(
+            tree_size=frontier.size,
+            root_hash=frontier.root().hex(),
+            note=sign_checkpoint(checkpoint, self.signer),
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+
+    def _issue_sqlite(self, raw: Any) -> tuple[StoredCheckpoint, bool]:
+        """`issue` on the audit writer's raw sqlite3 connection (its thread): the same
+        transaction, and whether a checkpoint was made (else the latest covers the head)."""
+        cursor = raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            frontier = read_tree_sqlite(cursor)
+            latest = cursor.execute(_LATEST_SQLITE).fetchone()
+            if latest is not None and latest[0] == frontier.size:
+                cursor.execute("COMMIT")
+                return StoredCheckpoint(*latest), False
+            stored = self._signed(frontier)
+            cursor.execute(_INSERT_SQLITE, tuple(_values(stored).values()))
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        finally:
+            cursor.close()
+        return stored, True
 
     def entries_committed(self, size: int) -> None:
         """Called after each committed batch: issue once N entries have gathered."""

@@ -1,8 +1,12 @@
-"""Several worker processes on one listening socket: `wardgate serve --workers N`.
+"""Several worker processes on one port: `wardgate serve --workers N`.
 
-The supervisor binds the socket once, then forks N workers that each run their own
-uvicorn server (own event loop, own store connections, own audit group commit) on that
-same socket; the kernel hands each new connection to one of them. Everything that must
+The supervisor binds the port once, then forks N workers that each run their own
+uvicorn server (own event loop, own store connections, own audit group commit). Each
+worker has a listening socket of its own on that port (SO_REUSEPORT, where the system
+has it) and the kernel spreads new connections evenly over the sockets; on one shared
+socket whichever worker was awake took every waiting connection. The supervisor keeps
+every socket open, so a replacement worker takes over its predecessor's socket, and the
+connections waiting in it, instead of the kernel resetting them. Everything that must
 be one across workers already lives in the store, not in a process:
 
 - the audit chain: every batch reads and updates the tree row inside its transaction
@@ -46,7 +50,7 @@ import signal
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -135,7 +139,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _fork(worker_main: WorkerMain) -> int:
+def _fork(worker_main: WorkerMain, others: Sequence[socket.socket] = ()) -> int:
     parent = os.getpid()
     pid = os.fork()
     if pid != 0:
@@ -143,6 +147,8 @@ def _fork(worker_main: WorkerMain) -> int:
     code = 1
     try:
         _die_with_parent(parent)
+        for sock in others:  # the other workers' listening sockets: not ours to hold
+            sock.close()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         code = worker_main()
@@ -152,24 +158,39 @@ def _fork(worker_main: WorkerMain) -> int:
 
 class Supervisor:
     """Forks `workers` processes running `worker_main`, replaces the ones that die, and
-    passes SIGTERM/SIGINT on to all of them."""
+    passes SIGTERM/SIGINT on to all of them.
 
-    def __init__(self, worker_main: WorkerMain, workers: int) -> None:
+    Each worker has a slot, 0..workers-1, passed to `worker_main`; a replacement takes
+    the slot of the worker it replaces. With `sockets` (one per slot), each worker closes
+    its copies of the other slots' sockets."""
+
+    def __init__(
+        self,
+        worker_main: Callable[[int], int],
+        workers: int,
+        sockets: Sequence[socket.socket] = (),
+    ) -> None:
         self._worker_main = worker_main
         self._workers = workers
-        self._pids: set[int] = set()
+        self._sockets = list(sockets)
+        self._slots: dict[int, int] = {}
+        """Worker pid → its slot (the index of its socket)."""
         self._stopping = False
 
+    def _start(self, slot: int) -> None:
+        others = [s for i, s in enumerate(self._sockets) if i != slot]
+        self._slots[_fork(lambda: self._worker_main(slot), others)] = slot
+
     def __repr__(self) -> str:
-        return f"Supervisor(workers={self._workers}, running={len(self._pids)})"
+        return f"Supervisor(workers={self._workers}, running={len(self._slots)})"
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
-        for pid in list(self._pids):
+        for pid in list(self._slots):
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
-                self._pids.discard(pid)
+                del self._slots[pid]
 
     def run(self) -> int:
         """Serve until stopped; the exit code is 0, or NOT_STARTED if a worker could not
@@ -179,14 +200,14 @@ class Supervisor:
         }
         result = 0
         try:
-            for _ in range(self._workers):
-                self._pids.add(_fork(self._worker_main))
-            while self._pids:
+            for slot in range(self._workers):
+                self._start(slot)
+            while self._slots:
                 try:
                     pid, status = os.wait()
                 except ChildProcessError:
                     break
-                self._pids.discard(pid)
+                freed = self._slots.pop(pid, None)
                 forget_worker_metrics(pid)
                 code = os.waitstatus_to_exitcode(status)
                 if self._stopping:
@@ -198,8 +219,8 @@ class Supervisor:
                     continue
                 log.warning("worker exited; starting another", worker_pid=pid, exit_code=code)
                 time.sleep(RESPAWN_PAUSE_SECONDS)
-                if not self._stopping:
-                    self._pids.add(_fork(self._worker_main))
+                if not self._stopping and freed is not None:
+                    self._start(freed)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -208,8 +229,11 @@ class Supervisor:
 
 def serve_in_workers(
     worker_main: Callable[[list[socket.socket]], int],
-    listening: socket.socket,
+    listening: Sequence[socket.socket],
     workers: int,
 ) -> int:
-    """Run `worker_main(sockets)` in `workers` forked processes sharing `listening`."""
-    return Supervisor(lambda: worker_main([listening]), workers).run()
+    """Run `worker_main(sockets)` in `workers` forked processes: each on a socket of its
+    own if `listening` holds one per worker, else all sharing `listening`."""
+    if len(listening) == workers:
+        return Supervisor(lambda slot: worker_main([listening[slot]]), workers, listening).run()
+    return Supervisor(lambda _: worker_main(list(listening)), workers).run()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
+import os
 from pathlib import Path
 
 import pytest
@@ -157,4 +159,58 @@ async def test_given_a_failed_batch_when_the_store_recovers_then_the_writer_appe
     assert report.ok, report.problem
     assert report.entries == 2
     assert stored_root.hex() == report.root_hash
+    await db.dispose()
+
+
+async def test_given_entries_queued_while_another_writer_commits_then_they_join_the_next_batch(
+    tmp_path: Path,
+) -> None:
+    """The SQLite writer takes its batch once its turn in the writers' queue has come:
+    what arrived during another process's commit goes with it, not one turn later."""
+    db = create_database(Settings(data_dir=tmp_path))
+    await upgrade_to_head(db.writer)
+    appender = GroupCommitAppender(db.writer, sync_engine=db.audit_writer)
+    appender.start()
+    queue = os.open(f"{tmp_path / 'wardgate.db'}-audit.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(queue, fcntl.LOCK_EX)  # another process's writer is committing
+        first = asyncio.ensure_future(appender.append(entry(0)))
+        await asyncio.sleep(0.3)  # the writer thread now waits for its turn
+        rest = [asyncio.ensure_future(appender.append(entry(n))) for n in range(1, 10)]
+        await asyncio.sleep(0.1)
+        assert not first.done()
+        fcntl.flock(queue, fcntl.LOCK_UN)
+        seqs = await asyncio.wait_for(asyncio.gather(first, *rest), timeout=30)
+    finally:
+        os.close(queue)
+        await appender.close()
+    assert seqs == list(range(10))
+    assert appender.batches == 1
+    report, _ = await _verified_log(db)
+    assert report.ok, report.problem
+    assert report.entries == 10
+    await db.dispose()
+
+
+async def test_given_the_writers_queue_unusable_then_every_waiter_gets_the_error(
+    tmp_path: Path,
+) -> None:
+    """A batch that fails before its turn (here the queue's file cannot be opened) still
+    answers the entries it would have taken, with the error, instead of retrying them."""
+    db = create_database(Settings(data_dir=tmp_path))
+    await upgrade_to_head(db.writer)
+    (tmp_path / "wardgate.db-audit.lock").mkdir()  # opening it for writing fails
+    appender = GroupCommitAppender(db.writer, sync_engine=db.audit_writer)
+    appender.start()
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(appender.append(entry(n)) for n in range(5)), return_exceptions=True),
+            timeout=30,
+        )
+        assert appender.failing
+    finally:
+        await appender.close()
+    assert all(isinstance(result, AuditWriteError) for result in results)
+    async with db.reader.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(audit_events))).scalar() == 0
     await db.dispose()

@@ -23,7 +23,7 @@ import uvicorn
 from click.testing import Result
 from typer.testing import CliRunner
 
-from gateway.cli.main import app
+from gateway.cli.main import app, listening_sockets
 from gateway.db.init_store import init_store
 from gateway.settings import Settings, get_settings
 from policies.document import default_policy_document
@@ -320,6 +320,44 @@ def test_given_busy_port_then_serve_exits_3_before_announcing_anything(store_dir
     assert line == f"cannot start: cannot listen on 127.0.0.1:{port}: the port is in use"
     assert "listening" not in result.output
     assert "gateway ready" not in result.output
+
+
+def test_given_a_port_held_by_an_so_reuseport_listener_then_two_workers_exit_3_and_do_not_join(
+    store_dir: Path,
+) -> None:
+    """Workers listen with SO_REUSEPORT; binding that way alone would silently share a
+    port with another server that did the same, so the port is first bound without it."""
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = invoke(
+            "serve", "--data-dir", str(store_dir), "--port", str(port), "--workers", "2"
+        )
+
+    line = one_line(result, 3)
+    assert line == f"cannot start: cannot listen on 127.0.0.1:{port}: the port is in use"
+    assert "listening" not in result.output
+
+
+def test_given_several_workers_then_each_gets_a_listening_socket_of_its_own_on_one_port() -> None:
+    """One socket per worker, SO_REUSEPORT: the kernel spreads connections over them (on
+    one shared socket, whichever worker was awake took a whole burst)."""
+    sockets = listening_sockets("127.0.0.1", 0, 3)
+    try:
+        assert len({id(s) for s in sockets}) == 3
+        assert len({s.getsockname() for s in sockets}) == 1
+        assert all(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for s in sockets)
+        with socket.create_connection(sockets[0].getsockname()[:2], timeout=5):
+            pass  # listening: accepted into one of the three queues
+    finally:
+        for s in sockets:
+            s.close()
+    (single,) = listening_sockets("127.0.0.1", 0, 1)
+    with single:
+        assert not single.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
 
 
 # --- unusable files and settings -----------------------------------------------------------
