@@ -190,8 +190,9 @@ async def _gate_rows(
 ) -> tuple[gate.Gate | None, Revealed]:
     """Decide consent for every record, then decrypt only what it will show.
 
-    A customer's decision needs its age (the birth date, else the ID number: decrypted
-    first, least first) and the consent history its row carries; related records take
+    A customer's decision rests on the consent history its row carries and, where the
+    decision for a minor differs from an adult's, on its age (the birth date, else the
+    ID number: decrypted first, least first); related records take
     their parent customer's decision, made before their rows were read (`parent`). A
     record withheld whole is not decrypted at all, nor is a field consent withholds:
     such ciphertexts stay in the rows, and the caller drops them with the record or
@@ -205,12 +206,11 @@ async def _gate_rows(
         page = await call.state.protector.sealed_page(entity, plain, shown)
         failures: list[tuple[str, str]] = []
         for index, row in enumerate(plain):
-            withheld = parent.record(_owner(entity, row)).field_reasons
-            failures += page.open(index, withheld, exclude=True)
+            failures += page.open_rest(index, parent.record(_owner(entity, row)).field_reasons)
         return parent, Revealed(plain, failures)
     customers = entity == "customers"
     page = await call.state.protector.sealed_page(
-        entity, plain, (*shown, *age.AGE_FIELDS) if customers else shown
+        entity, plain, (*age.AGE_FIELDS, *shown) if customers else shown
     )
     today = dt.datetime.now(dt.UTC).date()
     decide = gate.record_decider(call, fields)
@@ -220,14 +220,19 @@ async def _gate_rows(
     hidden = (CONSENT_COLUMN, *(name for name in age.AGE_FIELDS if name not in shown))
     for index, row in enumerate(plain):
         owner = _owner(entity, row)
-        minor = False
+        history = row.get(CONSENT_COLUMN)
+        decision = decide(owner, False, history)
         if customers:
-            known, failed = age.open_age(page, index, id_number_shown="id_number" in shown)
-            failures += failed
-            minor = known.minor_on(today)
-        decision = decisions[owner] = decide(owner, minor, row.get(CONSENT_COLUMN))
+            as_minor = decide(owner, True, history)
+            # The age is decrypted only when the decision depends on it.
+            if as_minor != decision:
+                known, failed = age.open_age(page, index, id_number_shown="id_number" in shown)
+                failures += failed
+                if known.minor_on(today):
+                    decision = as_minor
+        decisions[owner] = decision
         if decision.withheld_reason is None:
-            failures += page.open(index, decision.field_reasons, exclude=True)
+            failures += page.open_rest(index, decision.field_reasons)
         for name in hidden:
             row.pop(name, None)
     return gate.Gate(decisions), Revealed(plain, failures)

@@ -108,9 +108,10 @@ class Protector:
     async def sealed_page(
         self, entity_name: str, plain: list[dict[str, object]], fields: Iterable[str]
     ) -> SealedPage:
-        """The ciphertexts of `fields` in `plain` decoded, and the keys that open them
+        """The ciphertexts of `fields` in `plain` decoded and the keys that open them
         fetched, so a caller can open each record's fields only once it knows which
-        will be shown (`SealedPage.open`); nothing is decrypted here."""
+        will be shown (`SealedPage.open_field`, `open_rest`); nothing is decrypted here.
+        Name first the fields that decide (they are found first)."""
         entity = self.catalog.entity(entity_name)
         encrypted = _encrypted(entity)
         wanted = [
@@ -142,17 +143,17 @@ def copy_rows(rows: Sequence[Mapping[Any, Any]]) -> list[dict[str, object]]:
     return [dict(row.items()) for row in rows]
 
 
-# A record's row, id, owner, and its sealed fields by key tag (`sealed_fields`).
+# A record's row, id, owner, and its sealed fields not opened yet, by key tag.
 _SealedRecord = tuple[dict[str, object], str, str, dict[bytes, list[SealedField]]]
 
 
 class SealedPage:
     """A page whose ciphertexts are decoded and keys fetched, opened record by record.
 
-    `open` decrypts a record's named fields in place and forgets them, so a field is
-    decrypted at most once; a field never opened keeps its ciphertext in the row, and
-    the caller drops it (it is withheld) before anything is rendered. A field that
-    fails to open is deleted from its row, logged, and returned."""
+    A field leaves its record's sealed fields when it is opened, so none is decrypted
+    twice; a field never opened keeps its ciphertext in the row, and the caller drops
+    it (it is withheld) before anything is rendered. A field that fails to open is
+    deleted from its row, logged, and returned with its record id."""
 
     __slots__ = ("_cipher", "_entity", "_keys", "_records", "rows")
 
@@ -178,23 +179,40 @@ class SealedPage:
                 self._open(record, record[3], failures)
         return failures
 
-    def open(
-        self, index: int, names: Container[str], *, exclude: bool = False
-    ) -> list[tuple[str, str]]:
-        """Open the sealed fields of record `index` named in `names` (all others when
-        `exclude`) that are not opened yet; the (record id, field) that failed."""
+    def open_field(self, index: int, name: str) -> list[tuple[str, str]]:
+        """Open field `name` of record `index` ahead of the rest (one that decides what
+        the rest is); the (record id, field) that failed."""
         failures: list[tuple[str, str]] = []
         record = self._records[index] if self._records else None
         if record is None:
             return failures
-        chosen: dict[bytes, list[SealedField]] = {}
+        picked: dict[bytes, list[SealedField]] = {}
         for tag, sealed in record[3].items():
-            picked = [item for item in sealed if (item[0] in names) is not exclude]
-            if picked:
-                chosen[tag] = picked
-                record[3][tag] = [item for item in sealed if (item[0] in names) is exclude]
-        if chosen:
-            self._open(record, chosen, failures)
+            if sealed and sealed[0][0] == name:
+                # Named first to `sealed_page`: no search.
+                picked[tag] = [sealed.pop(0)]
+            elif any(item[0] == name for item in sealed):
+                picked[tag] = [item for item in sealed if item[0] == name]
+                sealed[:] = [item for item in sealed if item[0] != name]
+        if picked:
+            self._open(record, picked, failures)
+        return failures
+
+    def open_rest(self, index: int, skip: Container[str] = ()) -> list[tuple[str, str]]:
+        """Open the fields of record `index` not opened yet, but for those in `skip`
+        (withheld: never decrypted); the (record id, field) that failed."""
+        failures: list[tuple[str, str]] = []
+        record = self._records[index] if self._records else None
+        if record is None:
+            return failures
+        by_key = record[3]
+        if skip:
+            by_key = {
+                tag: [item for item in sealed if item[0] not in skip]
+                for tag, sealed in by_key.items()
+            }
+        self._open(record, by_key, failures)
+        record[3].clear()
         return failures
 
     def _open(
@@ -205,6 +223,8 @@ class SealedPage:
     ) -> None:
         row, record_id, owner, _ = record
         for tag, sealed in by_key.items():
+            if not sealed:
+                continue
             key = None if tag == UNREADABLE else self._keys.get((owner, tag_version(tag)))
             if key is None:
                 failed = [name for name, _, _ in sealed]
