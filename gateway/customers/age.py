@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from gateway.encryption.protection import Protector, Revealed, SealedPage
+from gateway.encryption.protection import Protector, Revealed
 from policies.consent import Age, age_of
 
 AGE_FIELDS = ("birth_date", "id_number")
@@ -70,28 +70,3 @@ async def reveal_with_ages(
         for row in revealed.rows
     }
     return revealed, ages
-
-
-def open_age(
-    page: SealedPage, index: int, *, id_number_shown: bool
-) -> tuple[Age, list[tuple[str, str]]]:
-    """Decrypt what tells the age of customer `index` of `page` (decoded with AGE_FIELDS
-    named first), least first, as
-    `reveal_with_ages` does: the birth date, and the ID number only where the birth date
-    tells no age and is missing or unreadable (or, when the ID number is shown anyway,
-    does not parse). Returns the age and the failures to report: the birth date's, and
-    the ID number's only when it is shown (otherwise it only makes the age unreadable).
-    """
-    row = page.rows[index]
-    failures = page.open_field(index, "birth_date")
-    unreadable = bool(failures)
-    # The ID number may still be a ciphertext in the row: the birth date alone first.
-    known = age_of(row.get("birth_date"), None, unreadable=unreadable)
-    if known.born is None and (id_number_shown or not row.get("birth_date")):
-        failed = page.open_field(index, "id_number")
-        if id_number_shown:
-            failures += failed
-        known = age_of(
-            row.get("birth_date"), row.get("id_number"), unreadable=unreadable or bool(failed)
-        )
-    return known, failures

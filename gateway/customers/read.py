@@ -188,15 +188,16 @@ async def _gate_rows(
     fields: tuple[tuple[str, str, bool], ...] | None,
     parent: gate.Gate | None = None,
 ) -> tuple[gate.Gate | None, Revealed]:
-    """Decide consent for every record, then decrypt only what it will show.
+    """Decide consent for every record, then decrypt what it will show.
 
     A customer's decision rests on the consent history its row carries and, where the
     decision for a minor differs from an adult's, on its age (the birth date, else the
-    ID number: decrypted first, least first); related records take
-    their parent customer's decision, made before their rows were read (`parent`). A
-    record withheld whole is not decrypted at all, nor is a field consent withholds:
-    such ciphertexts stay in the rows, and the caller drops them with the record or
-    field before anything is rendered."""
+    ID number); related records take their parent customer's decision, made before
+    their rows were read (`parent`). Where the age does not decide, a record withheld
+    whole is not decrypted at all, nor is a field consent withholds; where it does,
+    what is shown and what tells the age are decrypted together, as before. Withheld
+    ciphertexts stay in the rows: the caller drops them with the record or field
+    before anything is rendered."""
     view = call.view(entity)
     shown = view.shown_columns
     if fields is None:
@@ -224,11 +225,14 @@ async def _gate_rows(
         decision = decide(owner, False, history)
         if customers:
             as_minor = decide(owner, True, history)
-            # The age is decrypted only when the decision depends on it.
             if as_minor != decision:
-                known, failed = age.open_age(page, index, id_number_shown="id_number" in shown)
+                # The age decides: its fields and everything shown are opened in one
+                # pass (a second pass per record would cost more than the fields a
+                # minor's decision withholds), and the caller drops what it withholds.
+                failed = page.open_rest(index)
                 failures += failed
-                if known.minor_on(today):
+                unreadable = any(name in age.AGE_FIELDS for _, name in failed)
+                if age.age_in(row, unreadable=unreadable).minor_on(today):
                     decision = as_minor
         decisions[owner] = decision
         if decision.withheld_reason is None:

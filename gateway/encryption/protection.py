@@ -110,8 +110,7 @@ class Protector:
     ) -> SealedPage:
         """The ciphertexts of `fields` in `plain` decoded and the keys that open them
         fetched, so a caller can open each record's fields only once it knows which
-        will be shown (`SealedPage.open_field`, `open_rest`); nothing is decrypted here.
-        Name first the fields that decide (they are found first)."""
+        will be shown (`SealedPage.open_rest`); nothing is decrypted here."""
         entity = self.catalog.entity(entity_name)
         encrypted = _encrypted(entity)
         wanted = [
@@ -150,7 +149,7 @@ _SealedRecord = tuple[dict[str, object], str, str, dict[bytes, list[SealedField]
 class SealedPage:
     """A page whose ciphertexts are decoded and keys fetched, opened record by record.
 
-    A field leaves its record's sealed fields when it is opened, so none is decrypted
+    A record's fields are opened at most once (`open_rest`), so none is decrypted
     twice; a field never opened keeps its ciphertext in the row, and the caller drops
     it (it is withheld) before anything is rendered. A field that fails to open is
     deleted from its row, logged, and returned with its record id."""
@@ -177,25 +176,6 @@ class SealedPage:
         for record in self._records:
             if record is not None:
                 self._open(record, record[3], failures)
-        return failures
-
-    def open_field(self, index: int, name: str) -> list[tuple[str, str]]:
-        """Open field `name` of record `index` ahead of the rest (one that decides what
-        the rest is); the (record id, field) that failed."""
-        failures: list[tuple[str, str]] = []
-        record = self._records[index] if self._records else None
-        if record is None:
-            return failures
-        picked: dict[bytes, list[SealedField]] = {}
-        for tag, sealed in record[3].items():
-            if sealed and sealed[0][0] == name:
-                # Named first to `sealed_page`: no search.
-                picked[tag] = [sealed.pop(0)]
-            elif any(item[0] == name for item in sealed):
-                picked[tag] = [item for item in sealed if item[0] == name]
-                sealed[:] = [item for item in sealed if item[0] != name]
-        if picked:
-            self._open(record, picked, failures)
         return failures
 
     def open_rest(self, index: int, skip: Container[str] = ()) -> list[tuple[str, str]]:
