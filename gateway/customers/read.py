@@ -22,13 +22,14 @@ from gateway.consents.store import CONSENT_COLUMN, consent_history_column
 from gateway.customers import age
 from gateway.customers.live import live_customer
 from gateway.db.schema import blind_index_column, store_tables
-from gateway.encryption.protection import Revealed
+from gateway.encryption.protection import Revealed, copy_rows
 from gateway.governance import consent_gate as gate
 from gateway.governance.call import GovernedCall
 from gateway.governance.plans import EntityView
 from gateway.governance.scan import scan_rows
 from gateway.http.errors import BadRequest, Forbidden, NotFound
 from keys import InvalidToken
+from policies.consent import RecordDecision
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -187,32 +188,58 @@ async def _gate_rows(
     fields: tuple[tuple[str, str, bool], ...] | None,
     parent: gate.Gate | None = None,
 ) -> tuple[gate.Gate | None, Revealed]:
-    """Decrypt what will be shown (plus, for customers, what tells a minor) and decide
-    consent for every record from the history its row carries; related records take
-    their parent customer's decision, made before their rows were read (`parent`)."""
+    """Decide consent for every record, then decrypt what it will show.
+
+    A customer's decision rests on the consent history its row carries and, where the
+    decision for a minor differs from an adult's, on its age (the birth date, else the
+    ID number); related records take their parent customer's decision, made before
+    their rows were read (`parent`). Where the age does not decide, a record withheld
+    whole is not decrypted at all, nor is a field consent withholds; where it does,
+    what is shown and what tells the age are decrypted together, as before. Withheld
+    ciphertexts stay in the rows: the caller drops them with the record or field
+    before anything is rendered."""
     view = call.view(entity)
-    if fields is None or parent is not None:
-        return parent, await call.state.protector.reveal(entity, rows, view.shown_columns)
+    shown = view.shown_columns
+    if fields is None:
+        return parent, await call.state.protector.reveal(entity, rows, shown)
+    plain = copy_rows(rows)
+    if parent is not None:
+        page = await call.state.protector.sealed_page(entity, plain, shown)
+        failures: list[tuple[str, str]] = []
+        for index, row in enumerate(plain):
+            failures += page.open_rest(index, parent.record(_owner(entity, row)).field_reasons)
+        return parent, Revealed(plain, failures)
+    customers = entity == "customers"
+    page = await call.state.protector.sealed_page(
+        entity, plain, (*age.AGE_FIELDS, *shown) if customers else shown
+    )
     today = dt.datetime.now(dt.UTC).date()
-    extra: tuple[str, ...] = ()
-    if entity == "customers":
-        revealed, ages = await age.reveal_with_ages(call.state.protector, rows, view.shown_columns)
-        minors = {owner: known.minor_on(today) for owner, known in ages.items()}
-        extra = age.AGE_FIELDS
-    else:
-        revealed = await call.state.protector.reveal(entity, rows, view.shown_columns)
-        minors = {}
-    owners = {}
-    for row in revealed.rows:
+    decide = gate.record_decider(call, fields)
+    decisions: dict[str, RecordDecision] = {}
+    failures = []
+    # Decrypted to tell a minor, never shown; the consent history is dropped too.
+    hidden = (CONSENT_COLUMN, *(name for name in age.AGE_FIELDS if name not in shown))
+    for index, row in enumerate(plain):
         owner = _owner(entity, row)
-        owners[owner] = (minors.get(owner, False), row.get(CONSENT_COLUMN))
-    decided = gate.decide_histories(call, owners, fields)
-    # Decrypted to tell a minor, never shown.
-    hidden = (CONSENT_COLUMN, *(name for name in extra if name not in view.shown_columns))
-    for row in revealed.rows:
+        history = row.get(CONSENT_COLUMN)
+        decision = decide(owner, False, history)
+        if customers:
+            as_minor = decide(owner, True, history)
+            if as_minor != decision:
+                # The age decides: its fields and everything shown are opened in one
+                # pass (a second pass per record would cost more than the fields a
+                # minor's decision withholds), and the caller drops what it withholds.
+                failed = page.open_rest(index)
+                failures += failed
+                unreadable = any(name in age.AGE_FIELDS for _, name in failed)
+                if age.age_in(row, unreadable=unreadable).minor_on(today):
+                    decision = as_minor
+        decisions[owner] = decision
+        if decision.withheld_reason is None:
+            failures += page.open_rest(index, decision.field_reasons)
         for name in hidden:
             row.pop(name, None)
-    return decided, revealed
+    return gate.Gate(decisions), Revealed(plain, failures)
 
 
 async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedResult:

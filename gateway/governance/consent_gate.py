@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -139,27 +139,34 @@ class DecisionCache:
         now: dt.datetime,
     ) -> dict[str, RecordDecision]:
         """Every owner (customer id → (is a minor, consent history)) decided at `now`."""
+        decide = self.decider(rules, fields, now)
+        return {owner: decide(owner, minor, history) for owner, (minor, history) in owners.items()}
+
+    def decider(
+        self, rules: PurposeRules, fields: tuple[tuple[str, str, bool], ...], now: dt.datetime
+    ) -> Callable[[str, bool, object], RecordDecision]:
+        """A function deciding one owner (id, is a minor, consent history) at `now`: a
+        page decides record by record, before it decrypts what the decision withholds."""
         purpose = rules.purpose_id
         known = self._by_rules.get((rules, fields))
         if known is None:
             with self._lock:
                 known = self._by_rules.setdefault((rules, fields), {})
-        decided: dict[str, RecordDecision] = {}
-        for owner, (minor, history) in owners.items():
+
+        def decide(owner: str, minor: bool, history: object) -> RecordDecision:
             if history is not None and not isinstance(history, str | bytes):
                 # Already parsed by the driver: not a key, decided afresh.
                 events = events_from_history(owner, purpose, history)
-                decided[owner] = _decide_one(rules, fields, owner, purpose, minor, events, now)[0]
-                continue
+                return _decide_one(rules, fields, owner, purpose, minor, events, now)[0]
             hit = known.get((minor, history))
             if hit is not None and (hit[1] is None or now < hit[1]):
-                decided[owner] = hit[0]
-                continue
+                return hit[0]
             events = events_from_history(_ANY_OWNER, purpose, history)
             decision, state = _decide_one(rules, fields, _ANY_OWNER, purpose, minor, events, now)
-            decided[owner] = decision
             self._remember(known, (minor, history), (decision, _valid_until(state, now)))
-        return decided
+            return decision
+
+        return decide
 
     def _remember(
         self,
@@ -210,6 +217,15 @@ def decide_histories(
     """Decide every owner (customer id → (is a minor, consent history JSON)) in memory."""
     at = now or dt.datetime.now(dt.UTC)
     return Gate(DECISIONS.decide_all(rules_for(call.purpose), tuple(fields), owners, at))
+
+
+def record_decider(
+    call: GovernedCall, fields: Sequence[tuple[str, str, bool]], *, now: dt.datetime | None = None
+) -> Callable[[str, bool, object], RecordDecision]:
+    """Decide owners one at a time (customer id, is a minor, consent history JSON), as
+    `decide_histories` does for a batch."""
+    at = now or dt.datetime.now(dt.UTC)
+    return DECISIONS.decider(rules_for(call.purpose), tuple(fields), at)
 
 
 async def decide(

@@ -18,7 +18,7 @@ from gateway.db.engine import create_database
 from gateway.db.opening import open_protector
 from policies.catalog import default_catalog
 from tests.helpers.api import Api
-from tests.helpers.customers import SUPPORT, valid_body
+from tests.helpers.customers import SUPPORT, grant, valid_body
 from tests.helpers.synthetic_values import bank_card, resident_id
 
 ERASER = ("compliance-officer", "erasure")
@@ -84,11 +84,18 @@ def test_given_marketing_read_then_only_shown_fields_are_decrypted(api: Api) -> 
     assert cipher.decryptions == before
 
 
+def _separately_consented(api: Api, customer_id: str) -> None:
+    """The support desk's separate consent: its reads show the ID number and bank card."""
+    granted = grant(api, customer_id, SUPPORT, purpose="customer_service", separate=["sensitive"])
+    assert granted.status_code == 201, granted.text
+
+
 def test_given_shown_id_number_and_no_birth_date_then_id_number_decrypted_once(
     api: Api,
 ) -> None:
     # Without a birth date the age comes from the ID number; the support desk is shown
-    # that number anyway, so it is decrypted once, not once more to tell the age.
+    # that number anyway (separate consent), so it is decrypted once, not once more to
+    # tell the age.
     with_birth_date, body = known_customer(api)
     del body["birth_date"]
     body["phone"] = body["phone"][:-1] + ("1" if body["phone"][-1] != "1" else "2")
@@ -99,12 +106,92 @@ def test_given_shown_id_number_and_no_birth_date_then_id_number_decrypted_once(
     cipher = api.state.protector.cipher
     counts = []
     for customer_id in (with_birth_date, without_birth_date):
+        _separately_consented(api, customer_id)
         before = cipher.decryptions
         response = api.get(f"/v1/customers/{customer_id}", *SUPPORT)
         assert response.status_code == 200, response.text
         counts.append(cipher.decryptions - before)
-    assert "id_number" in response.json()["governance"]["fields"]  # in the view
+        assert response.json()["governance"]["fields"]["id_number"] == "masked"
+        assert "*" in response.json()["data"]["id_number"]  # shown
     assert counts[1] == counts[0] - 1  # the birth date's decryption, and nothing more
+
+
+@pytest.mark.parametrize("listing", [False, True], ids=["single", "page"])
+def test_given_fields_withheld_by_consent_then_they_are_never_decrypted(
+    api: Api, listing: bool
+) -> None:
+    # A tampered ciphertext fails its integrity check only when it is decrypted: the
+    # bank card consent withholds must be neither decrypted nor reported, and once the
+    # separate consent is granted the same read decrypts it and finds the tampering.
+    victim, _ = known_customer(api)
+    other, _ = known_customer(api)
+    api.store.sql(
+        "UPDATE customers SET bank_card = (SELECT bank_card FROM customers WHERE id = :other) "
+        "WHERE id = :victim",
+        {"other": other, "victim": victim},
+    )
+    cipher = api.state.protector.cipher
+
+    def read() -> tuple[dict[str, Any], dict[str, Any], int, list[dict[str, Any]]]:
+        before = cipher.decryptions
+        with capture_logs() as logs:
+            if listing:
+                response = api.get("/v1/customers", *SUPPORT, params={"limit": "500"})
+            else:
+                response = api.get(f"/v1/customers/{victim}", *SUPPORT)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        data = body["data"]
+        record = next(item for item in data if item["id"] == victim) if listing else data
+        # The module's store is shared: other tests' tampered records may be listed too.
+        alerts = [
+            log for log in logs if log.get("log_level") == "error" and log["record_id"] == victim
+        ]
+        return body, record, cipher.decryptions - before, alerts
+
+    body, record, withheld_count, alerts = read()
+    assert "bank_card" not in record
+    assert "id_number" not in record
+    assert alerts == []
+    if listing:
+        assert body["governance"]["withheld_fields"][victim] == {
+            "id_number": "no_separate_consent",
+            "bank_card": "no_separate_consent",
+        }
+        errors = body["governance"].get("integrity_errors", [])
+        assert [error for error in errors if error["id"] == victim] == []
+    else:
+        assert body["governance"]["fields"]["bank_card"] == "withheld:no_separate_consent"
+
+    _separately_consented(api, victim)
+    body, record, shown_count, alerts = read()
+    assert "bank_card" not in record
+    assert "*" in record["id_number"]
+    assert [(log["field"], log["record_id"]) for log in alerts] == [("bank_card", victim)]
+    if listing:
+        assert {"id": victim, "field": "bank_card"} in body["governance"]["integrity_errors"]
+    else:
+        assert body["governance"]["fields"]["bank_card"] == "withheld:integrity_error"
+        # Exactly the two fields the separate consent adds are decrypted on top.
+        assert shown_count == withheld_count + 2
+
+
+def test_given_record_withheld_whole_then_none_of_its_fields_is_decrypted(api: Api) -> None:
+    # Marketing needs the customer's consent: without any, the record is refused whatever
+    # the age, so not even the birth date is decrypted, read alone or in a page. (With
+    # a consent, the age decides and is decrypted: see the marketing read above.)
+    customer_id, body = known_customer(api)
+    marketing = ("marketing-app", "marketing")
+    cipher = api.state.protector.cipher
+    before = cipher.decryptions
+    single = api.get(f"/v1/customers/{customer_id}", *marketing)
+    assert single.status_code == 403, single.text
+    assert single.json()["reason"] == "no_consent"
+    assert cipher.decryptions == before
+    page = api.get("/v1/customers", *marketing, params={"phone": body["phone"]})
+    assert page.status_code == 200, page.text
+    assert (page.json()["data"], page.json()["governance"]["withheld_records"]) == ([], 1)
+    assert cipher.decryptions == before
 
 
 @pytest.mark.parametrize("field", ["phone", "email", "id_number"])
