@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from audit.admission import Admission
 from audit.entry import AuditEntry
 from audit.store import (
     AuditWriteError,
@@ -31,7 +32,7 @@ from audit.store import (
     append_entries_sqlite,
 )
 
-_Pending = tuple[AuditEntry, "asyncio.Future[int]"]
+_Pending = tuple[AuditEntry, "Admission | None", "asyncio.Future[int]"]
 BatchObserver = Callable[[int, float, bool], None]
 """Told of each batch: its size, seconds from start to commit (or failure), and success."""
 PgTransaction = Callable[[Callable[[Any], Awaitable[list[int]]]], Awaitable[list[int]]]
@@ -113,13 +114,17 @@ class GroupCommitAppender:
                 self._executor, self._release_connection
             )
 
-    async def append(self, entry: AuditEntry) -> int:
-        """Queue one entry and return its sequence number once it is committed."""
+    async def append(self, entry: AuditEntry, admission: Admission | None = None) -> int:
+        """Queue one entry and return its sequence number once it is committed.
+
+        With an `admission`, the batch decides it in its transaction before hashing the
+        entry, and writes `admission.refusal` instead if it refuses: the number returned
+        is then the refusal's, and `admission.admitted` is False."""
         if self._task is None or self._task.done():
             msg = "the audit appender is not running"
             raise AuditWriteError(msg)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((entry, future))
+        self._queue.put_nowait((entry, admission, future))
         return await future
 
     async def _run(self) -> None:
@@ -133,7 +138,9 @@ class GroupCommitAppender:
                 for _ in batch:
                     self._queue.task_done()
 
-    def _write_sync(self, entries: list[AuditEntry]) -> list[int]:
+    def _write_sync(
+        self, entries: list[AuditEntry], admissions: list[Admission | None]
+    ) -> list[int]:
         """One batch in the writer thread, on the connection it keeps from batch to
         batch (no pool checkout, check-in and reset per batch)."""
         assert self._sync_engine is not None  # noqa: S101 - only called with one
@@ -142,7 +149,7 @@ class GroupCommitAppender:
         try:
             with self._writers_queue():
                 return append_entries_sqlite(
-                    self._writer_conn.driver_connection, entries, self._tree
+                    self._writer_conn.driver_connection, entries, self._tree, admissions
                 )
         except BaseException:
             # Whatever state a failed batch left the connection in, the next starts afresh.
@@ -181,25 +188,30 @@ class GroupCommitAppender:
     async def _write(self, batch: list[_Pending]) -> None:
         started = time.perf_counter()
         try:
-            entries = [entry for entry, _ in batch]
+            entries = [entry for entry, _, _ in batch]
+            # Empty when no entry of the batch has one: the batch functions skip the step.
+            admitted = [admission for _, admission, _ in batch]
+            admissions = admitted if any(a is not None for a in admitted) else []
             if self._executor is not None:
                 loop = asyncio.get_running_loop()
-                seqs = await loop.run_in_executor(self._executor, self._write_sync, entries)
+                seqs = await loop.run_in_executor(
+                    self._executor, self._write_sync, entries, admissions
+                )
             elif self._pg_transaction is not None:
 
                 async def append(conn: Any) -> list[int]:
-                    return await append_entries_asyncpg(conn, entries)
+                    return await append_entries_asyncpg(conn, entries, admissions)
 
                 seqs = await self._pg_transaction(append)
             else:
                 async with self._engine.begin() as conn:
-                    seqs = await append_entries(conn, entries)
+                    seqs = await append_entries(conn, entries, admissions)
         except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
             error = AuditWriteError("the audit log could not commit this batch")
             error.__cause__ = exc
             self.failing = True
             self._observe(len(batch), started, ok=False)
-            for _, future in batch:
+            for _, _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
@@ -207,7 +219,7 @@ class GroupCommitAppender:
         self.entries += len(batch)
         self.failing = False
         self._observe(len(batch), started, ok=True)
-        for (_, future), seq in zip(batch, seqs, strict=True):
+        for (_, _, future), seq in zip(batch, seqs, strict=True):
             if not future.done():
                 future.set_result(seq)
         if self._on_commit is not None:
