@@ -274,7 +274,7 @@ async def append_counted(call: GovernedCall, counted: CountedRead | None) -> int
     if counted.quota.admitted:
         return seq
     # The request's context says what its entry says: the refusal, already written.
-    for name in ("record_ids", "subject_ids", "fields", "classification", "outcome"):
+    for name in ("record_ids", "subject_ids", "fields", "classification", "outcome", "reason"):
         setattr(call.audit, name, getattr(counted.refused, name))
     threshold = counted.quota.threshold
     raise _approval_required(threshold, call.purpose.id)
