@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from audit.admission import Admission
 from audit.entry import AuditEntry
 from audit.store import (
     AuditWriteError,
@@ -37,7 +38,7 @@ from audit.store import (
 )
 
 _T = TypeVar("_T")
-_Pending = tuple[AuditEntry, "asyncio.Future[int]"]
+_Pending = tuple[AuditEntry, "Admission | None", "asyncio.Future[int]"]
 BatchObserver = Callable[[int, float, bool], None]
 """Told of each batch: its size, seconds from start to commit (or failure), and success."""
 PgTransaction = Callable[[Callable[[Any], Awaitable[list[int]]]], Awaitable[list[int]]]
@@ -123,13 +124,17 @@ class GroupCommitAppender:
                 self._executor, self._release_connection
             )
 
-    async def append(self, entry: AuditEntry) -> int:
-        """Queue one entry and return its sequence number once it is committed."""
+    async def append(self, entry: AuditEntry, admission: Admission | None = None) -> int:
+        """Queue one entry and return its sequence number once it is committed.
+
+        With an `admission`, the batch decides it in its transaction before hashing the
+        entry, and writes `admission.refusal` instead if it refuses: the number returned
+        is then the refusal's, and `admission.admitted` is False."""
         if self._task is None or self._task.done():
             msg = "the audit appender is not running"
             raise AuditWriteError(msg)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending.append((entry, future))
+        self._pending.append((entry, admission, future))
         self._queue.put_nowait(None)
         return await future
 
@@ -201,7 +206,8 @@ class GroupCommitAppender:
             batch.extend(self._take())
             if not batch:
                 return []
-            return append_entries_sqlite(raw, [entry for entry, _ in batch], self._tree)
+            entries, admissions = _entries_and_admissions(batch)
+            return append_entries_sqlite(raw, entries, self._tree, admissions)
 
         try:
             return batch, self._in_queue(write)
@@ -247,17 +253,17 @@ class GroupCommitAppender:
             batch, result = await loop.run_in_executor(self._executor, self._take_and_write)
         else:
             batch = self._take()
-            entries = [entry for entry, _ in batch]
+            entries, admissions = _entries_and_admissions(batch)
             try:
                 if self._pg_transaction is not None:
 
                     async def append(conn: Any) -> list[int]:
-                        return await append_entries_asyncpg(conn, entries)
+                        return await append_entries_asyncpg(conn, entries, admissions)
 
                     result = await self._pg_transaction(append)
                 else:
                     async with self._engine.begin() as conn:
-                        result = await append_entries(conn, entries)
+                        result = await append_entries(conn, entries, admissions)
             except Exception as exc:  # noqa: BLE001 - every failure must reach every waiting request
                 result = exc
         if batch:
@@ -270,7 +276,7 @@ class GroupCommitAppender:
             error.__cause__ = result
             self.failing = True
             self._observe(len(batch), started, ok=False)
-            for _, future in batch:
+            for _, _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
@@ -279,7 +285,7 @@ class GroupCommitAppender:
         self.entries += len(batch)
         self.failing = False
         self._observe(len(batch), started, ok=True)
-        for (_, future), seq in zip(batch, seqs, strict=True):
+        for (_, _, future), seq in zip(batch, seqs, strict=True):
             if not future.done():
                 future.set_result(seq)
         if self._on_commit is not None:
@@ -288,3 +294,13 @@ class GroupCommitAppender:
     def _observe(self, size: int, started: float, *, ok: bool) -> None:
         if self.observer is not None:
             self.observer(size, time.perf_counter() - started, ok)
+
+
+def _entries_and_admissions(
+    batch: list[_Pending],
+) -> tuple[list[AuditEntry], list[Admission | None]]:
+    """A batch's entries, and their admissions: empty when no entry of the batch has one
+    (the batch functions then skip the step)."""
+    entries = [entry for entry, _, _ in batch]
+    admissions = [admission for _, admission, _ in batch]
+    return entries, admissions if any(a is not None for a in admissions) else []

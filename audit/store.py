@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import JSON, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from audit.admission import Admission, admit_asyncpg, admit_sql, admit_sqlite
 from audit.canonical import canonical_entry
 from audit.entry import AuditEntry
 from audit.merkle import Frontier, leaf_hash
@@ -143,9 +144,15 @@ def _tree_update(batch: PreparedBatch) -> Any:
 _UNINDEXED = select(audit_events.c.seq, audit_events.c.subject_ids).order_by(audit_events.c.seq)
 
 
-async def append_entries(conn: AsyncConnection, entries: Sequence[AuditEntry]) -> list[int]:
-    """Append entries inside the caller's transaction; return their sequence numbers."""
+async def append_entries(
+    conn: AsyncConnection,
+    entries: Sequence[AuditEntry],
+    admissions: Sequence[Admission | None] = (),
+) -> list[int]:
+    """Append entries inside the caller's transaction; return their sequence numbers.
+    `admissions` (none, or one per entry) are decided first, under the tree's lock."""
     frontier, indexed = await _read_tree_and_watermark(conn)
+    entries = await admit_sql(conn, entries, admissions)
     unindexed = None
     if bulk_due(frontier.size + len(entries), indexed):
         query = _UNINDEXED.where(audit_events.c.seq >= indexed)
@@ -227,7 +234,10 @@ def read_tree_sqlite(raw: Any) -> Frontier:
 
 
 def append_entries_sqlite(
-    raw: Any, entries: Sequence[AuditEntry], tree: SqliteTreeCache
+    raw: Any,
+    entries: Sequence[AuditEntry],
+    tree: SqliteTreeCache,
+    admissions: Sequence[Admission | None] = (),
 ) -> list[int]:
     """The group commit's batch on a raw sqlite3 connection in the writer thread: the
     same statements as `append_entries`, without the per-row work of the SQL layer.
@@ -238,6 +248,7 @@ def append_entries_sqlite(
         state = cursor.execute("SELECT frontier, indexed FROM audit_tree WHERE id = 1").fetchone()
         frontier = tree.frontier(state[0] if state else None)
         indexed = state[1]
+        entries = admit_sqlite(cursor, entries, admissions)
         unindexed = None
         if bulk_due(frontier.size + len(entries), indexed):
             unindexed = cursor.execute(_UNINDEXED_SQL, (indexed,)).fetchall()
@@ -304,7 +315,9 @@ def _append_batch_pg() -> str:
 _READ_TREE_FOR_UPDATE_PG = "SELECT frontier, indexed FROM audit_tree WHERE id = 1 FOR UPDATE"
 
 
-async def append_entries_asyncpg(conn: Any, entries: Sequence[AuditEntry]) -> list[int]:
+async def append_entries_asyncpg(
+    conn: Any, entries: Sequence[AuditEntry], admissions: Sequence[Admission | None] = ()
+) -> list[int]:
     """The group commit's batch on an asyncpg connection, inside the caller's transaction:
     the same rows as `append_entries` (JSON columns as canonical text, as the writer
     engine stores them), in two round trips. The tree row is locked FOR UPDATE, so
@@ -312,6 +325,7 @@ async def append_entries_asyncpg(conn: Any, entries: Sequence[AuditEntry]) -> li
     state = await conn.fetchrow(_READ_TREE_FOR_UPDATE_PG)
     frontier = _tree_from(orjson.loads(state[0]) if state else None)
     indexed = state[1]
+    entries = await admit_asyncpg(conn, entries, admissions)
     unindexed = None
     if bulk_due(frontier.size + len(entries), indexed):
         unindexed = [(seq, ids) for seq, ids in await conn.fetch(_UNINDEXED_PG, indexed)]

@@ -51,6 +51,39 @@ def prepare_store(
     )
 
 
+def set_export_threshold(
+    data_dir: Path, purpose: str, threshold: int, env: dict[str, str] | None = None
+) -> None:
+    """A new policy version in which `purpose` counts every read against `threshold`
+    (`wardgate policy export`, edit, `wardgate policy apply`, with the build measured):
+    the export-threshold gate then runs on every governed read of the benchmark."""
+    import tempfile
+
+    import yaml
+
+    run_env = os.environ | (env or {})
+    with tempfile.TemporaryDirectory(prefix="wardgate-bench-policy-") as tmp:
+        subprocess.run(
+            [_wardgate(), "policy", "export", tmp, "--data-dir", str(data_dir)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=run_env,
+        )
+        path = Path(tmp) / "purposes.yaml"
+        document = yaml.safe_load(path.read_text())
+        document.get("purposes", document)[purpose]["export_threshold"] = threshold
+        path.write_text(yaml.safe_dump(document, allow_unicode=True))
+        subprocess.run(
+            [
+                *(_wardgate(), "policy", "apply", tmp, "--data-dir", str(data_dir)),
+                *("--comment", "bench: export threshold"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=run_env,
+        )
+
+
 def support_desk_key(data_dir: Path) -> str:
     keys: dict[str, str] = json.loads((data_dir / "demo-keys.json").read_text())
     return keys["support-desk"]

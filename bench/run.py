@@ -21,6 +21,11 @@ out what else the machine is doing), the server CPU per request (from /proc, sup
 and workers), start-up time to /readyz and RSS per worker after the load, and the
 issue's targets.
 
+With `--export-threshold N`, customer_service counts every governed read against a
+daily threshold of N records (a new policy version applied after the store is made):
+the governed tiers then include the export-threshold gate, as marketing and analytics
+reads do. Make N larger than the run reads, or the reads are refused (and fail the run).
+
 Correctness is checked on the way: every response must be 2xx and every governed response
 must have its own audit row; otherwise the exit status is 1.
 
@@ -75,6 +80,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--workers",
         default=f"1,{os.cpu_count() or 1}",
         help="comma-separated worker counts of `wardgate serve`",
+    )
+    parser.add_argument(
+        "--export-threshold",
+        type=int,
+        default=None,
+        metavar="N",
+        help="give customer_service an export threshold of N records a day (never "
+        "reached: make it large), so every governed read runs the export-threshold gate",
     )
     parser.add_argument(
         "--quick",
@@ -186,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
                 else _stores.postgres_store(WORK)
             ) as store:
                 store.prepare(args.customers, reuse=args.reuse and name == "sqlite")
+                if args.export_threshold is not None:
+                    _server.set_export_threshold(
+                        store.data_dir, "customer_service", args.export_threshold, store.env
+                    )
                 for workers in worker_counts:
                     results.append(_run_one(args, console, store, workers, load))
 

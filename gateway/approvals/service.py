@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ulid import ULID
@@ -19,6 +20,8 @@ from gateway.approvals import store
 from gateway.approvals.schemas import DecisionBody, ExportRequestBody
 from gateway.approvals.scope import ExportScope
 from gateway.approvals.tokens import ExportToken, token_digest
+from gateway.compliance.entries import append_now, build_entry
+from gateway.compliance.request_audit import RequestAudit
 from gateway.governance.call import GovernedCall
 from gateway.http.errors import BadRequest, FieldProblem, Forbidden, NotFound, Unprocessable
 from gateway.http.json_body import RequestBody
@@ -28,6 +31,7 @@ APPROVE_RIGHT = "approve_export"
 REQUEST_ENDPOINT = "/v1/approvals/requests"
 TOKEN_TTL = dt.timedelta(hours=1)
 ENTITY = "export_requests"
+APPROVAL_REQUIRED = "approval_required"
 
 
 def _require_export_control(call: GovernedCall) -> None:
@@ -214,29 +218,66 @@ async def spend_token(
     return used
 
 
-async def count_records(call: GovernedCall, records: int) -> None:
-    """After a read without a token, before anything is released: add the records it
-    returns to the principal's count for this purpose today, or refuse the read when
-    that would pass the purpose's threshold. One conditional UPDATE per read."""
+def _approval_required(threshold: int, purpose: str) -> Forbidden:
+    msg = (
+        f"reading more than {threshold} records a day for purpose {purpose!r} "
+        f"needs an approved export: file one at POST {REQUEST_ENDPOINT}"
+    )
+    return Forbidden(
+        msg, reason="approval_required", extensions={"request_endpoint": REQUEST_ENDPOINT}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CountedRead:
+    """A read without a token that counts against its purpose's threshold: the quota
+    its audit entry carries into the batch, and the audit context as it stood when the
+    read was counted (what the refusal's entry says, as when the count was a
+    transaction of its own before the rest of the pipeline ran)."""
+
+    quota: store.ReadQuota
+    refused: RequestAudit
+
+
+def count_records(call: GovernedCall, records: int) -> CountedRead | None:
+    """After a read without a token, before anything is released: what adds the records
+    it returns to the principal's count for this purpose today, decided by the audit
+    batch that writes the read's entry (`append_counted`). None when the purpose sets no
+    threshold or the read returns nothing; refused here when the read alone passes it."""
     threshold = call.purpose.export_threshold
     if threshold is None or records == 0:
-        return
-    counted = await store.count_read(
-        call.state.db.writer,
+        return None
+    if records > threshold:
+        raise _approval_required(threshold, call.purpose.id)
+    # The reason as the problem handler would note it: only where none was set.
+    refused = replace(
+        call.audit, fields=dict(call.audit.fields), reason=call.audit.reason or APPROVAL_REQUIRED
+    )
+    quota = store.ReadQuota(
         principal=call.principal.id,
         purpose=call.purpose.id,
         day=_now().date().isoformat(),
         records=records,
         threshold=threshold,
+        refusal=build_entry(refused, Forbidden.status),
     )
-    if not counted:
-        msg = (
-            f"reading more than {threshold} records a day for purpose {call.purpose.id!r} "
-            f"needs an approved export: file one at POST {REQUEST_ENDPOINT}"
-        )
-        raise Forbidden(
-            msg, reason="approval_required", extensions={"request_endpoint": REQUEST_ENDPOINT}
-        )
+    return CountedRead(quota, refused)
+
+
+async def append_counted(call: GovernedCall, counted: CountedRead | None) -> int:
+    """The read's audit entry, with its count decided in the same batch: its sequence
+    number, or the 403 `approval_required` once the refusal's entry is committed in its
+    place (the response then carries no data: it waited for that commit)."""
+    if counted is None:
+        return await append_now(call.state.appender, call.audit, 200)
+    seq = await append_now(call.state.appender, call.audit, 200, counted.quota)
+    if counted.quota.admitted:
+        return seq
+    # The request's context says what its entry says: the refusal, already written.
+    for name in ("record_ids", "subject_ids", "fields", "classification", "outcome", "reason"):
+        setattr(call.audit, name, getattr(counted.refused, name))
+    threshold = counted.quota.threshold
+    raise _approval_required(threshold, call.purpose.id)
 
 
 async def _spend(

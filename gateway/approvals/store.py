@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.db.schema import export_requests, read_counters
+from audit import AuditEntry
+from gateway.db.schema import export_requests
 
 
 async def insert_request(engine: AsyncEngine, values: Mapping[str, Any]) -> None:
@@ -77,36 +78,52 @@ async def use_token(
     return str(found.id) if result.rowcount == 1 else None
 
 
-async def count_read(
-    engine: AsyncEngine, *, principal: str, purpose: str, day: str, records: int, threshold: int
-) -> bool:
-    """Add `records` to today's counter if it stays within `threshold`: one UPDATE
-    (an INSERT on the first read of the day)."""
-    table = read_counters
-    key = (table.c.principal_id == principal) & (table.c.purpose == purpose) & (table.c.day == day)
-    add = (
-        update(table)
-        .where(key, table.c.records + records <= threshold)
-        .values(records=table.c.records + records)
-    )
-    async with engine.begin() as conn:
-        if (await conn.execute(add)).rowcount == 1:
-            return True
-    if records > threshold:
-        return False
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                insert(table).values(
-                    principal_id=principal, purpose=purpose, day=day, records=records
-                )
-            )
-    except IntegrityError:
-        # Today's row exists: made by another process just now, or this read would pass
-        # the threshold. The conditional UPDATE decides which.
-        async with engine.begin() as conn:
-            return bool((await conn.execute(add)).rowcount == 1)
-    return True
+_COUNT_SQL = (
+    "INSERT INTO read_counters (principal_id, purpose, day, records) VALUES ({0}, {1}, {2}, {3}) "
+    "ON CONFLICT (principal_id, purpose, day) DO UPDATE "
+    "SET records = read_counters.records + excluded.records "
+    "WHERE read_counters.records + excluded.records <= {4} RETURNING records"
+)
+"""Add a read's records to today's counter if it stays within the threshold: one
+statement (an insert on the first read of the day), which returns no row when the
+counter would pass it. Placeholders per driver: sqlite3 `?`, asyncpg `$n`, SQLAlchemy
+`:name`."""
+_COUNT_SQLITE = _COUNT_SQL.format(*("?" * 5))
+_COUNT_ASYNCPG = _COUNT_SQL.format(*(f"${n}" for n in range(1, 6)))
+_COUNT_TEXT = text(_COUNT_SQL.format(":principal", ":purpose", ":day", ":records", ":threshold"))
+
+
+@dataclass(slots=True)
+class ReadQuota:
+    """The export-threshold check of one read, decided by the audit batch that writes
+    the read's entry (an `audit.admission.Admission`): the counter and the entry commit
+    together, in the batch's transaction and under its lock (SQLite's write lock taken
+    by BEGIN IMMEDIATE, behind the writers' flock; PostgreSQL's lock on the tree row,
+    then this row's), so reads from any number of tasks and worker processes never
+    count past the threshold. A read of more records than the threshold is refused
+    before it gets here."""
+
+    principal: str
+    purpose: str
+    day: str
+    records: int
+    threshold: int
+    refusal: AuditEntry
+    admitted: bool | None = None
+
+    def _params(self) -> tuple[str, str, str, int, int]:
+        return (self.principal, self.purpose, self.day, self.records, self.threshold)
+
+    def admit_sqlite(self, cursor: Any) -> bool:
+        return cursor.execute(_COUNT_SQLITE, self._params()).fetchone() is not None
+
+    async def admit_asyncpg(self, conn: Any) -> bool:
+        return await conn.fetchrow(_COUNT_ASYNCPG, *self._params()) is not None
+
+    async def admit_sql(self, conn: AsyncConnection) -> bool:
+        keys = ("principal", "purpose", "day", "records", "threshold")
+        found = await conn.execute(_COUNT_TEXT, dict(zip(keys, self._params(), strict=True)))
+        return found.first() is not None
 
 
 def iso(moment: dt.datetime) -> str:

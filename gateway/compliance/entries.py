@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit import AuditEntry, AuditWriteError, GroupCommitAppender, Outcome, append_entry
+from audit.admission import Admission
 from gateway.compliance.request_audit import RequestAudit
 from gateway.db.faults import store_fault
 from gateway.http.errors import AuditUnavailable
@@ -88,10 +89,17 @@ async def append_in_transaction(conn: AsyncConnection, audit: RequestAudit, stat
     return seq
 
 
-async def append_now(appender: GroupCommitAppender, audit: RequestAudit, status: int) -> int:
-    """Append through group commit; raise AuditUnavailable if the log cannot take it."""
+async def append_now(
+    appender: GroupCommitAppender,
+    audit: RequestAudit,
+    status: int,
+    admission: Admission | None = None,
+) -> int:
+    """Append through group commit; raise AuditUnavailable if the log cannot take it.
+    With an `admission` the number may be its refusal's (`admission.admitted` says):
+    either way it is this request's one entry."""
     try:
-        seq = await appender.append(build_entry(audit, status))
+        seq = await appender.append(build_entry(audit, status), admission)
     except (AuditWriteError, SQLAlchemyError, OSError) as exc:
         fault = store_fault(exc)
         log.warning("audit append failed", fault=fault.value if fault else None)

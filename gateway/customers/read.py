@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
 
-from gateway.approvals.service import count_records, spend_token
-from gateway.compliance.entries import append_now
+from gateway.approvals.service import append_counted, count_records, spend_token
 from gateway.consents.store import CONSENT_COLUMN, consent_history_column
 from gateway.customers import age
 from gateway.customers.live import live_customer
@@ -282,14 +281,13 @@ async def read_one(call: GovernedCall, entity: str, record_id: str) -> GovernedR
         for name, reason in reasons.items():
             plain.pop(name, None)
             labels[name] = f"withheld:{reason}"
-    if export is None:
-        await count_records(call, 1)
+    counted = count_records(call, 1) if export is None else None
     call.audit.fields = _with_export(dict(labels), export)
     call.audit.classification = await scan_rows(
         call, entity, [plain], [in_text], stored=_stored_texts(view, [row._mapping])
     )
     data = view.render(plain)
-    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    governance["audit_id"] = await append_counted(call, counted)
     return GovernedResult(data=data, governance=governance)
 
 
@@ -402,9 +400,8 @@ async def read_page(
                     plain.pop(name, None)
         kept.append(plain)
         in_text.append(categories)
-    if export is None:
-        # Counted before the entry names any record: a refused read released none.
-        await count_records(call, len(kept))
+    # Taken before the entry names any record: a refused read's entry names none.
+    counted = count_records(call, len(kept)) if export is None else None
     ids = tuple(str(plain["id"]) for plain in kept)
     call.audit.record_ids = ids
     call.audit.subject_ids = (customer_id,) if customer_id else ids if entity == "customers" else ()
@@ -416,5 +413,5 @@ async def read_page(
         call, entity, kept, in_text, stored=_stored_texts(view, mappings)
     )
     data = [view.render(plain) for plain in kept]
-    governance["audit_id"] = await append_now(call.state.appender, call.audit, 200)
+    governance["audit_id"] = await append_counted(call, counted)
     return GovernedResult(data=data, governance=governance, next_cursor=next_cursor)
